@@ -1,0 +1,48 @@
+import { UsageError } from './config/usage-error';
+import { runServe } from './node/serve';
+import { StartupError } from './startup-error';
+import { PACKAGE_VERSION } from './version';
+
+const USAGE = `Usage: memcache-ha-native <command> [options]
+
+Commands:
+  serve     run a memcached-compatible cache node (see: memcache-ha-native serve --help)
+
+Options:
+  -h, --help      this text
+  -V, --version   print the version
+`;
+
+/** Entry point of the `memcache-ha-native` command. */
+export function main(argv: readonly string[]): void {
+  run(argv).catch((err: unknown) => {
+    if (err instanceof UsageError) fail(err.message, 64);
+    else if (err instanceof StartupError) fail(err.message, 1);
+    else fail(`unexpected error: ${(err as Error)?.stack ?? String(err)}`, 70);
+  });
+}
+
+async function run(argv: readonly string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return runServe(rest);
+    case '-h':
+    case '--help':
+      process.stdout.write(USAGE);
+      return;
+    case '-V':
+    case '--version':
+      process.stdout.write(`memcache-ha-native ${PACKAGE_VERSION}\n`);
+      return;
+    case undefined:
+      throw new UsageError('a command is needed, e.g. "memcache-ha-native serve" (see --help)');
+    default:
+      throw new UsageError(`unknown command '${command}' (see --help)`);
+  }
+}
+
+function fail(message: string, status: number): void {
+  process.stderr.write(`memcache-ha-native: ${message}\n`);
+  process.exit(status);
+}

@@ -1,0 +1,205 @@
+import type { Socket } from 'node:net';
+import type { Commands, StoreRequest } from '../commands/execute';
+import type { ConnectionCounters } from '../commands/counters';
+import { parseRequest } from '../protocol/request';
+import { ReplyWriter } from '../protocol/reply-writer';
+import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE, OUTPUT_FLUSH_AT, OUTPUT_HIGH_WATER } from './limits';
+
+type State =
+  | { kind: 'line' }
+  | { kind: 'data'; req: StoreRequest; data: Buffer; filled: number }
+  | { kind: 'swallow'; left: number };
+
+const LINE: State = { kind: 'line' };
+const CLOSE_LINGER_MS = 10_000;
+
+/**
+ * One client: buffers input until a command is complete, runs it, batches the replies of a
+ * pipelined read into one write, and stops reading while the client does not read its output.
+ * Every length that comes from the network is bounded before anything is buffered.
+ */
+export class Connection {
+  private state: State = LINE;
+  /** Unconsumed input: the start of an incomplete line, kept as received chunks. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly out = new ReplyWriter();
+  private waitingForDrain = false;
+  private closing = false;
+  /** Commands completed in this read event, to mirror where memcached transmits (see completed()). */
+  private completions = 0;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly commands: Commands,
+    private readonly counters: ConnectionCounters,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', () => socket.destroy());
+  }
+
+  /** Graceful stop: the replies already composed are sent, then the connection ends. */
+  end(): void {
+    this.flush();
+    this.closing = true;
+    this.socket.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    this.counters.bytesRead += chunk.length;
+    if (this.pendingBytes > 0) {
+      if (this.state.kind === 'line' && chunk.indexOf(10) < 0) {
+        this.pending.push(chunk);
+        this.pendingBytes += chunk.length;
+        // The get/gets test reads up to ~105 bytes: make sure the first chunk holds them.
+        if (this.pendingBytes > MAX_COMMAND_LINE && this.pending[0]!.length < 128) {
+          this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
+        }
+        if (!this.lineMayGrow(this.pending[0]!, 0, this.pendingBytes)) this.close();
+        return;
+      }
+      this.pending.push(chunk);
+      chunk = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
+    this.process(chunk);
+  }
+
+  private onDrain(): void {
+    if (!this.waitingForDrain || this.closing) return;
+    this.waitingForDrain = false;
+    this.socket.resume();
+    const rest = this.takePending();
+    if (rest) this.process(rest);
+  }
+
+  private takePending(): Buffer | null {
+    if (this.pendingBytes === 0) return null;
+    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    return buf;
+  }
+
+  private process(buf: Buffer): void {
+    this.completions = 0;
+    let off = 0;
+    const end = buf.length;
+    while (off < end && !this.closing) {
+      const st = this.state;
+      if (st.kind === 'swallow') {
+        const n = Math.min(st.left, end - off);
+        off += n;
+        st.left -= n;
+        if (st.left === 0) {
+          this.state = LINE;
+          this.completed(false);
+        }
+        continue;
+      }
+      if (st.kind === 'data') {
+        const n = Math.min(st.data.length - st.filled, end - off);
+        buf.copy(st.data, st.filled, off, off + n);
+        off += n;
+        st.filled += n;
+        if (st.filled < st.data.length) break;
+        this.state = LINE;
+        this.commands.completeStore(st.req, st.data, this.out);
+        this.completed(false);
+      } else {
+        const nl = buf.indexOf(10, off);
+        if (nl < 0) {
+          if (!this.lineMayGrow(buf, off, end - off)) return this.close();
+          break;
+        }
+        if (nl - off > MAX_COMPLETE_LINE && !isGetLine(buf, off)) return this.close();
+        const lineEnd = nl - off > 1 && buf[nl - 1] === 13 ? nl - 1 : nl;
+        const req = parseRequest(buf, off, lineEnd);
+        off = nl + 1;
+        if (req.kind === 'store') {
+          const refusal = this.commands.admitStore(req);
+          if (refusal !== null) {
+            if (!req.noreply) this.out.line(refusal);
+            this.state = { kind: 'swallow', left: req.bytes + 2 };
+          } else {
+            this.state = { kind: 'data', req, data: Buffer.allocUnsafeSlow(req.bytes + 2), filled: 0 };
+          }
+          continue;
+        }
+        if (this.commands.execute(req, this.out) === 'close') {
+          this.flush();
+          return this.close();
+        }
+        this.completed(req.kind === 'get' || req.kind === 'mn');
+      }
+      if (this.out.pending >= OUTPUT_FLUSH_AT) this.flush();
+      if (this.socket.writableLength >= OUTPUT_HIGH_WATER) {
+        this.waitingForDrain = true;
+        this.socket.pause();
+        break;
+      }
+    }
+    if (off < end) {
+      this.pending.push(buf.subarray(off));
+      this.pendingBytes = end - off;
+    }
+    this.flush();
+  }
+
+  /**
+   * memcached transmits after every get and mn, and after the 21st, 41st... command of one read
+   * event (reqs_per_event). What it has not transmitted, an HTTP line or a get with an
+   * over-long key throws away; marking the same points makes our replies match byte for byte.
+   */
+  private completed(transmits: boolean): void {
+    this.completions++;
+    if (transmits || (this.completions > 1 && this.completions % 20 === 1)) this.out.mark();
+  }
+
+  /** Whether an unterminated line of `length` bytes starting at buf[off] may keep growing. */
+  private lineMayGrow(buf: Buffer, off: number, length: number): boolean {
+    if (length <= MAX_COMMAND_LINE) return true;
+    return length <= MAX_GET_LINE && isGetLine(buf, off);
+  }
+
+  private flush(): void {
+    if (this.out.pending === 0) return;
+    this.counters.bytesWritten += this.out.pending;
+    const segments = this.out.take();
+    if (this.socket.destroyed) return;
+    if (segments.length === 1) {
+      this.socket.write(segments[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const s of segments) this.socket.write(s);
+    this.socket.uncork();
+  }
+
+  /** Sends what is composed, then closes; a client that does not read it is cut off after a while. */
+  private close(): void {
+    this.closing = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS).unref();
+  }
+}
+
+/** memcached lets only `get` and `gets` lines (after at most 100 spaces) grow past 2048 bytes. */
+function isGetLine(buf: Buffer, off: number): boolean {
+  let i = off;
+  while (i < buf.length && buf[i] === 32) i++;
+  if (i - off > 100) return false;
+  return startsWith(buf, i, 'get ') || startsWith(buf, i, 'gets ');
+}
+
+function startsWith(buf: Buffer, at: number, text: string): boolean {
+  if (at + text.length > buf.length) return false;
+  for (let i = 0; i < text.length; i++) if (buf[at + i] !== text.charCodeAt(i)) return false;
+  return true;
+}

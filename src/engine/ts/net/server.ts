@@ -1,0 +1,62 @@
+import net from 'node:net';
+import type { Commands } from '../commands/execute';
+import type { ConnectionCounters } from '../commands/counters';
+import { Connection } from './connection';
+
+const STOP_GRACE_MS = 5000;
+
+/** The client listener: accepts up to -c connections and hands each to a Connection. */
+export class Server {
+  private readonly server: net.Server;
+  private readonly open = new Map<net.Socket, Connection>();
+
+  constructor(
+    private readonly commands: Commands,
+    private readonly counters: ConnectionCounters,
+    private readonly maxConnections: number,
+  ) {
+    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  listen(host: string, port: number): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port, backlog: 1024 }, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  get port(): number {
+    const a = this.server.address();
+    return a && typeof a === 'object' ? a.port : 0;
+  }
+
+  /** Stops accepting, ends every connection after its composed replies, and waits for them to close. */
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const conn of this.open.values()) conn.end();
+    const timer = setTimeout(() => {
+      for (const socket of this.open.keys()) socket.destroy();
+    }, STOP_GRACE_MS);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.open.size >= this.maxConnections) {
+      this.counters.rejectedConnections++;
+      socket.on('error', () => socket.destroy());
+      socket.end('ERROR Too many open connections\r\n');
+      return;
+    }
+    this.counters.currConnections++;
+    this.counters.totalConnections++;
+    this.open.set(socket, new Connection(socket, this.commands, this.counters));
+    socket.once('close', () => {
+      this.open.delete(socket);
+      this.counters.currConnections--;
+    });
+  }
+}

@@ -1,0 +1,79 @@
+/** Small values are copied into the batch buffer; larger ones go out as their own segment, uncopied. */
+const ZERO_COPY_MIN = 2048;
+const CHUNK_SIZE = 64 * 1024;
+
+/**
+ * Accumulates the replies of one pipelined batch as few large segments, so a batch leaves in
+ * one writev. Segments handed out by take() are never written again.
+ */
+export class ReplyWriter {
+  private chunk = Buffer.allocUnsafe(CHUNK_SIZE);
+  private start = 0;
+  private pos = 0;
+  private segments: Buffer[] = [];
+  private queued = 0;
+  private markedSegments = 0;
+  private markedQueued = 0;
+
+  /** Bytes composed and not yet taken. */
+  get pending(): number {
+    return this.queued + (this.pos - this.start);
+  }
+
+  /** Writes a latin1 string (protocol text, or a key that holds arbitrary bytes). */
+  text(s: string): void {
+    this.reserve(s.length);
+    this.pos += this.chunk.write(s, this.pos, 'latin1');
+  }
+
+  line(s: string): void {
+    this.text(s + '\r\n');
+  }
+
+  bytes(b: Buffer): void {
+    if (b.length >= ZERO_COPY_MIN) {
+      this.cut();
+      this.segments.push(b);
+      this.queued += b.length;
+      return;
+    }
+    this.reserve(b.length);
+    this.pos += b.copy(this.chunk, this.pos);
+  }
+
+  /** Replies composed so far count as sent: discard() keeps them. */
+  mark(): void {
+    this.cut();
+    this.markedSegments = this.segments.length;
+    this.markedQueued = this.queued;
+  }
+
+  /** Forgets what was composed since the last mark() or take(). */
+  discard(): void {
+    this.pos = this.start;
+    this.segments.length = this.markedSegments;
+    this.queued = this.markedQueued;
+  }
+
+  take(): Buffer[] {
+    this.cut();
+    const out = this.segments;
+    this.segments = [];
+    this.queued = this.markedSegments = this.markedQueued = 0;
+    return out;
+  }
+
+  private cut(): void {
+    if (this.pos === this.start) return;
+    this.segments.push(this.chunk.subarray(this.start, this.pos));
+    this.queued += this.pos - this.start;
+    this.start = this.pos;
+  }
+
+  private reserve(n: number): void {
+    if (this.pos + n <= this.chunk.length) return;
+    this.cut();
+    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_SIZE, n));
+    this.start = this.pos = 0;
+  }
+}

@@ -1,0 +1,179 @@
+import { Item } from './item';
+
+/**
+ * Measured cost of one item in the TypeScript engine beyond its key and value bytes: the Item
+ * object, the Map entry, the Buffer header and the key string's header (see bench/memory).
+ */
+export const TS_ITEM_OVERHEAD = 200;
+
+/** With evictions off (-M), how many items a store looks at for a dead one before giving up, as memcached looks at its LRU tail. */
+const RECLAIM_SEARCH_LIMIT = 64;
+
+export interface StoreCounters {
+  totalItems: number;
+  evictions: number;
+  evictedUnfetched: number;
+  expiredUnfetched: number;
+  reclaimed: number;
+  crawlerReclaimed: number;
+  /** Lookups that found an item past its expiry (memcached's get_expired), or flushed (get_flushed). */
+  expiredOnAccess: number;
+  flushedOnAccess: number;
+}
+
+export type StoreResult = 'stored' | 'no_memory';
+
+/**
+ * The item table: a Map from key (bytes as latin1) to Item, memory accounted against a limit,
+ * SIEVE eviction (NSDI 2024) walking the Map's insertion order, lazy expiry on access and an
+ * incremental sweep. Knows nothing of the protocol or of sockets.
+ */
+export class Store {
+  private readonly items = new Map<string, Item>();
+  private used = 0;
+  private hand: IterableIterator<Item> | null = null;
+  private sweeper: IterableIterator<Item> | null = null;
+  /** Items with a version below this were flushed. */
+  private flushedBelow = 0;
+  /** memcached's delayed flush: once this second has come, items stored at or before it are gone. */
+  private oldestLive = 0;
+  readonly counters: StoreCounters = {
+    totalItems: 0, evictions: 0, evictedUnfetched: 0, expiredUnfetched: 0, reclaimed: 0, crawlerReclaimed: 0,
+    expiredOnAccess: 0, flushedOnAccess: 0,
+  };
+
+  constructor(public limitBytes: number, private readonly evictionsEnabled: boolean) {}
+
+  get count(): number {
+    return this.items.size;
+  }
+
+  get bytes(): number {
+    return this.used;
+  }
+
+  static accountedSize(key: string, data: Buffer): number {
+    return key.length + data.length + TS_ITEM_OVERHEAD;
+  }
+
+  /** Why an item is invisible, if it is. */
+  deadReason(item: Item, now: number): 'expired' | 'flushed' | null {
+    if (item.version < this.flushedBelow) return 'flushed';
+    if (this.oldestLive !== 0 && this.oldestLive <= now && item.storedAt <= this.oldestLive) return 'flushed';
+    if (item.exptime !== 0 && item.exptime <= now) return 'expired';
+    return null;
+  }
+
+  /** The live item for a key, unlinking it when it has expired or was flushed. */
+  get(key: string, now: number): Item | undefined {
+    const item = this.items.get(key);
+    if (item === undefined) return undefined;
+    const dead = this.deadReason(item, now);
+    if (dead === null) return item;
+    if (dead === 'expired') this.counters.expiredOnAccess++;
+    else this.counters.flushedOnAccess++;
+    this.unlink(item);
+    return undefined;
+  }
+
+  /** Links an item, replacing any previous one for its key, evicting to make room. */
+  put(item: Item, now: number): StoreResult {
+    const size = Store.accountedSize(item.key, item.data);
+    const old = this.items.get(item.key);
+    const freed = old ? Store.accountedSize(old.key, old.data) : 0;
+    while (this.used - freed + size > this.limitBytes) {
+      const made = this.evictionsEnabled
+        ? this.evictOne(now, old, 2 * this.items.size + 2, true)
+        : this.evictOne(now, old, RECLAIM_SEARCH_LIMIT, false);
+      if (!made) return 'no_memory';
+    }
+    const current = this.items.get(item.key);
+    if (current) {
+      this.used -= Store.accountedSize(current.key, current.data);
+      item.visited = true;
+    }
+    this.items.set(item.key, item);
+    this.used += size;
+    this.counters.totalItems++;
+    return 'stored';
+  }
+
+  delete(key: string): boolean {
+    const item = this.items.get(key);
+    if (!item) return false;
+    this.unlink(item);
+    return true;
+  }
+
+  flushAll(belowVersion: number): void {
+    this.flushedBelow = belowVersion;
+    this.oldestLive = 0;
+  }
+
+  /** memcached's flush_all with a delay: at second `oldestLive`, items stored at or before it vanish. */
+  flushAt(oldestLive: number): void {
+    this.oldestLive = oldestLive;
+  }
+
+  /** Removes dead items, visiting at most `budget` entries; resumes where it left off. */
+  sweep(now: number, budget: number): number {
+    let removed = 0;
+    for (let i = 0; i < budget; i++) {
+      if (!this.sweeper) this.sweeper = this.items.values();
+      const next = this.sweeper.next();
+      if (next.done) {
+        this.sweeper = null;
+        break;
+      }
+      if (this.deadReason(next.value, now) !== null) {
+        this.unlink(next.value);
+        this.counters.crawlerReclaimed++;
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Moves the SIEVE hand until one item leaves: a dead one wherever it is met, else (when
+   * `allowLive`) the first one not visited since the hand last passed. `keep` never leaves.
+   */
+  private evictOne(now: number, keep: Item | undefined, maxSteps: number, allowLive: boolean): boolean {
+    for (let steps = 0; steps < maxSteps; steps++) {
+      if (!this.hand) this.hand = this.items.values();
+      const next = this.hand.next();
+      if (next.done) {
+        this.hand = null;
+        continue;
+      }
+      const item = next.value;
+      if (item === keep) continue;
+      if (this.deadReason(item, now) !== null) {
+        this.unlinkReclaimed(item);
+        return true;
+      }
+      if (!allowLive) continue;
+      if (item.visited) {
+        item.visited = false;
+        continue;
+      }
+      if (!item.fetched) this.counters.evictedUnfetched++;
+      this.counters.evictions++;
+      this.unlink(item);
+      return true;
+    }
+    return false;
+  }
+
+  private unlinkReclaimed(item: Item): void {
+    if (!item.fetched && item.exptime !== 0) this.counters.expiredUnfetched++;
+    this.counters.reclaimed++;
+    this.unlink(item);
+  }
+
+  private unlink(item: Item): void {
+    if (this.items.get(item.key) !== item) return;
+    this.items.delete(item.key);
+    this.used -= Store.accountedSize(item.key, item.data);
+  }
+}

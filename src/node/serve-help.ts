@@ -1,0 +1,30 @@
+export const SERVE_HELP = `Usage: memcache-ha-native serve [options]
+
+A memcached-compatible cache node (classic text protocol).
+
+  -p, --port <num>            TCP port to listen on (default 11211; 0 picks a free port)
+  -l, --listen <addr>         interface to listen on (default 127.0.0.1, not every address)
+  -U, --udp-port <num>        accepted for compatibility: UDP is not served (0 is silent)
+  -m, --memory-limit <mb>     item memory in megabytes (default 64)
+  -c, --conn-limit <num>      max simultaneous connections (default 1024)
+  -t, --threads <num>         accepted; the node serves from one event-loop thread
+  -I, --max-item-size <size>  largest item, e.g. 512k, 1m, 2m (default 1m; >= 1024 bytes,
+                              <= 1 GB and <= half of -m)
+  -v, --verbose               log more: -v events, -vv each command
+  -d, --daemon                run in the background
+  -P, --pidfile <file>        write the process id here (removed on exit)
+  -u, --user <name>           when started as root, switch to this user after binding
+  -M, --disable-evictions     answer "SERVER_ERROR out of memory" instead of evicting
+  -C, --disable-cas           do not use CAS (gets reports 0)
+  -A, --enable-shutdown       allow the "shutdown" command
+  -F, --disable-flush-all     refuse "flush_all"
+  -o, --extended <opts>       memcached's extended options: accepted, ignored with a warning
+      --engine <name>         auto (default), native or ts
+  -h, --help                  this text
+  -V, --version               print the version
+
+Examples:
+  memcache-ha-native serve                       # 127.0.0.1:11211, 64 MB
+  memcache-ha-native serve -p 11222 -m 1024 -v   # 1 GB on port 11222, logging events
+  memcache-ha-native serve -d -P /run/mc.pid     # in the background
+`;
