@@ -1,6 +1,6 @@
 import type { Settings } from '../../../config/settings';
 import type { ReplyWriter } from '../protocol/reply-writer';
-import type { Request, StoreOp } from '../protocol/request';
+import { BAD_COMMAND_LINE, type Request, type StoreOp } from '../protocol/request';
 import { parseU64 } from '../protocol/numbers';
 import { absoluteExpiry, nowSeconds } from '../store/clock';
 import { Item, memcachedItemSize } from '../store/item';
@@ -36,7 +36,14 @@ export class Commands {
 
   execute(req: Request, out: ReplyWriter): Outcome {
     switch (req.kind) {
-      case 'get': this.get(req.keys, req.withCas, req.touch ? req.exptime : null, out); return 'continue';
+      case 'get':
+        this.get(req.keys, req.withCas, req.touch ? req.exptime : null, out);
+        if (req.badKey) {
+          // memcached releases every reply it has not sent yet, then reports the bad key.
+          out.discard();
+          out.line(BAD_COMMAND_LINE);
+        }
+        return 'continue';
       case 'arith': reply(out, req.noreply, this.arith(req.key, req.incr, req.delta)); return 'continue';
       case 'delete': reply(out, req.noreply, this.delete(req.key)); return 'continue';
       case 'touch': reply(out, req.noreply, this.touch(req.key, req.exptime)); return 'continue';
@@ -65,7 +72,6 @@ export class Commands {
         this.host.shutdown(req.mode === 'graceful');
         return 'close';
       case 'error':
-        if (req.dropBatch) out.discard();
         reply(out, req.noreply, req.message);
         return 'continue';
       case 'store':

@@ -62,7 +62,7 @@ export class Connection {
         return;
       }
       this.pending.push(chunk);
-      chunk = Buffer.concat(this.pending, this.pendingBytes);
+      chunk = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
       this.pending = [];
       this.pendingBytes = 0;
     }
@@ -134,7 +134,7 @@ export class Connection {
           this.flush();
           return this.close();
         }
-        this.completed(req.kind === 'get' || req.kind === 'mn');
+        this.completed((req.kind === 'get' && !req.badKey) || req.kind === 'mn');
       }
       if (this.out.pending >= OUTPUT_FLUSH_AT) this.flush();
       if (this.socket.writableLength >= OUTPUT_HIGH_WATER) {

@@ -61,16 +61,22 @@ function plainDigits(s: string): number {
 }
 
 /** C strtoull as unsigned 64-bit, or null on ERANGE / no digits / trailing junk. */
-function strtoull(s: string): { value: bigint; scan: Scan } | null {
+function strtoull(s: string): { value: bigint } | null {
   const r = scan(s);
   if (!r || !endsCleanly(s, r.end) || r.magnitude > U64) return null;
   const value = r.negative ? (-r.magnitude) & U64 : r.magnitude;
-  return { value, scan: r };
+  return { value };
 }
 
-/** A "negative" huge value with a minus sign is refused, as memcached's safe_* do. */
-function minusOnHugeValue(s: string, r: Scan, value: bigint): boolean {
-  return value > I64_MAX && s.lastIndexOf('-', r.end) >= 0;
+/**
+ * memcached refuses a value that only fits unsigned when a minus sign appears in the string,
+ * which it finds with strchr: anywhere up to the terminating NUL, not only among the digits.
+ */
+function minusOnHugeValue(s: string, value: bigint): boolean {
+  if (value <= I64_MAX) return false;
+  const nul = s.indexOf('\0');
+  const minus = s.indexOf('-');
+  return minus >= 0 && (nul < 0 || minus < nul);
 }
 
 /** memcached's safe_strtoull: unsigned 64-bit (incr/decr deltas and values, cas uniques). */
@@ -78,7 +84,7 @@ export function parseU64(s: string): bigint | null {
   const fast = plainDigits(s);
   if (fast >= 0) return BigInt(fast);
   const r = strtoull(s);
-  if (!r || minusOnHugeValue(s, r.scan, r.value)) return null;
+  if (!r || minusOnHugeValue(s, r.value)) return null;
   return r.value;
 }
 
@@ -87,7 +93,7 @@ export function parseU32(s: string): number | null {
   const fast = plainDigits(s);
   if (fast >= 0) return fast <= 0xffffffff ? fast : Number(BigInt(fast) & 0xffffffffn);
   const r = strtoull(s);
-  if (!r || minusOnHugeValue(s, r.scan, r.value)) return null;
+  if (!r || minusOnHugeValue(s, r.value)) return null;
   return Number(r.value & 0xffffffffn);
 }
 

@@ -5,7 +5,11 @@ import { KEY_MAX_LENGTH, MAX_WORDS, tokenize } from './tokens';
 export type StoreOp = 'set' | 'add' | 'replace' | 'append' | 'prepend' | 'cas';
 
 export type Request =
-  | { kind: 'get'; keys: string[]; withCas: boolean; touch: boolean; exptime: number }
+  /**
+   * keys stop before the first over-long key, if any (badKey): memcached serves (and, for gat,
+   * touches) the keys before it, then throws that output away and sends an error.
+   */
+  | { kind: 'get'; keys: string[]; withCas: boolean; touch: boolean; exptime: number; badKey: boolean }
   | { kind: 'store'; op: StoreOp; key: string; flags: number; exptime: number; bytes: number; cas: bigint; noreply: boolean }
   | { kind: 'arith'; incr: boolean; key: string; delta: bigint; noreply: boolean }
   | { kind: 'delete'; key: string; noreply: boolean }
@@ -18,11 +22,7 @@ export type Request =
   | { kind: 'quit' }
   | { kind: 'shutdown'; mode: 'now' | 'graceful' | 'invalid' }
   | { kind: 'mn' }
-  /**
-   * dropBatch: memcached discards the replies it has not sent yet (a get with an over-long
-   * key releases the whole response list), so the error line is all the batch answers.
-   */
-  | { kind: 'error'; message: string; noreply: boolean; dropBatch?: true }
+  | { kind: 'error'; message: string; noreply: boolean }
   /** memcached drops connections that speak HTTP, with the replies not sent yet. */
   | { kind: 'close' };
 
@@ -92,9 +92,20 @@ export function parseRequest(buf: Buffer, start: number, end: number): Request {
     case 'mn':
       return { kind: 'mn' };
     default:
-      return words[words.length - 1]!.startsWith('HTTP/') ? { kind: 'close' } : ERROR;
+      return isHttpProbe(cmd, words) ? { kind: 'close' } : ERROR;
   }
 }
+
+/**
+ * memcached dispatches on the first letter before comparing names; only a line that falls
+ * through every family (not g s a c i d t, not a two-letter m command) is checked for HTTP.
+ */
+function isHttpProbe(cmd: string, words: string[]): boolean {
+  if ('gsacidt'.includes(cmd[0]!) || (cmd[0] === 'm' && cmd.length === 2)) return false;
+  return words[words.length - 1]!.startsWith('HTTP/');
+}
+
+export const BAD_COMMAND_LINE = BAD_FORMAT;
 
 function parseGet(buf: Buffer, words: string[], rest: number, end: number, withCas: boolean, touch: boolean): Request {
   let exptime = 0;
@@ -107,10 +118,15 @@ function parseGet(buf: Buffer, words: string[], rest: number, end: number, withC
   }
   const keys = first === 1 ? (words.shift(), words) : words.slice(first);
   if (rest >= 0) tokenize(buf, rest, end, Infinity, keys);
+  let badKey = false;
   for (let i = 0; i < keys.length; i++) {
-    if (keys[i]!.length > KEY_MAX_LENGTH) return { kind: 'error', message: BAD_FORMAT, noreply: false, dropBatch: true };
+    if (keys[i]!.length > KEY_MAX_LENGTH) {
+      keys.length = i;
+      badKey = true;
+      break;
+    }
   }
-  return { kind: 'get', keys, withCas, touch, exptime };
+  return { kind: 'get', keys, withCas, touch, exptime, badKey };
 }
 
 function parseStore(op: StoreOp, words: string[], noreply: boolean, withCas: boolean): Request {

@@ -1,0 +1,72 @@
+import net from 'node:net';
+import { join } from 'node:path';
+import { RawClient } from './client';
+import { spawnTracked, stopProcess, waitFor, type Spawned } from './processes';
+
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+export const BIN = join(REPO_ROOT, 'bin', 'memcache-ha-native.js');
+
+/** The engine under test: TEST_ENGINE=ts|native (default ts). Every behavioural test reads it. */
+export const ENGINE = process.env.TEST_ENGINE ?? 'ts';
+
+export interface RunningServer {
+  port: number;
+  proc: Spawned;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `memcache-ha-native serve` on a free port with the engine under test. */
+export async function startNode(args: readonly string[] = [], engine = ENGINE): Promise<RunningServer> {
+  const proc = spawnTracked(process.execPath, [BIN, 'serve', '-p', '0', '--engine', engine, ...args]);
+  const port = await waitFor('the node to print its listening line', 10_000, () => {
+    const m = /listening on \S+:(\d+)/.exec(proc.stdout());
+    if (m) return Number(m[1]);
+    if (proc.child.exitCode !== null) throw new Error(`node exited with ${proc.child.exitCode}: ${proc.stderr()}`);
+    return undefined;
+  });
+  return { port, proc, stop: (signal) => stopProcess(proc, signal) };
+}
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Answers `version` within the deadline. */
+export async function waitUntilServing(port: number, ms = 10_000): Promise<void> {
+  await waitFor(`port ${port} to answer "version"`, ms, async () => {
+    try {
+      const c = await RawClient.connect(port, '127.0.0.1', 1000);
+      try {
+        const r = await c.call('version\r\n', '\r\n', 1000);
+        return r.startsWith('VERSION ') ? true : undefined;
+      } finally {
+        c.close();
+      }
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/**
+ * memcached's LRU maintainer and crawler threads briefly hold item references, and an incr
+ * rewrites a number in place (space-padded) only when nobody else holds the item: without
+ * those threads the oracle answers the same way on every run. Protocol semantics are unchanged.
+ */
+const DETERMINISTIC = ['-o', 'no_lru_crawler,no_lru_maintainer'];
+
+/** The real memcached (Debian package), the oracle of the differential and protocol tests. */
+export async function startMemcached(args: readonly string[] = []): Promise<RunningServer> {
+  const port = await freePort();
+  const proc = spawnTracked('memcached', ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-u', 'root', ...DETERMINISTIC, ...args]);
+  await waitUntilServing(port);
+  return { port, proc, stop: (signal) => stopProcess(proc, signal) };
+}
