@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+'use strict';
+// Runs the uvu suite once per engine (TEST_ENGINES=ts,native; default: every engine this
+// build has), bounded in time, then checks that no test left a server running, and ends with
+// one "N passed, N failed" line.
+const { spawn } = require('node:child_process');
+const { readdirSync, readFileSync } = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const engines = (process.env.TEST_ENGINES || 'ts').split(',').filter(Boolean);
+const LIMIT_MS = Number(process.env.TEST_TIMEOUT_MS || 10 * 60 * 1000);
+const uvu = path.join(root, 'node_modules', 'uvu', 'bin.js');
+
+function runEngine(engine) {
+  return new Promise((resolve) => {
+    console.log(`\n=== engine ${engine} ===`);
+    const child = spawn(process.execPath, [uvu, 'dist/test', '\\.test\\.js$'], {
+      cwd: root,
+      env: { ...process.env, TEST_ENGINE: engine, NO_COLOR: '1', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    const timer = setTimeout(() => {
+      console.error(`engine ${engine}: the suite ran past ${LIMIT_MS / 1000} s and was stopped`);
+      child.kill('SIGKILL');
+    }, LIMIT_MS);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
+      const passed = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
+      // A crash or a kill before uvu's summary counts as one failure.
+      const failed = code === 0 ? total - passed : Math.max(1, total - passed);
+      resolve({ engine, passed, failed });
+    });
+  });
+}
+
+/** Processes still running that a test started: our nodes and memcached oracles. */
+function leftovers() {
+  const found = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
+    if (cmd.includes(path.join(root, 'bin')) || /^memcached .*no_lru_crawler/.test(cmd)) found.push(`${pid}: ${cmd.trim()}`);
+  }
+  return found;
+}
+
+(async () => {
+  const results = [];
+  for (const engine of engines) results.push(await runEngine(engine));
+  await new Promise((r) => setTimeout(r, 500));
+  const left = leftovers();
+  if (left.length) console.error(`processes left running by the tests:\n  ${left.join('\n  ')}`);
+  console.log('');
+  for (const r of results) console.log(`engine ${r.engine}: ${r.passed} passed, ${r.failed} failed`);
+  const passed = results.reduce((s, r) => s + r.passed, 0);
+  const failed = results.reduce((s, r) => s + r.failed, 0) + (left.length ? 1 : 0);
+  console.log(`tests: ${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+})();

@@ -1,0 +1,173 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RawClient } from './helpers/client';
+import { waitFor } from './helpers/processes';
+import { BIN, ENGINE, freePort, startNode, waitUntilServing } from './helpers/servers';
+
+const test = suite(`command line [${ENGINE}]`);
+
+function run(args: string[], timeout = 10_000) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('--help and serve --help describe the commands and flags', () => {
+  const top = run(['--help']);
+  assert.is(top.code, 0);
+  assert.match(top.out, /serve/);
+  const serve = run(['serve', '--help']);
+  assert.is(serve.code, 0);
+  for (const flag of ['-p', '-l', '-m', '-c', '-t', '-I', '-v', '-d', '-P', '-u', '-M', '-C', '-A', '-F', '-U', '-o', '--engine']) {
+    assert.ok(serve.out.includes(`${flag},`) || serve.out.includes(`${flag} `), `help mentions ${flag}`);
+  }
+});
+
+test('-V prints the version', () => {
+  const version = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
+  assert.is(run(['-V']).out, `memcache-ha-native ${version}\n`);
+  assert.is(run(['serve', '-V']).out, `memcache-ha-native ${version}\n`);
+});
+
+for (const [args, message] of [
+  [['serve', '-p', 'abc'], /-p: 'abc' is not a whole number/],
+  [['serve', '-p', '70000'], /-p: 70000 is out of range/],
+  [['serve', '-I', '100'], /Item max size cannot be less than 1024 bytes/],
+  [['serve', '-I', '2m', '-m', '2'], /Cannot set item size limit higher than 1\/2 of memory max/],
+  [['serve', '-I', '2g', '-m', '8192'], /higher than a gigabyte/],
+  [['serve', '-I', '1x'], /-I: '1x' is not a size/],
+  [['serve', '-m', '0'], /-m: 0 is out of range/],
+  [['serve', '-c', '0'], /-c: 0 is out of range/],
+  [['serve', '--engine', 'fast'], /--engine: 'fast' is not one of auto, native, ts/],
+  [['serve', '-Z'], /unknown option -Z/],
+  [['serve', '-p'], /option -p needs a value/],
+  [['bogus'], /unknown command 'bogus'/],
+  [[], /a command is needed/],
+] as const) {
+  test(`bad command line: ${args.join(' ') || '(nothing)'}`, () => {
+    const r = run([...args]);
+    assert.is(r.code, 64);
+    assert.match(r.err, message);
+    assert.is(r.err.trim().split('\n').length, 1, `one line: ${r.err}`);
+  });
+}
+
+test('--engine native fails with one clear line while the addon does not exist', () => {
+  const r = run(['serve', '-p', '0', '--engine', 'native']);
+  assert.is(r.code, 1);
+  assert.match(r.err, /--engine native: the native engine is not part of this build yet/);
+  assert.is(r.err.trim().split('\n').length, 1);
+});
+
+test('a port in use is reported in one line', async () => {
+  const server = await startNode();
+  try {
+    const r = run(['serve', '-p', String(server.port), '--engine', ENGINE]);
+    assert.is(r.code, 1);
+    assert.match(r.err, /failed to listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('-U and -o are accepted with a warning, and the node serves', async () => {
+  const server = await startNode(['-U', '5', '-o', 'hashpower=20,modern', '-t', '8']);
+  try {
+    await waitFor('the warnings', 5000, () => (server.proc.stderr().includes('-o modern') ? true : undefined));
+    assert.match(server.proc.stderr(), /-U 5: UDP is not served/);
+    assert.match(server.proc.stderr(), /-o hashpower=20: not supported, ignored/);
+    const c = await RawClient.connect(server.port);
+    assert.match(await c.call('version\r\n'), /^VERSION /);
+    c.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('-U 0 is silent and nothing is logged by default', async () => {
+  const server = await startNode(['-U', '0']);
+  await server.stop();
+  assert.is(server.proc.stderr(), '');
+});
+
+test('-v logs events, one line each', async () => {
+  const server = await startNode(['-v']);
+  await server.stop();
+  const lines = server.proc.stderr().trim().split('\n');
+  assert.ok(lines.some((l) => /info: listening on 127\.0\.0\.1:\d+ \(engine /.test(l)), server.proc.stderr());
+  assert.ok(lines.some((l) => /info: stopping \(SIGTERM\)/.test(l)));
+});
+
+test('SIGTERM stops the node with status 0', async () => {
+  const server = await startNode();
+  await server.stop('SIGTERM');
+  assert.is((await server.proc.exited).code, 0);
+});
+
+test('-d daemonizes, -P writes the pid file, SIGTERM removes it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcha-cli-'));
+  const pidFile = join(dir, 'node.pid');
+  const port = await freePort();
+  const r = run(['serve', '-d', '-P', pidFile, '-p', String(port), '--engine', ENGINE]);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`listening on 127\\.0\\.0\\.1:${port}`));
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  try {
+    assert.ok(alive(pid), 'the daemon runs after its parent exited');
+    await waitUntilServing(port);
+  } finally {
+    process.kill(pid, 'SIGTERM');
+  }
+  await waitFor('the daemon to exit', 5000, () => (alive(pid) ? undefined : true));
+  assert.not.ok(existsSync(pidFile), 'pid file removed on exit');
+});
+
+test('-d reports a start-up failure and exits non-zero', async () => {
+  const server = await startNode();
+  try {
+    const r = run(['serve', '-d', '-p', String(server.port), '--engine', ENGINE]);
+    assert.is(r.code, 1);
+    assert.match(r.err, /EADDRINUSE/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('-u switches user when started as root (and is ignored otherwise)', async () => {
+  const server = await startNode(['-u', 'nobody']);
+  try {
+    const status = readFileSync(`/proc/${server.proc.child.pid}/status`, 'utf8');
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
+    const expected = process.getuid!() === 0 ? 65534 : process.getuid!();
+    assert.is(uid, expected);
+    const c = await RawClient.connect(server.port);
+    assert.match(await c.call('version\r\n'), /^VERSION /);
+    c.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('-u with an unknown user fails clearly', () => {
+  if (process.getuid!() !== 0) {
+    assert.is(run(['serve', '-p', '0', '-u', 'no-such-user-x', '--engine', ENGINE], 3000).code, null, 'not root: -u is ignored and the node keeps running');
+    return;
+  }
+  const r = run(['serve', '-p', '0', '-u', 'no-such-user-x', '--engine', ENGINE]);
+  assert.is(r.code, 1);
+  assert.match(r.err, /can't find the user no-such-user-x to switch to/);
+});
+
+test.run();
