@@ -110,6 +110,20 @@ test('-v logs events, one line each', async () => {
   assert.ok(lines.some((l) => /info: stopping \(SIGTERM\)/.test(l)));
 });
 
+test('-vv logs each command and connection; the verbosity command changes the level', async () => {
+  const server = await startNode(['-vv']);
+  const c = await RawClient.connect(server.port);
+  await c.call('set k\x01 0 0 1\r\nx\r\n');
+  await c.call('verbosity 0\r\n');
+  await c.call('get after-verbosity-0\r\n', 'END\r\n');
+  c.close();
+  await server.stop();
+  const err = server.proc.stderr();
+  assert.match(err, /debug: <1 new client connection from 127\.0\.0\.1:\d+\n/);
+  assert.match(err, /debug: <1 set k\\x01 0 0 1\n/);
+  assert.not.match(err, /after-verbosity-0/);
+});
+
 test('SIGTERM stops the node with status 0', async () => {
   const server = await startNode();
   await server.stop('SIGTERM');

@@ -49,7 +49,7 @@ export class TsEngine implements Engine {
         hooks.log.verbosity = level;
       },
     });
-    this.server = new Server(commands, counters, settings.maxConnections);
+    this.server = new Server(commands, counters, settings.maxConnections, hooks.log);
   }
 
   async start(): Promise<BoundAddress> {

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Logger } from '../../../log';
 import type { Commands, StoreRequest } from '../commands/execute';
 import type { ConnectionCounters } from '../commands/counters';
 import { parseRequest } from '../protocol/request';
@@ -33,6 +34,8 @@ export class Connection {
     private readonly socket: Socket,
     private readonly commands: Commands,
     private readonly counters: ConnectionCounters,
+    private readonly log: Logger,
+    private readonly id: number,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -118,6 +121,7 @@ export class Connection {
         }
         if (nl - off > MAX_COMPLETE_LINE && !isGetLine(buf, off)) return this.close();
         const lineEnd = nl - off > 1 && buf[nl - 1] === 13 ? nl - 1 : nl;
+        if (this.log.verbosity >= 2) this.log.debug(`<${this.id} ${printable(buf, off, lineEnd)}`);
         const req = parseRequest(buf, off, lineEnd);
         off = nl + 1;
         if (req.kind === 'store') {
@@ -188,6 +192,14 @@ export class Connection {
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS).unref();
   }
+}
+
+/** A request line for the log: at most 200 bytes, control bytes escaped. */
+function printable(buf: Buffer, start: number, end: number): string {
+  const text = buf.toString('latin1', start, Math.min(end, start + 200));
+  // eslint-disable-next-line no-control-regex
+  const safe = text.replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return end - start > 200 ? `${safe}... (${end - start} bytes)` : safe;
 }
 
 /** memcached lets only `get` and `gets` lines (after at most 100 spaces) grow past 2048 bytes. */

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import type { Logger } from '../../../log';
 import type { Commands } from '../commands/execute';
 import type { ConnectionCounters } from '../commands/counters';
 import { Connection } from './connection';
@@ -9,11 +10,13 @@ const STOP_GRACE_MS = 5000;
 export class Server {
   private readonly server: net.Server;
   private readonly open = new Map<net.Socket, Connection>();
+  private nextId = 1;
 
   constructor(
     private readonly commands: Commands,
     private readonly counters: ConnectionCounters,
     private readonly maxConnections: number,
+    private readonly log: Logger,
   ) {
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
@@ -47,16 +50,20 @@ export class Server {
   private accept(socket: net.Socket): void {
     if (this.open.size >= this.maxConnections) {
       this.counters.rejectedConnections++;
+      this.log.info(`refused a connection from ${socket.remoteAddress}:${socket.remotePort}: -c ${this.maxConnections} reached`);
       socket.on('error', () => socket.destroy());
       socket.end('ERROR Too many open connections\r\n');
       return;
     }
     this.counters.currConnections++;
     this.counters.totalConnections++;
-    this.open.set(socket, new Connection(socket, this.commands, this.counters));
+    const id = this.nextId++;
+    this.log.debug(`<${id} new client connection from ${socket.remoteAddress}:${socket.remotePort}`);
+    this.open.set(socket, new Connection(socket, this.commands, this.counters, this.log, id));
     socket.once('close', () => {
       this.open.delete(socket);
       this.counters.currConnections--;
+      this.log.debug(`<${id} connection closed`);
     });
   }
 }
