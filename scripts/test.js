@@ -1,14 +1,13 @@
 #!/usr/bin/env node
 'use strict';
-// Runs the uvu suite once per engine (TEST_ENGINES=ts,native; default: every engine this
-// build has), bounded in time, then checks that no test left a server running, and ends with
-// one "N passed, N failed" line.
+// Runs the uvu suite once per engine (TEST_ENGINES=native,ts by default), bounded in time,
+// then checks that no test left a server running, and ends with one "N passed, N failed" line.
 const { spawn } = require('node:child_process');
 const { readdirSync, readFileSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const engines = (process.env.TEST_ENGINES || 'ts').split(',').filter(Boolean);
+const engines = (process.env.TEST_ENGINES || 'native,ts').split(',').filter(Boolean);
 const LIMIT_MS = Number(process.env.TEST_TIMEOUT_MS || 10 * 60 * 1000);
 const uvu = path.join(root, 'node_modules', 'uvu', 'bin.js');
 

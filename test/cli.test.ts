@@ -6,12 +6,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient } from './helpers/client';
 import { waitFor } from './helpers/processes';
-import { BIN, ENGINE, freePort, startNode, waitUntilServing } from './helpers/servers';
+import { BIN, ENGINE, freePort, SANITIZER_ENV, startNode, waitUntilServing } from './helpers/servers';
 
 const test = suite(`command line [${ENGINE}]`);
 
 function run(args: string[], timeout = 10_000) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: SANITIZER_ENV });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -64,11 +64,17 @@ for (const [args, message] of [
   });
 }
 
-test('--engine native fails with one clear line while the addon does not exist', () => {
-  const r = run(['serve', '-p', '0', '--engine', 'native']);
-  assert.is(r.code, 1);
-  assert.match(r.err, /--engine native: the native engine is not part of this build yet/);
-  assert.is(r.err.trim().split('\n').length, 1);
+test('--engine auto runs the native engine when the addon loads, and says so', async () => {
+  const server = await startNode(['-v'], 'auto');
+  try {
+    const c = await RawClient.connect(server.port);
+    const stats = await c.call('stats\r\n', 'END\r\n');
+    c.close();
+    assert.match(stats, /STAT engine native\r\n/);
+    assert.match(server.proc.stderr(), /info: engine native \(the addon loaded\)/);
+  } finally {
+    await server.stop();
+  }
 });
 
 test('a port in use is reported in one line', async () => {

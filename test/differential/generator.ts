@@ -16,7 +16,7 @@ export class CommandGenerator {
 
   constructor(private readonly r: Random, prefix: string, keyCount = 40) {
     this.keys = Array.from({ length: keyCount }, (_, i) => `${prefix}k${i}`);
-    this.keys.push(`${prefix}tab\tkey`, `${prefix}ctl\x01key`, `${prefix}${'x'.repeat(240)}`);
+    this.keys.push(`${prefix}tab\tkey`, `${prefix}ctl\x01key`, `${prefix}${'x'.repeat(250 - prefix.length)}`);
   }
 
   next(): Command {

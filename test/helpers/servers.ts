@@ -15,16 +15,36 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * A sanitizer build of the addon (see .ci/run) needs its runtime preloaded into the node
+ * processes under test, and only into them: SANITIZER_PRELOAD names it.
+ */
+export const SANITIZER_ENV: NodeJS.ProcessEnv = process.env.SANITIZER_PRELOAD ? { ...process.env, LD_PRELOAD: process.env.SANITIZER_PRELOAD } : process.env;
+const SANITIZER_REPORT = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:/;
+
+/** Fails when a node printed a sanitizer report. */
+export function assertNoSanitizerReport(proc: Spawned): void {
+  const m = SANITIZER_REPORT.exec(proc.stderr());
+  if (m) throw new Error(`sanitizer report from pid ${proc.child.pid}:\n${proc.stderr().slice(Math.max(0, m.index - 200), m.index + 4000)}`);
+}
+
 /** Starts `memcache-ha-native serve` on a free port with the engine under test. */
 export async function startNode(args: readonly string[] = [], engine = ENGINE): Promise<RunningServer> {
-  const proc = spawnTracked(process.execPath, [BIN, 'serve', '-p', '0', '--engine', engine, ...args]);
+  const proc = spawnTracked(process.execPath, [BIN, 'serve', '-p', '0', '--engine', engine, ...args], SANITIZER_ENV);
   const port = await waitFor('the node to print its listening line', 10_000, () => {
     const m = /listening on \S+:(\d+)/.exec(proc.stdout());
     if (m) return Number(m[1]);
     if (proc.child.exitCode !== null) throw new Error(`node exited with ${proc.child.exitCode}: ${proc.stderr()}`);
     return undefined;
   });
-  return { port, proc, stop: (signal) => stopProcess(proc, signal) };
+  return {
+    port,
+    proc,
+    stop: async (signal) => {
+      await stopProcess(proc, signal);
+      assertNoSanitizerReport(proc);
+    },
+  };
 }
 
 /** A port nobody listens on right now. */

@@ -1,0 +1,31 @@
+{
+  "variables": {
+    # GYP_DEFINES="sanitize=1" builds with AddressSanitizer and UBSan (see .ci/run).
+    "sanitize%": 0
+  },
+  "targets": [
+    {
+      "target_name": "memcache_ha_native",
+      "sources": [
+        "native/src/addon.cc",
+        "native/src/commands.cc",
+        "native/src/log.cc",
+        "native/src/numbers.cc",
+        "native/src/request.cc",
+        "native/src/server.cc",
+        "native/src/store.cc",
+        "native/src/writer.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2"],
+      "cflags_cc!": ["-std=gnu++17", "-std=gnu++20"],
+      "conditions": [
+        ["sanitize==1", {
+          "cflags_cc": ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer", "-g"],
+          "ldflags": ["-fsanitize=address,undefined"]
+        }]
+      ]
+    }
+  ]
+}

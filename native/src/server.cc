@@ -1,0 +1,385 @@
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+#include "log.h"
+
+namespace mcha {
+namespace {
+
+constexpr size_t kMaxCommandLine = 2048;       // memcached closes an unterminated non-get line past this
+constexpr size_t kMaxCompleteLine = 16384;     // memcached's read buffer
+constexpr size_t kMaxGetLine = 8 << 20;        // bound on multi-get lines
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kOutputHighWater = 4 << 20;   // stop reading while this much output is unsent
+constexpr size_t kOutputFlushAt = 256 * 1024;
+constexpr uint64_t kCloseLingerMs = 10000;
+constexpr uint64_t kStopGraceMs = 5000;
+constexpr uint64_t kSweepIntervalMs = 50;
+constexpr size_t kSweepBudget = 2000;
+
+std::string peer_name(uv_tcp_t* handle) {
+  struct sockaddr_storage addr;
+  int len = sizeof(addr);
+  if (uv_tcp_getpeername(handle, reinterpret_cast<struct sockaddr*>(&addr), &len) != 0) return "?";
+  char host[INET6_ADDRSTRLEN] = {0};
+  if (addr.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<struct sockaddr_in6*>(&addr);
+    uv_ip6_name(a, host, sizeof(host));
+    return std::string(host) + ":" + std::to_string(ntohs(a->sin6_port));
+  }
+  auto* a = reinterpret_cast<struct sockaddr_in*>(&addr);
+  uv_ip4_name(a, host, sizeof(host));
+  return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
+}
+
+bool starts_with(const char* p, size_t n, const char* text) {
+  size_t t = strlen(text);
+  return n >= t && memcmp(p, text, t) == 0;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Connection
+
+Connection::Connection(Server& server, uint64_t id) : server_(server), id_(id), out_(server.store()) {
+  uv_tcp_init(server.loop(), &handle_);
+  handle_.data = this;
+  handles_open_ = 1;
+}
+
+Connection::~Connection() {
+  free(rbuf_);
+  if (item_) server_.store().release(item_);
+}
+
+void Connection::start() {
+  uv_tcp_nodelay(&handle_, 1);
+  reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), on_alloc, on_read) == 0;
+  if (!reading_) close_now();
+}
+
+void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* c = static_cast<Connection*>(h->data);
+  if (c->rpos_ > 0 && c->rpos_ == c->rlen_) c->rpos_ = c->rlen_ = 0;
+  if (c->rcap_ - c->rlen_ < kReadChunk) {
+    if (c->rpos_ > 0) {
+      memmove(c->rbuf_, c->rbuf_ + c->rpos_, c->rlen_ - c->rpos_);
+      c->rlen_ -= c->rpos_;
+      c->rpos_ = 0;
+    }
+    if (c->rcap_ - c->rlen_ < kReadChunk) {
+      size_t cap = c->rcap_ ? c->rcap_ * 2 : kReadChunk;
+      while (cap - c->rlen_ < kReadChunk) cap *= 2;
+      char* bigger = static_cast<char*>(realloc(c->rbuf_, cap));
+      if (!bigger) {
+        *buf = uv_buf_init(nullptr, 0);  // libuv reports UV_ENOBUFS
+        return;
+      }
+      c->rbuf_ = bigger;
+      c->rcap_ = cap;
+    }
+  }
+  *buf = uv_buf_init(c->rbuf_ + c->rlen_, static_cast<unsigned int>(c->rcap_ - c->rlen_));
+}
+
+void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+  auto* c = static_cast<Connection*>(s->data);
+  if (nread < 0) {
+    // EOF or an error: replies already composed still go out, as with a half-closed socket.
+    return c->close_after_flush();
+  }
+  if (nread == 0 || c->closing_) return;
+  c->server_.counters().bytes_read += static_cast<uint64_t>(nread);
+  c->rlen_ += static_cast<size_t>(nread);
+  c->process();
+}
+
+bool Connection::is_get_line(size_t off, size_t len) const {
+  const char* p = rbuf_ + off;
+  size_t i = 0;
+  while (i < len && p[i] == ' ') i++;
+  if (i > 100) return false;
+  return starts_with(p + i, len - i, "get ") || starts_with(p + i, len - i, "gets ");
+}
+
+bool Connection::line_may_grow(size_t off, size_t len) const {
+  if (len <= kMaxCommandLine) return true;
+  return len <= kMaxGetLine && is_get_line(off, len);
+}
+
+// memcached transmits after every get and mn, and after the 21st, 41st... command of one read
+// event (reqs_per_event); what it has not transmitted, an HTTP line or a get with an over-long
+// key throws away. Marking the same points makes the replies match byte for byte.
+void Connection::completed(bool transmits) {
+  completions_++;
+  if (transmits || (completions_ > 1 && completions_ % 20 == 1)) out_.mark();
+}
+
+void Connection::process() {
+  completions_ = 0;
+  Commands& commands = server_.commands();
+  while (rpos_ < rlen_ && !closing_) {
+    size_t avail = rlen_ - rpos_;
+    if (state_ == State::Swallow) {
+      size_t n = swallow_ < avail ? swallow_ : avail;
+      rpos_ += n;
+      swallow_ -= n;
+      if (swallow_ == 0) {
+        state_ = State::Line;
+        completed(false);
+      }
+      continue;
+    }
+    if (state_ == State::Data) {
+      size_t need = item_->nbytes - filled_;
+      size_t n = need < avail ? need : avail;
+      memcpy(item_->data() + filled_, rbuf_ + rpos_, n);
+      rpos_ += n;
+      filled_ += n;
+      if (filled_ < item_->nbytes) break;
+      state_ = State::Line;
+      Item* it = item_;
+      item_ = nullptr;
+      commands.complete_store(req_, it, out_);
+      completed(false);
+    } else {
+      const char* start = rbuf_ + rpos_;
+      const char* nl = static_cast<const char*>(memchr(start, '\n', avail));
+      if (!nl) {
+        if (!line_may_grow(rpos_, avail)) return close_after_flush();
+        break;
+      }
+      size_t len = static_cast<size_t>(nl - start);
+      if (len > kMaxCompleteLine && !is_get_line(rpos_, len)) return close_after_flush();
+      size_t line_len = len > 1 && start[len - 1] == '\r' ? len - 1 : len;
+      if (server_.settings().verbosity >= 2) log_line("debug", "<" + std::to_string(id_) + " " + printable(start, line_len));
+      parse_request(start, line_len, req_);
+      if (req_.kind == Kind::Store) {
+        // The key is copied into the item before the read buffer moves on.
+        const char* refusal = commands.admit_store(req_, &item_);
+        rpos_ += len + 1;
+        if (refusal) {
+          if (!req_.noreply) out_.line(refusal);
+          state_ = State::Swallow;
+          swallow_ = static_cast<size_t>(req_.bytes) + 2;
+        } else {
+          state_ = State::Data;
+          filled_ = 0;
+        }
+        continue;
+      }
+      Outcome outcome = commands.execute(req_, out_);
+      rpos_ += len + 1;
+      if (outcome == Outcome::Close) return close_after_flush();
+      completed((req_.kind == Kind::Get && !req_.bad_key) || req_.kind == Kind::Mn);
+    }
+    if (out_.pending() >= kOutputFlushAt) flush();
+    if (handle_.write_queue_size >= kOutputHighWater) {
+      waiting_for_drain_ = true;
+      uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+      reading_ = false;
+      break;
+    }
+  }
+  flush();
+}
+
+void Connection::flush() {
+  if (out_.pending() == 0 || closed_) return;
+  WriteBatch* b = out_.take();
+  server_.counters().bytes_written += b->bytes;
+  b->req.data = this;
+  writes_in_flight_++;
+  int rc = uv_write(&b->req, reinterpret_cast<uv_stream_t*>(&handle_), b->bufs.data(), static_cast<unsigned int>(b->bufs.size()), on_write);
+  if (rc != 0) {
+    writes_in_flight_--;
+    out_.finish(b);
+    close_now();
+  }
+}
+
+void Connection::on_write(uv_write_t* req, int status) {
+  auto* b = reinterpret_cast<WriteBatch*>(req);
+  auto* c = static_cast<Connection*>(req->data);
+  c->writes_in_flight_--;
+  c->out_.finish(b);
+  if (status != 0) return c->close_now();
+  if (c->waiting_for_drain_ && !c->closing_ && c->handle_.write_queue_size < kOutputHighWater / 2) {
+    c->waiting_for_drain_ = false;
+    c->reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle_), on_alloc, on_read) == 0;
+    c->process();
+  }
+}
+
+void Connection::close_after_flush() {
+  if (closing_) return;
+  closing_ = true;
+  flush();
+  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+  reading_ = false;
+  shutdown_req_.data = this;
+  if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&handle_), on_shutdown) != 0) return close_now();
+  uv_timer_init(server_.loop(), &linger_);
+  linger_.data = this;
+  linger_started_ = true;
+  handles_open_++;
+  uv_timer_start(&linger_, [](uv_timer_t* t) { static_cast<Connection*>(t->data)->close_now(); }, kCloseLingerMs, 0);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&linger_));
+}
+
+void Connection::on_shutdown(uv_shutdown_t* req, int) { static_cast<Connection*>(req->data)->close_now(); }
+
+void Connection::close_now() {
+  if (closed_) return;
+  closed_ = closing_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_), on_close);
+  if (linger_started_) uv_close(reinterpret_cast<uv_handle_t*>(&linger_), on_close);
+}
+
+void Connection::on_close(uv_handle_t* h) {
+  auto* c = static_cast<Connection*>(h->data);
+  if (--c->handles_open_ == 0) c->server_.connection_closed(c);
+}
+
+// ---------------------------------------------------------------- Server
+
+Server::Server(uv_loop_t* loop, Settings settings, std::function<void(bool)> shutdown_request)
+    : loop_(loop),
+      settings_(std::move(settings)),
+      store_(settings_.max_bytes, settings_.evictions),
+      commands_(CommandHost{settings_, store_, clock_, counters_, static_cast<uint32_t>(std::random_device()() | 1), now_seconds(),
+                            [this] { return port_; }, std::move(shutdown_request)}) {}
+
+Server::~Server() = default;
+
+int Server::listen(std::string& bound_host, uint32_t& bound_port) {
+  struct sockaddr_storage addr;
+  int rc = uv_ip4_addr(settings_.listen.c_str(), static_cast<int>(settings_.port), reinterpret_cast<struct sockaddr_in*>(&addr));
+  if (rc != 0) rc = uv_ip6_addr(settings_.listen.c_str(), static_cast<int>(settings_.port), reinterpret_cast<struct sockaddr_in6*>(&addr));
+  if (rc != 0) return rc;
+  uv_tcp_init(loop_, &listener_);
+  listener_.data = this;
+  handles_open_++;
+  rc = uv_tcp_bind(&listener_, reinterpret_cast<struct sockaddr*>(&addr), 0);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 1024, on_connection);
+  if (rc != 0) {
+    stopping_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), [](uv_handle_t* h) { static_cast<Server*>(h->data)->handles_open_--; });
+    return rc;
+  }
+  struct sockaddr_storage name;
+  int len = sizeof(name);
+  uv_tcp_getsockname(&listener_, reinterpret_cast<struct sockaddr*>(&name), &len);
+  char host[INET6_ADDRSTRLEN] = {0};
+  if (name.ss_family == AF_INET6) {
+    auto* a6 = reinterpret_cast<struct sockaddr_in6*>(&name);
+    uv_ip6_name(a6, host, sizeof(host));
+    port_ = ntohs(a6->sin6_port);
+  } else {
+    auto* a4 = reinterpret_cast<struct sockaddr_in*>(&name);
+    uv_ip4_name(a4, host, sizeof(host));
+    port_ = ntohs(a4->sin_port);
+  }
+  bound_host = host;
+  bound_port = port_;
+  uv_timer_init(loop_, &sweep_timer_);
+  sweep_timer_.data = this;
+  handles_open_++;
+  uv_timer_start(&sweep_timer_, on_sweep, kSweepIntervalMs, kSweepIntervalMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&sweep_timer_));
+  return 0;
+}
+
+void Server::on_sweep(uv_timer_t* t) {
+  auto* s = static_cast<Server*>(t->data);
+  s->store_.sweep(now_seconds(), kSweepBudget);
+}
+
+void Server::on_connection(uv_stream_t* listener, int status) {
+  auto* s = static_cast<Server*>(listener->data);
+  if (status != 0 || s->stopping_) return;
+  auto* c = new Connection(*s, s->next_id_++);
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->handle())) != 0) {
+    s->open_.insert(c);
+    c->close_after_flush();
+    return;
+  }
+  s->open_.insert(c);
+  if (s->counters_.curr >= s->settings_.max_connections) {
+    s->counters_.rejected++;
+    if (s->settings_.verbosity >= 1) log_line("info", "refused a connection: -c " + std::to_string(s->settings_.max_connections) + " reached");
+    static char kTooMany[] = "ERROR Too many open connections\r\n";
+    auto* req = new uv_write_t;
+    uv_buf_t buf = uv_buf_init(kTooMany, sizeof(kTooMany) - 1);
+    if (uv_write(req, reinterpret_cast<uv_stream_t*>(c->handle()), &buf, 1, [](uv_write_t* r, int) { delete r; }) != 0) delete req;
+    c->close_after_flush();
+    return;
+  }
+  s->counters_.curr++;
+  s->counters_.total++;
+  c->counted = true;
+  if (s->settings_.verbosity >= 2) log_line("debug", "<" + std::to_string(c->id()) + " new client connection from " + peer_name(c->handle()));
+  c->start();
+}
+
+void Server::connection_closed(Connection* c) {
+  if (c->counted) {
+    counters_.curr--;
+    if (settings_.verbosity >= 2) log_line("debug", "<" + std::to_string(c->id()) + " connection closed");
+  }
+  open_.erase(c);
+  delete c;
+  maybe_done();
+}
+
+void Server::stop(std::function<void()> done) {
+  done_ = std::move(done);
+  stopping_ = true;
+  if (handles_open_ > 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), [](uv_handle_t* h) {
+      auto* s = static_cast<Server*>(h->data);
+      s->handles_open_--;
+      s->maybe_done();
+    });
+    uv_close(reinterpret_cast<uv_handle_t*>(&sweep_timer_), [](uv_handle_t* h) {
+      auto* s = static_cast<Server*>(h->data);
+      s->handles_open_--;
+      s->maybe_done();
+    });
+  }
+  std::set<Connection*> snapshot = open_;
+  for (Connection* c : snapshot) c->close_after_flush();
+  uv_timer_init(loop_, &stop_timer_);
+  stop_timer_.data = this;
+  handles_open_++;
+  uv_timer_start(&stop_timer_, [](uv_timer_t* t) {
+    auto* s = static_cast<Server*>(t->data);
+    std::set<Connection*> left = s->open_;
+    for (Connection* c : left) c->close_now();
+  }, kStopGraceMs, 0);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&stop_timer_));
+  maybe_done();
+}
+
+void Server::maybe_done() {
+  if (!stopping_ || !done_) return;
+  if (!open_.empty()) return;
+  if (handles_open_ == 1) {
+    handles_open_ = 0;
+    uv_close(reinterpret_cast<uv_handle_t*>(&stop_timer_), [](uv_handle_t* h) {
+      auto* s = static_cast<Server*>(h->data);
+      auto done = std::move(s->done_);
+      s->done_ = nullptr;
+      if (done) done();
+    });
+  }
+}
+
+}  // namespace mcha

@@ -1,0 +1,108 @@
+// The client listener and every client connection, as libuv handles on Node's own loop:
+// reading, parsing, executing and replying happen here with no JavaScript per request.
+#pragma once
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "commands.h"
+#include "request.h"
+#include "settings.h"
+#include "store.h"
+#include "version_clock.h"
+#include "writer.h"
+
+namespace mcha {
+
+class Server;
+
+class Connection {
+ public:
+  Connection(Server& server, uint64_t id);
+  ~Connection();
+  uv_tcp_t* handle() { return &handle_; }
+  uint64_t id() const { return id_; }
+  void start();
+  // Sends what is composed, then closes; a client that does not read is cut off after a while.
+  void close_after_flush();
+  void close_now();
+  // Counted in curr_connections (not a connection refused by -c).
+  bool counted = false;
+
+ private:
+  enum class State { Line, Data, Swallow };
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+  static void on_close(uv_handle_t* h);
+
+  void process();
+  bool line_may_grow(size_t off, size_t len) const;
+  bool is_get_line(size_t off, size_t len) const;
+  void completed(bool transmits);
+  void flush();
+
+  Server& server_;
+  uint64_t id_;
+  uv_tcp_t handle_;
+  uv_timer_t linger_;
+  bool linger_started_ = false;
+  uv_shutdown_t shutdown_req_;
+  char* rbuf_ = nullptr;
+  size_t rcap_ = 0, rpos_ = 0, rlen_ = 0;
+  State state_ = State::Line;
+  Request req_;
+  Item* item_ = nullptr;  // being filled by a storage command's data block
+  size_t filled_ = 0;
+  size_t swallow_ = 0;
+  Writer out_;
+  bool reading_ = false, waiting_for_drain_ = false, closing_ = false, closed_ = false;
+  int handles_open_ = 0;
+  unsigned completions_ = 0;
+  size_t writes_in_flight_ = 0;
+};
+
+class Server {
+ public:
+  Server(uv_loop_t* loop, Settings settings, std::function<void(bool)> shutdown_request);
+  ~Server();
+  // Binds and listens; returns 0 or a libuv error code.
+  int listen(std::string& bound_host, uint32_t& bound_port);
+  // Stops accepting, lets composed replies go out, closes every connection; calls done() when
+  // every handle is closed.
+  void stop(std::function<void()> done);
+
+  uv_loop_t* loop() { return loop_; }
+  Settings& settings() { return settings_; }
+  Store& store() { return store_; }
+  Commands& commands() { return commands_; }
+  ConnectionCounters& counters() { return counters_; }
+  void connection_closed(Connection* c);
+
+ private:
+  static void on_connection(uv_stream_t* s, int status);
+  static void on_sweep(uv_timer_t* t);
+  void maybe_done();
+
+  uv_loop_t* loop_;
+  Settings settings_;
+  Store store_;
+  VersionClock clock_;
+  ConnectionCounters counters_;
+  Commands commands_;
+  uv_tcp_t listener_;
+  uv_timer_t sweep_timer_;
+  uv_timer_t stop_timer_;
+  std::set<Connection*> open_;
+  uint64_t next_id_ = 1;
+  uint32_t port_ = 0;
+  int handles_open_ = 0;
+  bool stopping_ = false;
+  std::function<void()> done_;
+};
+
+}  // namespace mcha

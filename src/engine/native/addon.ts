@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+
+/** The C++ addon's surface (native/src/addon.cc). */
+export interface NativeAddon {
+  NativeEngine: new (settings: NativeSettings, onEvent: (type: 'shutdown' | 'stopped', graceful: boolean) => void) => NativeHandle;
+}
+
+export interface NativeHandle {
+  /** Binds and listens; throws an Error with a libuv `code` (EADDRINUSE...). */
+  start(): { host: string; port: number };
+  /** Stops accepting, lets composed replies go out, closes every connection; 'stopped' follows. */
+  stop(): void;
+}
+
+export interface NativeSettings {
+  listen: string;
+  port: number;
+  maxBytes: number;
+  maxConnections: number;
+  threads: number;
+  itemSizeMax: number;
+  verbosity: number;
+  evictions: boolean;
+  casEnabled: boolean;
+  shutdownEnabled: boolean;
+  flushEnabled: boolean;
+  version: string;
+}
+
+export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };
+
+let cached: AddonLoad | null = null;
+
+/** Loads the addon once (prebuilt or built from source, via node-gyp-build); says why not. */
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
+    cached = { ok: true, addon: load(join(__dirname, '..', '..', '..', '..')) };
+  } catch (err) {
+    const first = String((err as Error).message ?? err).split('\n')[0]!;
+    cached = { ok: false, reason: first };
+  }
+  return cached;
+}

@@ -1,0 +1,96 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RawClient } from './helpers/client';
+import { Random } from './differential/random';
+import { ENGINE, startNode, type RunningServer } from './helpers/servers';
+
+/**
+ * Bounded fuzzing over TCP: malformed, truncated, oversized and random input, in batches, each
+ * on its own connection. After every batch a fresh connection must get exact answers to a
+ * valid set and get: the process is alive, and bad input cost no other client its data.
+ * (flush_all is left out: emptying the cache is a valid request, not bad input.)
+ * FUZZ_SEED replays a run; FUZZ_BATCHES resizes it.
+ */
+const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const BATCHES = Number(process.env.FUZZ_BATCHES ?? 300);
+const test = suite(`fuzz (seed ${seed}) [${ENGINE}]`);
+let server: RunningServer;
+
+const COMMANDS = ['get', 'gets', 'gat', 'gats', 'set', 'add', 'replace', 'append', 'prepend', 'cas', 'incr', 'decr', 'delete', 'touch', 'stats', 'version', 'verbosity', 'mn', 'shutdown'];
+const TOKENS = ['0', '-1', '1', '4294967296', '18446744073709551616', '2147483647', '2147483648', '-2147483649', 'noreply', 'x'.repeat(251), 'k', '', ' ', '\t', '\x00', '99999999999', '1048600', '+1', 'abc'];
+
+function line(r: Random): string {
+  const parts = [r.pick(COMMANDS)];
+  const n = r.int(0, 8);
+  for (let i = 0; i < n; i++) parts.push(r.pick(TOKENS));
+  return parts.join(r.chance(0.1) ? '  ' : ' ');
+}
+
+function mutate(r: Random, s: string): string {
+  const b = [...s];
+  const edits = r.int(1, 5);
+  for (let i = 0; i < edits && b.length; i++) {
+    const at = r.int(0, b.length - 1);
+    const op = r.int(0, 3);
+    if (op === 0) b[at] = String.fromCharCode(r.int(0, 255));
+    else if (op === 1) b.splice(at, 1);
+    else if (op === 2) b.splice(at, 0, r.pick(['\r', '\n', '\r\n', ' ', '\x00', '\xff']));
+    else b.splice(at, b.length - at);
+  }
+  return b.join('');
+}
+
+function batch(r: Random): string {
+  let out = '';
+  const n = r.int(1, 30);
+  for (let i = 0; i < n; i++) {
+    const kind = r.int(0, 6);
+    if (kind === 0) out += line(r) + '\r\n';
+    else if (kind === 1) {
+      const v = 'v'.repeat(r.int(0, 3000));
+      const declared = r.chance(0.7) ? v.length : r.int(0, 5000);
+      out += `set f${r.int(0, 50)} ${r.int(0, 9)} 0 ${declared}\r\n${v}\r\n`;
+    } else if (kind === 2) out += mutate(r, `set f${r.int(0, 50)} 0 0 5\r\nhello\r\n`);
+    else if (kind === 3) {
+      let junk = '';
+      for (let j = r.int(1, 300); j > 0; j--) junk += String.fromCharCode(r.int(0, 255));
+      out += junk;
+    } else if (kind === 4) out += `get ${Array.from({ length: r.int(1, 300) }, () => `f${r.int(0, 60)}`).join(' ')}\r\n`;
+    else if (kind === 5) out += mutate(r, line(r) + '\r\n');
+    else out += r.chance(0.5) ? 'x'.repeat(r.int(2000, 3000)) : `set big 0 0 ${r.int(1048500, 1048700)}\r\n`;
+  }
+  return out;
+}
+
+test.before(async () => {
+  server = await startNode(['-m', '16', '-c', '200']);
+});
+
+test.after(async () => {
+  await server.stop();
+});
+
+test(`${BATCHES} batches of hostile input; a valid client is always served exactly`, async () => {
+  const r = new Random(seed);
+  for (let i = 0; i < BATCHES; i++) {
+    const hostile = await RawClient.connect(server.port);
+    hostile.send(batch(r));
+    if (r.chance(0.5)) await new Promise((res) => setTimeout(res, r.int(0, 3)));
+    hostile.close();
+    const probe = await RawClient.connect(server.port);
+    const value = `ok-${i}`;
+    const reply = await probe.call(`set probe-${i} 7 0 ${value.length}\r\n${value}\r\nget probe-${i}\r\n`, 'END\r\n', 5000).catch((err: Error) => {
+      throw new Error(`seed ${seed} (replay: FUZZ_SEED=${seed}), batch ${i}: ${err.message}`);
+    });
+    probe.close();
+    assert.is(reply, `STORED\r\nVALUE probe-${i} 7 ${value.length}\r\n${value}\r\nEND\r\n`, `seed ${seed}, batch ${i}`);
+  }
+});
+
+test('the data written before the fuzzing is still there', async () => {
+  const c = await RawClient.connect(server.port);
+  assert.is(await c.call('get probe-0\r\n', 'END\r\n'), 'VALUE probe-0 7 4\r\nok-0\r\nEND\r\n');
+  c.close();
+});
+
+test.run();
