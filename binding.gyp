@@ -8,6 +8,7 @@
       "target_name": "memcache_ha_native",
       "sources": [
         "native/src/addon.cc",
+        "native/src/bench_hooks.cc",
         "native/src/commands.cc",
         "native/src/log.cc",
         "native/src/numbers.cc",

@@ -1,79 +1,25 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { prefill, runLoad, type LoadResult } from './load';
+import { loadAddon } from '../src/engine/native/addon';
+import { hitRatioBenchmark, type HitRatioRow } from './hit-ratio';
+import { runLoad, prefill, type LoadResult } from './load';
+import { memoryBenchmark, type MemoryRow } from './memory';
+import { microBenchmarks, type MicroRow } from './micro';
+import { availableTargets, cpuSeconds, log, startTarget, stopTarget, type Running, type Target } from './targets';
 
 /**
- * `npm run bench`: measures, side by side in one run, the engines against `memcached -t 1`
- * (when it is on PATH). Results go to bench/results/latest.{json,md}.
+ * `npm run bench`: the engines side by side with `memcached -t 1` (when installed), in one
+ * run: micro-benchmarks, a pipelined load, memory per item and miss ratio. Results go to
+ * bench/results/latest.{json,md}. BENCH_ROUNDS / BENCH_SECONDS resize the load part.
  */
 const ROOT = join(__dirname, '..', '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const LOAD = { connections: 4, depth: 32, keys: 10_000, valueSize: 100, getRatio: 0.9 };
+const COMMAND = 'npm run bench';
 
-interface Target {
-  name: string;
-  start(port: number): ChildProcess;
-}
-
-const targets: Target[] = [
-  { name: 'ts', start: (port) => spawn(process.execPath, [join(ROOT, 'bin', 'memcache-ha-native.js'), 'serve', '-p', String(port), '--engine', 'ts', '-m', '1024'], { stdio: 'ignore' }) },
-];
-if (onPath('memcached')) {
-  targets.push({ name: 'memcached', start: (port) => spawn('memcached', ['-p', String(port), '-l', '127.0.0.1', '-U', '0', '-t', '1', '-m', '1024', '-u', 'root'], { stdio: 'ignore' }) });
-}
-
-function onPath(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function log(line: string): void {
-  process.stderr.write(`[bench] ${line}\n`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitServing(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port} never answered`);
-}
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-interface Row {
+interface LoadRow {
   target: string;
   opsPerSec: number;
   p50us: number;
@@ -82,29 +28,33 @@ interface Row {
   clientCpuShare: number;
 }
 
-async function loadBenchmark(): Promise<Row[]> {
-  const running = new Map<string, { proc: ChildProcess; port: number }>();
-  for (const t of targets) {
-    const port = await freePort();
-    const proc = t.start(port);
-    await waitServing(port);
-    await prefill(port, LOAD.keys, LOAD.valueSize);
-    running.set(t.name, { proc, port });
-  }
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function loadBenchmark(targets: Target[]): Promise<LoadRow[]> {
+  const running = new Map<string, Running>();
   const samples = new Map<string, Array<LoadResult & { serverCpu: number }>>();
   try {
+    for (const t of targets) {
+      const r = await startTarget(t, 1024);
+      await prefill(r.port, LOAD.keys, LOAD.valueSize);
+      running.set(t.name, r);
+    }
     for (let round = 1; round <= ROUNDS; round++) {
+      // Alternate the order so drift on a shared machine does not favour one target.
       for (const t of round % 2 ? targets : [...targets].reverse()) {
         const { proc, port } = running.get(t.name)!;
         const cpu0 = cpuSeconds(proc.pid!);
         const r = await runLoad({ port, durationMs: SECONDS * 1000, seed: round, ...LOAD });
         const serverCpu = cpuSeconds(proc.pid!) - cpu0;
-        log(`round ${round}/${ROUNDS} ${t.name}: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50us.toFixed(0)} us, p99 ${r.p99us.toFixed(0)} us, server CPU ${serverCpu.toFixed(2)} s, load generator CPU ${r.clientCpu.toFixed(2)} s`);
+        log(`load round ${round}/${ROUNDS} ${t.name}: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50us.toFixed(0)} us, p99 ${r.p99us.toFixed(0)} us, server CPU ${serverCpu.toFixed(2)} s, load generator CPU ${r.clientCpu.toFixed(2)} s`);
         samples.set(t.name, [...(samples.get(t.name) ?? []), { ...r, serverCpu }]);
       }
     }
   } finally {
-    for (const { proc } of running.values()) proc.kill('SIGKILL');
+    for (const r of running.values()) await stopTarget(r);
   }
   return targets.map((t) => {
     const s = samples.get(t.name)!;
@@ -119,31 +69,72 @@ async function loadBenchmark(): Promise<Row[]> {
   });
 }
 
-function itemOverhead(): { valueSize: number; overheadPerItem: number } {
-  log('measuring the TypeScript engine\'s memory per item (300,000 items of 100 bytes)');
+/** The TypeScript engine's heap per item beyond key and data (bench/item-overhead.ts). */
+function tsItemOverhead(): number {
+  log('the TypeScript engine\'s heap per item (300,000 items of 100 bytes)');
   const out = execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'item-overhead.js'), '100'], { encoding: 'utf8' });
-  return JSON.parse(out) as { valueSize: number; overheadPerItem: number };
+  return (JSON.parse(out) as { overheadPerItem: number }).overheadPerItem;
+}
+
+function ratio(value: number, base: number | undefined): string {
+  return base ? (value / base).toFixed(2) : 'n/a';
+}
+
+function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverhead: number, hits: HitRatioRow[], seconds: number): string {
+  const mcLoad = load.find((r) => r.target === 'memcached');
+  const mcMem = memory.find((r) => r.target === 'memcached');
+  const mcHit = hits.find((r) => r.target === 'memcached');
+  return [
+    `# Benchmark results`,
+    ``,
+    `Produced by \`${COMMAND}\` on ${new Date().toISOString()} (node ${process.version}, ${process.platform}), in ${seconds.toFixed(0)} s.`,
+    ``,
+    `## Micro-benchmarks (benchmark.js; one call runs a whole batch)`,
+    ``,
+    `| what | TypeScript | native | native / TypeScript |`,
+    `| --- | ---: | ---: | ---: |`,
+    ...micro.map((m) => `| ${m.name} | ${Math.round(m.tsPerSec)} | ${m.nativePerSec === null ? 'n/a' : Math.round(m.nativePerSec)} | ${m.nativePerSec === null ? 'n/a' : (m.nativePerSec / m.tsPerSec).toFixed(2)} |`),
+    ``,
+    `## Load: ${LOAD.connections} connections x ${LOAD.depth} pipelined, ${LOAD.getRatio * 100}% get, ${LOAD.valueSize}-byte values, Zipf(0.99) over ${LOAD.keys} keys; ${ROUNDS} alternating rounds of ${SECONDS} s, medians`,
+    ``,
+    `| target | ops/s | vs memcached | p50 batch RTT (us) | p99 batch RTT (us) | server CPU s / M ops | CPU vs memcached | load generator CPU share |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...load.map((r) => `| ${r.target} | ${Math.round(r.opsPerSec)} | ${ratio(r.opsPerSec, mcLoad?.opsPerSec)} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r.serverCpuPerMops.toFixed(2)} | ${ratio(r.serverCpuPerMops, mcLoad?.serverCpuPerMops)} | ${(r.clientCpuShare * 100).toFixed(0)}% |`),
+    ``,
+    `## Memory: RSS growth per item after 1,000,000 items of 100 bytes (-m 1024)`,
+    ``,
+    `| target | bytes per item | vs memcached |`,
+    `| --- | ---: | ---: |`,
+    ...memory.map((r) => `| ${r.target} | ${r.rssPerItem.toFixed(1)} | ${ratio(r.rssPerItem, mcMem?.rssPerItem)} |`),
+    ``,
+    `The TypeScript engine's V8 heap per item beyond key and data: ${tsOverhead.toFixed(0)} bytes (the overhead -m accounts for it).`,
+    ``,
+    `## Miss ratio: Zipf(0.99) over 300,000 keys with a 30,000-key scan every 60,000 requests, 400-byte values, -m 64, cache-aside`,
+    ``,
+    `| target | gets | misses | miss ratio | vs memcached |`,
+    `| --- | ---: | ---: | ---: | ---: |`,
+    ...hits.map((r) => `| ${r.target} | ${r.gets} | ${r.misses} | ${r.missRatio.toFixed(4)} | ${ratio(r.missRatio, mcHit?.missRatio)} |`),
+    ``,
+  ].join('\n');
 }
 
 (async () => {
-  const command = 'npm run bench';
-  const overhead = itemOverhead();
-  log(`ts_item_overhead: ${overhead.overheadPerItem.toFixed(0)} bytes per item beyond key and data`);
-  log(`load: ${ROUNDS} rounds x ${SECONDS} s per target, ${LOAD.connections} connections x ${LOAD.depth} pipelined, ${LOAD.getRatio * 100}% get, ${LOAD.valueSize}-byte values, Zipf(0.99) over ${LOAD.keys} keys; targets: ${targets.map((t) => t.name).join(', ')}`);
-  const rows = await loadBenchmark();
-  const mc = rows.find((r) => r.target === 'memcached');
-  const table = [
-    '| target | ops/s | vs memcached | p50 batch RTT (us) | p99 batch RTT (us) | server CPU s / M ops | load generator CPU share |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.target} | ${Math.round(r.opsPerSec)} | ${mc ? (r.opsPerSec / mc.opsPerSec).toFixed(2) : 'n/a'} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r.serverCpuPerMops.toFixed(2)} | ${(r.clientCpuShare * 100).toFixed(0)}% |`),
-  ].join('\n');
-  const md = `# Benchmark results\n\nProduced by \`${command}\` on ${new Date().toISOString()} (${process.platform}, node ${process.version}).\n\n` +
-    `Load: ${LOAD.connections} connections x ${LOAD.depth} pipelined requests, ${LOAD.getRatio * 100}% get / ${100 - LOAD.getRatio * 100}% set, ${LOAD.valueSize}-byte values, Zipf(0.99) over ${LOAD.keys} keys; ${ROUNDS} alternating rounds of ${SECONDS} s, medians.\n\n${table}\n\n` +
-    `TypeScript engine memory per item beyond key and data: ${overhead.overheadPerItem.toFixed(0)} bytes.\n`;
+  const t0 = Date.now();
+  const loaded = loadAddon();
+  if (!loaded.ok) log(`the native addon did not load (${loaded.reason}): benchmarking the TypeScript engine only`);
+  const targets = availableTargets(loaded.ok);
+  log(`targets: ${targets.map((t) => t.name).join(', ')}`);
+  const micro = microBenchmarks(loaded.ok ? loaded.addon : null);
+  const tsOverhead = tsItemOverhead();
+  const load = await loadBenchmark(targets);
+  const memory = await memoryBenchmark(targets);
+  const hits = await hitRatioBenchmark(targets);
+  const seconds = (Date.now() - t0) / 1000;
+  const md = report(micro, load, memory, tsOverhead, hits, seconds);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify({ command, date: new Date().toISOString(), load: LOAD, rounds: ROUNDS, seconds: SECONDS, rows, tsItemOverhead: overhead }, null, 2) + '\n');
+  writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify({ command: COMMAND, date: new Date().toISOString(), seconds, load: { ...LOAD, rounds: ROUNDS, seconds: SECONDS }, micro, loadResults: load, memory, tsItemOverhead: tsOverhead, hitRatio: hits }, null, 2) + '\n');
   writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), md);
-  process.stdout.write(`\n${table}\n\nts_item_overhead: ${overhead.overheadPerItem.toFixed(0)} bytes/item\nwritten to bench/results/latest.{json,md}\n`);
+  process.stdout.write(`\n${md}\nwritten to bench/results/latest.{json,md}\n`);
 })().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
   process.exit(1);

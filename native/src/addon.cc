@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "bench_hooks.h"
 #include "server.h"
 
 namespace mcha {
@@ -111,6 +112,9 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
 }  // namespace
 }  // namespace mcha
 
-static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return mcha::NativeEngine::Init(env, exports); }
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  mcha::register_bench_hooks(env, exports);
+  return mcha::NativeEngine::Init(env, exports);
+}
 
 NODE_API_MODULE(memcache_ha_native, InitAddon)

@@ -3,6 +3,11 @@ import { join } from 'node:path';
 /** The C++ addon's surface (native/src/addon.cc). */
 export interface NativeAddon {
   NativeEngine: new (settings: NativeSettings, onEvent: (type: 'shutdown' | 'stopped', graceful: boolean) => void) => NativeHandle;
+  /** Whole workloads in C++ per call, for the micro-benchmarks (bench/micro.ts). */
+  bench: {
+    parseLines(buf: Buffer): number;
+    storeOps(ops: number, keys: number, valueSize: number): number;
+  };
 }
 
 export interface NativeHandle {
