@@ -71,10 +71,74 @@ async function replay(port: number, keys: string[], name: string): Promise<{ get
   return { gets: keys.length, misses };
 }
 
-/** Miss ratio of every target on the same trace with -m 64. */
+/**
+ * Belady's offline optimum for `capacity` items (evict the item used again farthest in the
+ * future; never keep one that is not used again): the bound no eviction policy can beat.
+ */
+function beladyMisses(keys: string[], capacity: number): number {
+  const n = keys.length;
+  const nextUse = new Float64Array(n);
+  const last = new Map<string, number>();
+  for (let i = n - 1; i >= 0; i--) {
+    nextUse[i] = last.get(keys[i]!) ?? Infinity;
+    last.set(keys[i]!, i);
+  }
+  const cache = new Map<string, number>();
+  const heap: Array<[number, string]> = [];
+  const push = (x: [number, string]) => {
+    heap.push(x);
+    for (let i = heap.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (heap[p]![0] >= heap[i]![0]) break;
+      [heap[p], heap[i]] = [heap[i]!, heap[p]!];
+      i = p;
+    }
+  };
+  const pop = (): [number, string] => {
+    const top = heap[0]!;
+    const tail = heap.pop()!;
+    if (heap.length) {
+      heap[0] = tail;
+      for (let i = 0; ;) {
+        const a = 2 * i + 1;
+        const b = a + 1;
+        let m = i;
+        if (a < heap.length && heap[a]![0] > heap[m]![0]) m = a;
+        if (b < heap.length && heap[b]![0] > heap[m]![0]) m = b;
+        if (m === i) break;
+        [heap[m], heap[i]] = [heap[i]!, heap[m]!];
+        i = m;
+      }
+    }
+    return top;
+  };
+  let misses = 0;
+  for (let i = 0; i < n; i++) {
+    const key = keys[i]!;
+    const next = nextUse[i]!;
+    if (!cache.has(key)) {
+      misses++;
+      if (next === Infinity) continue;
+      while (cache.size >= capacity) {
+        const [use, victim] = pop();
+        if (cache.get(victim) === use) cache.delete(victim);
+      }
+    }
+    cache.set(key, next);
+    push([next, key]);
+  }
+  return misses;
+}
+
+/** Items of this trace that fit in -m 64 with the native engine's accounting (56 + key + value). */
+const CAPACITY_AT_64MB = Math.floor((64 * 1024 * 1024) / (56 + 10 + VALUE));
+
+/** Miss ratio of every target on the same trace with -m 64, and the offline optimum. */
 export async function hitRatioBenchmark(targets: Target[]): Promise<HitRatioRow[]> {
   const keys = trace();
   const rows: HitRatioRow[] = [];
+  const optimum = beladyMisses(keys, CAPACITY_AT_64MB);
+  log(`hit ratio: Belady's optimum for ${CAPACITY_AT_64MB} items would miss ${(optimum / keys.length).toFixed(4)}`);
   for (const t of targets) {
     const r = await startTarget(t, 64);
     try {
@@ -85,5 +149,6 @@ export async function hitRatioBenchmark(targets: Target[]): Promise<HitRatioRow[
       await stopTarget(r);
     }
   }
+  rows.push({ target: `optimum (Belady, ${CAPACITY_AT_64MB} items, offline)`, gets: keys.length, misses: optimum, missRatio: optimum / keys.length });
   return rows;
 }

@@ -55,9 +55,8 @@ Napi::Value StoreOps(const Napi::CallbackInfo& info) {
       if (store->get(k, 0)) hits++;
       continue;
     }
-    Item* it = store->alloc(k, 0, 0, value_size + 2);
-    memset(it->data(), 'v', value_size);
-    memcpy(it->data() + value_size, "\r\n", 2);
+    Item* it = store->alloc(k, 0, 0, value_size);
+    memset(it->value(), 'v', value_size);
     it->version = clock.next();
     if (!store->put(it, 0)) store->release(it);
   }

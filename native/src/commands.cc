@@ -99,13 +99,13 @@ Outcome Commands::execute(const Request& req, Writer& out) {
 
 const char* Commands::admit_store(const Request& req, Item** item) {
   *item = nullptr;
-  size_t size = memcached_item_size(req.key.size(), req.flags, static_cast<size_t>(req.bytes) + 2, h_.settings.cas_enabled);
+  size_t size = memcached_item_size(req.key.size(), req.flags, static_cast<size_t>(req.bytes), h_.settings.cas_enabled);
   if (size > h_.settings.item_size_max) {
     c_.store_too_large++;
     if (req.op == StoreOp::Set) h_.store.remove(req.key);
     return "SERVER_ERROR object too large for cache";
   }
-  *item = h_.store.alloc(req.key, req.flags, 0, static_cast<uint32_t>(req.bytes) + 2);
+  *item = h_.store.alloc(req.key, req.flags, 0, static_cast<uint32_t>(req.bytes));
   if (!*item) {
     c_.store_no_memory++;
     if (req.op == StoreOp::Set) h_.store.remove(req.key);
@@ -114,10 +114,9 @@ const char* Commands::admit_store(const Request& req, Item** item) {
   return nullptr;
 }
 
-void Commands::complete_store(const Request& req, Item* item, Writer& out) {
+void Commands::complete_store(const Request& req, Item* item, bool terminated, Writer& out) {
   c_.cmd_set++;
-  const char* d = item->data();
-  if (d[item->nbytes - 2] != '\r' || d[item->nbytes - 1] != '\n') {
+  if (!terminated) {
     h_.store.release(item);
     return reply(out, req.noreply, "CLIENT_ERROR bad data chunk");
   }
@@ -151,23 +150,20 @@ const char* Commands::store(const Request& req, Item* item, uint32_t now) {
         st.release(item);
         return "NOT_STORED";
       }
-      uint32_t nbytes = old->nbytes + item->nbytes - 2;
-      if (memcached_item_size(key.size(), old->flags, nbytes, h_.settings.cas_enabled) > h_.settings.item_size_max) {
+      uint32_t nvalue = old->nvalue + item->nvalue;
+      if (memcached_item_size(key.size(), old->flags, nvalue, h_.settings.cas_enabled) > h_.settings.item_size_max) {
         st.release(item);
         return "NOT_STORED";
       }
-      Item* joined = st.alloc(key, old->flags, old->exptime, nbytes);
+      Item* joined = st.alloc(key, old->flags, old->exptime, nvalue);
       if (!joined) {
         st.release(item);
         return "SERVER_ERROR out of memory storing object";
       }
-      if (req.op == StoreOp::Append) {
-        memcpy(joined->data(), old->data(), old->nbytes - 2);
-        memcpy(joined->data() + old->nbytes - 2, item->data(), item->nbytes);
-      } else {
-        memcpy(joined->data(), item->data(), item->nbytes - 2);
-        memcpy(joined->data() + item->nbytes - 2, old->data(), old->nbytes);
-      }
+      const Item* first = req.op == StoreOp::Append ? old : item;
+      const Item* second = req.op == StoreOp::Append ? item : old;
+      memcpy(joined->value(), first->value(), first->nvalue);
+      memcpy(joined->value() + first->nvalue, second->value(), second->nvalue);
       st.release(item);
       item = joined;
       break;
@@ -224,7 +220,7 @@ void Commands::get(const Request& req, Writer& out) {
     out.text(" ", 1);
     out.number(it->flags);
     out.text(" ", 1);
-    out.number(it->value_length());
+    out.number(it->nvalue);
     if (req.with_cas) {
       out.text(" ", 1);
       out.number(cas ? it->version : 0);
@@ -246,7 +242,7 @@ const char* Commands::arith(const Request& req, Writer& out) {
     return "NOT_FOUND";
   }
   uint64_t current;
-  if (old->nbytes <= 2 || !parse_u64(old->data(), old->nbytes, current)) {
+  if (old->nvalue == 0 || !parse_u64(old->value(), old->nvalue, current)) {
     return "CLIENT_ERROR cannot increment or decrement non-numeric value";
   }
   if (req.incr) c_.incr_hits++;
@@ -254,13 +250,12 @@ const char* Commands::arith(const Request& req, Writer& out) {
   uint64_t next = req.incr ? current + req.delta : (req.delta > current ? 0 : current - req.delta);
   std::string digits = std::to_string(next);
   // memcached rewrites a number that still fits in place, padding with spaces.
-  uint32_t width = old->value_length();
+  uint32_t width = old->nvalue;
   uint32_t len = digits.size() <= width ? width : static_cast<uint32_t>(digits.size());
-  Item* it = st.alloc(req.key, old->flags, old->exptime, len + 2);
+  Item* it = st.alloc(req.key, old->flags, old->exptime, len);
   if (!it) return "SERVER_ERROR out of memory";
-  memset(it->data(), ' ', len);
-  memcpy(it->data(), digits.data(), digits.size());
-  memcpy(it->data() + len, "\r\n", 2);
+  memset(it->value(), ' ', len);
+  memcpy(it->value(), digits.data(), digits.size());
   it->version = h_.clock.next();
   it->origin = h_.node_id;
   it->bits |= Item::kVisited;

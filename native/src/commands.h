@@ -44,8 +44,8 @@ class Commands {
   // Before the data block is read: nullptr to read it into `*item`, or the error line to send
   // while it is swallowed (a failed `set` removes the old value, as in memcached).
   const char* admit_store(const Request& req, Item** item);
-  // Once the data block is in the item.
-  void complete_store(const Request& req, Item* item, Writer& out);
+  // Once the data block is in: its value in the item, `terminated` if "\r\n" followed it.
+  void complete_store(const Request& req, Item* item, bool terminated, Writer& out);
 
   const CommandCounters& counters() const { return c_; }
 

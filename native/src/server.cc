@@ -138,16 +138,23 @@ void Connection::process() {
       continue;
     }
     if (state_ == State::Data) {
-      size_t need = item_->nbytes - filled_;
-      size_t n = need < avail ? need : avail;
-      memcpy(item_->data() + filled_, rbuf_ + rpos_, n);
-      rpos_ += n;
-      filled_ += n;
-      if (filled_ < item_->nbytes) break;
+      size_t block = static_cast<size_t>(item_->nvalue) + 2;
+      while (filled_ < block && rpos_ < rlen_) {
+        if (filled_ < item_->nvalue) {
+          size_t run = item_->nvalue - filled_;
+          if (run > rlen_ - rpos_) run = rlen_ - rpos_;
+          memcpy(item_->value() + filled_, rbuf_ + rpos_, run);
+          filled_ += run;
+          rpos_ += run;
+        } else {
+          trailer_[filled_++ - item_->nvalue] = rbuf_[rpos_++];
+        }
+      }
+      if (filled_ < block) break;
       state_ = State::Line;
       Item* it = item_;
       item_ = nullptr;
-      commands.complete_store(req_, it, out_);
+      commands.complete_store(req_, it, trailer_[0] == '\r' && trailer_[1] == '\n', out_);
       completed(false);
     } else {
       const char* start = rbuf_ + rpos_;

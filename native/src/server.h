@@ -57,7 +57,8 @@ class Connection {
   State state_ = State::Line;
   Request req_;
   Item* item_ = nullptr;  // being filled by a storage command's data block
-  size_t filled_ = 0;
+  size_t filled_ = 0;     // bytes of the block so far: the value, then its two-byte terminator
+  char trailer_[2];
   size_t swallow_ = 0;
   Writer out_;
   bool reading_ = false, waiting_for_drain_ = false, closing_ = false, closed_ = false;

@@ -39,14 +39,14 @@ Store::~Store() {
   free(old_);
 }
 
-Item* Store::alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nbytes) {
-  Item* it = static_cast<Item*>(malloc(sizeof(Item) + key.size() + nbytes));
+Item* Store::alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue) {
+  Item* it = static_cast<Item*>(malloc(sizeof(Item) + key.size() + nvalue));
   if (!it) return nullptr;
   it->hnext = it->prev = it->next = nullptr;
   it->version = 0;
   it->exptime = exptime;
   it->flags = flags;
-  it->nbytes = nbytes;
+  it->nvalue = nvalue;
   it->refcount = 1;
   it->origin = 0;
   it->nkey = static_cast<uint8_t>(key.size());

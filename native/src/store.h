@@ -23,7 +23,7 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // A new unlinked item holding one reference for its creator (nullptr if malloc fails).
-  Item* alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nbytes);
+  Item* alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue);
   // Drops one reference; the item is freed with the last.
   void release(Item* it);
 

@@ -56,12 +56,16 @@ void Writer::number(uint64_t v) {
 }
 
 void Writer::value(Item* it) {
-  if (it->nbytes < kZeroCopyMin) return text(it->data(), it->nbytes);
-  close_run();
-  bufs_.push_back(uv_buf_init(it->data(), it->nbytes));
-  it->refcount++;
-  refs_.push_back(it);
-  pending_ += it->nbytes;
+  if (it->nvalue >= kZeroCopyMin) {
+    close_run();
+    bufs_.push_back(uv_buf_init(it->value(), it->nvalue));
+    it->refcount++;
+    refs_.push_back(it);
+    pending_ += it->nvalue;
+  } else {
+    text(it->value(), it->nvalue);
+  }
+  text("\r\n", 2);
 }
 
 void Writer::mark() {

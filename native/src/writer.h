@@ -33,7 +33,7 @@ class Writer {
   void text(std::string_view s) { text(s.data(), s.size()); }
   void line(std::string_view s);
   void number(uint64_t v);
-  // An item's data: copied when small, otherwise referenced.
+  // An item's value and its "\r\n": copied when small, otherwise referenced.
   void value(Item* it);
   void mark();
   void discard();
