@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { pipe } from './targets';
 import { Zipf } from './zipf';
 
 export interface LoadOptions {
@@ -100,21 +101,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 }
 
 /** Stores every key once so gets hit. */
-export async function prefill(port: number, keys: number, valueSize: number): Promise<void> {
+export function prefill(port: number, keys: number, valueSize: number): Promise<void> {
   const value = 'v'.repeat(valueSize);
-  await new Promise<void>((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('error', reject);
-    let got = '';
-    socket.on('data', (d) => {
-      got += d.toString('latin1');
-      if (got.endsWith('MN\r\n')) {
-        socket.end();
-        resolve();
-      }
-    });
-    let batch = '';
-    for (let k = 0; k < keys; k++) batch += `set key:${k} 0 0 ${valueSize} noreply\r\n${value}\r\n`;
-    socket.write(batch + 'mn\r\n');
-  });
+  let batch = '';
+  for (let k = 0; k < keys; k++) batch += `set key:${k} 0 0 ${valueSize} noreply\r\n${value}\r\n`;
+  return pipe(port, [batch]);
 }

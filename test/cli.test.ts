@@ -10,8 +10,8 @@ import { BIN, ENGINE, freePort, SANITIZER_ENV, startNode, waitUntilServing } fro
 
 const test = suite(`command line [${ENGINE}]`);
 
-function run(args: string[], timeout = 10_000) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: SANITIZER_ENV });
+function run(args: string[], timeout = 10_000, env: NodeJS.ProcessEnv = SANITIZER_ENV) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -75,6 +75,19 @@ test('--engine auto runs the native engine when the addon loads, and says so', a
   } finally {
     await server.stop();
   }
+});
+
+test('--engine auto falls back to ts with one line saying why when the addon does not load', () => {
+  const empty = mkdtempSync(join(tmpdir(), 'mcha-no-addon-'));
+  const env = { ...process.env, MEMCACHE_HA_NATIVE_ADDON_DIR: empty };
+  const r = run(['serve', '-p', '0', '--engine', 'auto'], 3000, env);
+  assert.match(r.out, /listening on 127\.0\.0\.1:\d+ engine=ts/);
+  const lines = r.err.trim().split('\n');
+  assert.is(lines.length, 1, r.err);
+  assert.match(lines[0]!, /warn: engine ts: the native addon did not load \(No native build was found/);
+  const native = run(['serve', '-p', '0', '--engine', 'native'], 3000, env);
+  assert.is(native.code, 1);
+  assert.match(native.err, /--engine native: the native addon did not load: No native build was found/);
 });
 
 test('a port in use is reported in one line', async () => {
