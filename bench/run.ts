@@ -25,6 +25,7 @@ interface LoadRow {
   p50us: number;
   p99us: number;
   serverCpuPerMops: number;
+  serverCpuShare: number;
   clientCpuShare: number;
 }
 
@@ -64,6 +65,7 @@ async function loadBenchmark(targets: Target[]): Promise<LoadRow[]> {
       p50us: median(s.map((x) => x.p50us)),
       p99us: median(s.map((x) => x.p99us)),
       serverCpuPerMops: median(s.map((x) => (x.serverCpu / x.ops) * 1e6)),
+      serverCpuShare: median(s.map((x) => x.serverCpu / x.seconds)),
       clientCpuShare: median(s.map((x) => x.clientCpu / x.seconds)),
     };
   });
@@ -97,9 +99,9 @@ function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverh
     ``,
     `## Load: ${LOAD.connections} connections x ${LOAD.depth} pipelined, ${LOAD.getRatio * 100}% get, ${LOAD.valueSize}-byte values, Zipf(0.99) over ${LOAD.keys} keys; ${ROUNDS} alternating rounds of ${SECONDS} s, medians`,
     ``,
-    `| target | ops/s | vs memcached | p50 batch RTT (us) | p99 batch RTT (us) | server CPU s / M ops | CPU vs memcached | load generator CPU share |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
-    ...load.map((r) => `| ${r.target} | ${Math.round(r.opsPerSec)} | ${ratio(r.opsPerSec, mcLoad?.opsPerSec)} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r.serverCpuPerMops.toFixed(2)} | ${ratio(r.serverCpuPerMops, mcLoad?.serverCpuPerMops)} | ${(r.clientCpuShare * 100).toFixed(0)}% |`),
+    `| target | ops/s | vs memcached | p50 batch RTT (us) | p99 batch RTT (us) | server CPU s / M ops | CPU vs memcached | server CPU share | load generator CPU share |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...load.map((r) => `| ${r.target} | ${Math.round(r.opsPerSec)} | ${ratio(r.opsPerSec, mcLoad?.opsPerSec)} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r.serverCpuPerMops.toFixed(2)} | ${ratio(r.serverCpuPerMops, mcLoad?.serverCpuPerMops)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% |`),
     ``,
     `## Memory: RSS growth per item after 1,000,000 items of 100 bytes (-m 1024)`,
     ``,
