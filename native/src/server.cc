@@ -203,10 +203,8 @@ void Connection::flush() {
   WriteBatch* b = out_.take();
   server_.counters().bytes_written += b->bytes;
   b->req.data = this;
-  writes_in_flight_++;
   int rc = uv_write(&b->req, reinterpret_cast<uv_stream_t*>(&handle_), b->bufs.data(), static_cast<unsigned int>(b->bufs.size()), on_write);
   if (rc != 0) {
-    writes_in_flight_--;
     out_.finish(b);
     close_now();
   }
@@ -215,7 +213,6 @@ void Connection::flush() {
 void Connection::on_write(uv_write_t* req, int status) {
   auto* b = reinterpret_cast<WriteBatch*>(req);
   auto* c = static_cast<Connection*>(req->data);
-  c->writes_in_flight_--;
   c->out_.finish(b);
   if (status != 0) return c->close_now();
   if (c->waiting_for_drain_ && !c->closing_ && c->handle_.write_queue_size < kOutputHighWater / 2) {

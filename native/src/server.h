@@ -64,7 +64,6 @@ class Connection {
   bool reading_ = false, waiting_for_drain_ = false, closing_ = false, closed_ = false;
   int handles_open_ = 0;
   unsigned completions_ = 0;
-  size_t writes_in_flight_ = 0;
 };
 
 class Server {

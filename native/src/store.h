@@ -41,7 +41,6 @@ class Store {
 
   uint64_t count() const { return count_; }
   uint64_t bytes() const { return used_; }
-  uint64_t limit() const { return limit_; }
   bool expanding() const { return old_ != nullptr; }
   size_t buckets() const { return size_; }
   const StoreCounters& counters() const { return c_; }

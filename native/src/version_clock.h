@@ -16,9 +16,6 @@ class VersionClock {
     last_ = physical > last_ ? physical : last_ + 1;
     return last_;
   }
-  void observe(uint64_t v) {
-    if (v > last_) last_ = v;
-  }
 
  private:
   uint64_t last_ = 0;

@@ -1,4 +1,3 @@
-import type { Settings } from '../config/settings';
 import type { Logger } from '../log';
 
 export type EngineName = 'native' | 'ts';
@@ -22,4 +21,3 @@ export interface EngineHooks {
   requestShutdown(graceful: boolean): void;
 }
 
-export type EngineFactory = (settings: Settings, hooks: EngineHooks) => Engine;

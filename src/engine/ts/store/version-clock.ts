@@ -16,9 +16,4 @@ export class VersionClock {
     this.last = physical > this.last ? physical : this.last + 1;
     return this.last;
   }
-
-  /** Keeps this clock ahead of a version seen elsewhere (a replicated record). */
-  observe(version: number): void {
-    if (version > this.last) this.last = version;
-  }
 }
