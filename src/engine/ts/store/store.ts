@@ -24,6 +24,22 @@ export interface StoreCounters {
 
 export type StoreResult = 'stored' | 'no_memory';
 
+/** A position in the Map's insertion order that survives deletions and starts over after the end. */
+class Cursor {
+  private iterator: IterableIterator<Item> | null = null;
+
+  constructor(private readonly items: Map<string, Item>) {}
+
+  /** The next item, or null at the end of a pass (the call after that starts over). */
+  next(): Item | null {
+    if (!this.iterator) this.iterator = this.items.values();
+    const step = this.iterator.next();
+    if (!step.done) return step.value;
+    this.iterator = null;
+    return null;
+  }
+}
+
 /**
  * The item table: a Map from key (bytes as latin1) to Item, memory accounted against a limit,
  * SIEVE eviction (NSDI 2024) walking the Map's insertion order, lazy expiry on access and an
@@ -32,8 +48,8 @@ export type StoreResult = 'stored' | 'no_memory';
 export class Store {
   private readonly items = new Map<string, Item>();
   private used = 0;
-  private hand: IterableIterator<Item> | null = null;
-  private sweeper: IterableIterator<Item> | null = null;
+  private readonly hand = new Cursor(this.items);
+  private readonly sweeper = new Cursor(this.items);
   /** Items with a version below this were flushed. */
   private flushedBelow = 0;
   /** memcached's delayed flush: once this second has come, items stored at or before it are gone. */
@@ -116,23 +132,16 @@ export class Store {
     this.oldestLive = oldestLive;
   }
 
-  /** Removes dead items, visiting at most `budget` entries; resumes where it left off. */
-  sweep(now: number, budget: number): number {
-    let removed = 0;
+  /** Removes dead items, visiting at most `budget` entries and one pass at most; resumes where it left off. */
+  sweep(now: number, budget: number): void {
     for (let i = 0; i < budget; i++) {
-      if (!this.sweeper) this.sweeper = this.items.values();
-      const next = this.sweeper.next();
-      if (next.done) {
-        this.sweeper = null;
-        break;
-      }
-      if (this.deadReason(next.value, now) !== null) {
-        this.unlink(next.value);
+      const item = this.sweeper.next();
+      if (!item) return;
+      if (this.deadReason(item, now) !== null) {
+        this.unlink(item);
         this.counters.crawlerReclaimed++;
-        removed++;
       }
     }
-    return removed;
   }
 
   /**
@@ -141,14 +150,8 @@ export class Store {
    */
   private evictOne(now: number, keep: Item | undefined, maxSteps: number, allowLive: boolean): boolean {
     for (let steps = 0; steps < maxSteps; steps++) {
-      if (!this.hand) this.hand = this.items.values();
-      const next = this.hand.next();
-      if (next.done) {
-        this.hand = null;
-        continue;
-      }
-      const item = next.value;
-      if (item === keep) continue;
+      const item = this.hand.next();
+      if (!item || item === keep) continue;
       if (this.deadReason(item, now) !== null) {
         this.unlinkReclaimed(item);
         return true;
