@@ -71,7 +71,7 @@ test('--engine auto runs the native engine when the addon loads, and says so', a
     const stats = await c.call('stats\r\n', 'END\r\n');
     c.close();
     assert.match(stats, /STAT engine native\r\n/);
-    assert.match(server.proc.stderr(), /info: engine native \(the addon loaded\)/);
+    assert.match(server.proc.stdout(), /listening on 127\.0\.0\.1:\d+ engine=native pid=\d+ \(the native addon loaded\)\n/);
   } finally {
     await server.stop();
   }
@@ -81,7 +81,7 @@ test('--engine auto falls back to ts with one line saying why when the addon doe
   const empty = mkdtempSync(join(tmpdir(), 'mcha-no-addon-'));
   const env = { ...process.env, MEMCACHE_HA_NATIVE_ADDON_DIR: empty };
   const r = run(['serve', '-p', '0', '--engine', 'auto'], 3000, env);
-  assert.match(r.out, /listening on 127\.0\.0\.1:\d+ engine=ts/);
+  assert.match(r.out, /listening on 127\.0\.0\.1:\d+ engine=ts pid=\d+ \(the native addon did not load\)/);
   const lines = r.err.trim().split('\n');
   assert.is(lines.length, 1, r.err);
   assert.match(lines[0]!, /warn: engine ts: the native addon did not load \(No native build was found/);

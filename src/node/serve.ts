@@ -48,7 +48,8 @@ async function startNode(settings: Settings, log: Logger): Promise<string> {
     log.info('stopped');
     process.exit(0);
   };
-  engine = createEngine(settings, { log, requestShutdown: (graceful) => void stop(graceful ? 'shutdown graceful' : 'shutdown') });
+  const chosen = createEngine(settings, { log, requestShutdown: (graceful) => void stop(graceful ? 'shutdown graceful' : 'shutdown') });
+  engine = chosen.engine;
   const address = await engine.start().catch((err: NodeJS.ErrnoException) => {
     throw new StartupError(`failed to listen on ${settings.listen}:${settings.port}: ${err.code ?? err.message}`);
   });
@@ -56,7 +57,7 @@ async function startNode(settings: Settings, log: Logger): Promise<string> {
   if (settings.user) dropPrivileges(settings.user);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
   log.info(`listening on ${address.host}:${address.port} (engine ${engine.name}, -m ${settings.maxBytes / 1048576} MB, -c ${settings.maxConnections})`);
-  return `memcache-ha-native: listening on ${address.host}:${address.port} engine=${engine.name} pid=${process.pid}`;
+  return `memcache-ha-native: listening on ${address.host}:${address.port} engine=${engine.name} pid=${process.pid} (${chosen.why})`;
 }
 
 function removePidFile(path: string): void {
