@@ -169,6 +169,21 @@ test('the event loop stays responsive under a write flood (no busy loop)', async
   assert.ok(idle < 0.3, `idle server used ${idle}s CPU in 1s`);
 });
 
+test('stats conns lists the listener and every client with memcached\'s fields', async () => {
+  const idle = await connect();
+  await idle.call('version\r\n');
+  const midValue = await connect();
+  midValue.send('set partial 0 0 10\r\nabc');
+  const asking = await connect();
+  await new Promise((r) => setTimeout(r, 50));
+  const reply = await asking.call('stats conns\r\n', 'END\r\n');
+  assert.match(reply, /^STAT 0:addr tcp:127\.0\.0\.1:\d+\r\nSTAT 0:state conn_listening\r\nSTAT 0:secs_since_last_cmd \d+\r\n/);
+  const states = [...reply.matchAll(/STAT \d+:state (\w+)\r\n/g)].map((m) => m[1]).sort();
+  assert.equal(states, ['conn_listening', 'conn_nread', 'conn_parse_cmd', 'conn_waiting']);
+  assert.is([...reply.matchAll(/STAT \d+:listen_addr tcp:127\.0\.0\.1:\d+\r\n/g)].length, 3);
+  assert.is([...reply.matchAll(/STAT \d+:addr tcp:127\.0\.0\.1:\d+\r\n/g)].length, 4);
+});
+
 test('stats reports the engine and memcached\'s fields', async () => {
   const s = await stats();
   assert.is(s.get('engine'), ENGINE);

@@ -410,6 +410,20 @@ void Commands::stats(const Request& req, Writer& out) {
     stat(out, "total_malloced", h_.store.bytes());
   } else if (sub == "sizes") {
     stat(out, "sizes_status", "disabled");
+  } else if (sub == "conns") {
+    // memcached numbers connections by file descriptor; here the listener is 0, clients from 1.
+    uint32_t now = now_seconds();
+    std::string listen = "tcp:" + s.listen + ":" + std::to_string(h_.bound_port());
+    stat(out, "0:addr", listen);
+    stat(out, "0:state", "conn_listening");
+    stat(out, "0:secs_since_last_cmd", now - h_.started_at);
+    for (const ConnectionInfo& c : h_.open_connections()) {
+      std::string id = std::to_string(c.id);
+      stat(out, (id + ":addr").c_str(), c.addr);
+      stat(out, (id + ":listen_addr").c_str(), listen);
+      stat(out, (id + ":state").c_str(), c.state);
+      stat(out, (id + ":secs_since_last_cmd").c_str(), now - c.last_command_at);
+    }
   } else {
     return out.line("ERROR");
   }

@@ -3,6 +3,8 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "request.h"
 #include "settings.h"
@@ -19,6 +21,14 @@ struct CommandCounters {
   uint64_t store_too_large = 0, store_no_memory = 0;
 };
 
+// One client connection as `stats conns` shows it.
+struct ConnectionInfo {
+  uint64_t id;
+  std::string addr;
+  const char* state;
+  uint32_t last_command_at;
+};
+
 struct ConnectionCounters {
   uint64_t curr = 0, total = 0, rejected = 0, bytes_read = 0, bytes_written = 0;
 };
@@ -31,6 +41,7 @@ struct CommandHost {
   uint32_t node_id;
   uint32_t started_at;
   std::function<uint32_t()> bound_port;
+  std::function<std::vector<ConnectionInfo>()> open_connections;
   std::function<void(bool graceful)> shutdown;
 };
 

@@ -48,7 +48,7 @@ bool starts_with(const char* p, size_t n, const char* text) {
 
 // ---------------------------------------------------------------- Connection
 
-Connection::Connection(Server& server, uint64_t id) : server_(server), id_(id), out_(server.store()) {
+Connection::Connection(Server& server, uint64_t id) : server_(server), id_(id), out_(server.store()), last_command_at_(now_seconds()) {
   uv_tcp_init(server.loop(), &handle_);
   handle_.data = this;
   handles_open_ = 1;
@@ -122,7 +122,20 @@ void Connection::completed(bool transmits) {
   if (transmits || (completions_ > 1 && completions_ % 20 == 1)) out_.mark();
 }
 
+ConnectionInfo Connection::describe() {
+  const char* state = processing_ ? "conn_parse_cmd" : waiting_for_drain_ ? "conn_mwrite"
+                      : state_ == State::Data ? "conn_nread" : state_ == State::Swallow ? "conn_swallow" : "conn_waiting";
+  return ConnectionInfo{id_, "tcp:" + peer_name(&handle_), state, last_command_at_};
+}
+
 void Connection::process() {
+  processing_ = true;
+  last_command_at_ = now_seconds();
+  process_buffer();
+  processing_ = false;
+}
+
+void Connection::process_buffer() {
   completions_ = 0;
   Commands& commands = server_.commands();
   while (rpos_ < rlen_ && !closing_) {
@@ -259,7 +272,15 @@ Server::Server(uv_loop_t* loop, Settings settings, std::function<void(bool)> shu
       settings_(std::move(settings)),
       store_(settings_.max_bytes, settings_.evictions),
       commands_(CommandHost{settings_, store_, clock_, counters_, static_cast<uint32_t>(std::random_device()() | 1), now_seconds(),
-                            [this] { return port_; }, std::move(shutdown_request)}) {}
+                            [this] { return port_; },
+                            [this] {
+                              std::vector<ConnectionInfo> out;
+                              for (Connection* c : open_) {
+                                if (c->counted) out.push_back(c->describe());
+                              }
+                              return out;
+                            },
+                            std::move(shutdown_request)}) {}
 
 Server::~Server() = default;
 

@@ -25,6 +25,7 @@ class Connection {
   ~Connection();
   uv_tcp_t* handle() { return &handle_; }
   uint64_t id() const { return id_; }
+  ConnectionInfo describe();
   void start();
   // Sends what is composed, then closes; a client that does not read is cut off after a while.
   void close_after_flush();
@@ -41,6 +42,7 @@ class Connection {
   static void on_close(uv_handle_t* h);
 
   void process();
+  void process_buffer();
   bool line_may_grow(size_t off, size_t len) const;
   bool is_get_line(size_t off, size_t len) const;
   void completed(bool transmits);
@@ -64,6 +66,8 @@ class Connection {
   bool reading_ = false, waiting_for_drain_ = false, closing_ = false, closed_ = false;
   int handles_open_ = 0;
   unsigned completions_ = 0;
+  bool processing_ = false;
+  uint32_t last_command_at_ = 0;
 };
 
 class Server {

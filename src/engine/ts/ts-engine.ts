@@ -36,6 +36,7 @@ export class TsEngine implements Engine {
         startedAt: nowSeconds(),
         connections: counters,
         boundPort: () => this.server.port,
+        openConnections: () => this.server.describeConnections(),
         resetConnectionCounters: () => {
           counters.totalConnections = 0;
           counters.rejectedConnections = 0;

@@ -3,6 +3,14 @@ import { nowSeconds } from '../store/clock';
 import type { Store } from '../store/store';
 import type { CommandCounters, ConnectionCounters } from './counters';
 
+/** One client connection as `stats conns` shows it (memcached's state names). */
+export interface ConnectionInfo {
+  id: number;
+  addr: string;
+  state: 'conn_parse_cmd' | 'conn_waiting' | 'conn_nread' | 'conn_swallow' | 'conn_mwrite';
+  lastCommandAt: number;
+}
+
 /** What `stats` reports besides the store and the command counters. */
 export interface StatsSources {
   readonly version: string;
@@ -11,6 +19,7 @@ export interface StatsSources {
   readonly connections: ConnectionCounters;
   boundPort(): number;
   resetConnectionCounters(): void;
+  openConnections(): ConnectionInfo[];
 }
 
 export type StatLine = [name: string, value: string | number];
@@ -28,6 +37,7 @@ export function renderStats(
     case 'items': return itemsStats(store);
     case 'slabs': return [['active_slabs', 0], ['total_malloced', store.bytes]];
     case 'sizes': return [['sizes_status', 'disabled']];
+    case 'conns': return connsStats(settings, src);
     default: return null;
   }
 }
@@ -109,6 +119,17 @@ function settingsStats(s: Settings, src: StatsSources): StatLine[] {
     ['eviction_policy', 'sieve'],
     ['engine', src.engine],
   ];
+}
+
+/** memcached numbers connections by file descriptor; here the listener is 0 and clients count from 1. */
+function connsStats(settings: Settings, src: StatsSources): StatLine[] {
+  const now = nowSeconds();
+  const listen = `tcp:${settings.listen}:${src.boundPort()}`;
+  const lines: StatLine[] = [['0:addr', listen], ['0:state', 'conn_listening'], ['0:secs_since_last_cmd', now - src.startedAt]];
+  for (const c of src.openConnections()) {
+    lines.push([`${c.id}:addr`, c.addr], [`${c.id}:listen_addr`, listen], [`${c.id}:state`, c.state], [`${c.id}:secs_since_last_cmd`, now - c.lastCommandAt]);
+  }
+  return lines;
 }
 
 function itemsStats(store: Store): StatLine[] {

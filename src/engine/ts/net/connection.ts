@@ -2,7 +2,9 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../../log';
 import type { Commands, StoreRequest } from '../commands/execute';
 import type { ConnectionCounters } from '../commands/counters';
+import type { ConnectionInfo } from '../commands/stats';
 import { parseRequest } from '../protocol/request';
+import { nowSeconds } from '../store/clock';
 import { ReplyWriter } from '../protocol/reply-writer';
 import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE, OUTPUT_FLUSH_AT, OUTPUT_HIGH_WATER } from './limits';
 
@@ -29,6 +31,8 @@ export class Connection {
   private closing = false;
   /** Commands completed in this read event, to mirror where memcached transmits (see completed()). */
   private completions = 0;
+  private processing = false;
+  private lastCommandAt = nowSeconds();
 
   constructor(
     private readonly socket: Socket,
@@ -41,6 +45,13 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => socket.destroy());
+  }
+
+  describe(): ConnectionInfo {
+    const st = this.state.kind;
+    const state = this.processing ? 'conn_parse_cmd' : this.waitingForDrain ? 'conn_mwrite'
+      : st === 'data' ? 'conn_nread' : st === 'swallow' ? 'conn_swallow' : 'conn_waiting';
+    return { id: this.id, addr: `tcp:${this.socket.remoteAddress}:${this.socket.remotePort}`, state, lastCommandAt: this.lastCommandAt };
   }
 
   /** Graceful stop: the replies already composed are sent, then the connection ends. */
@@ -90,6 +101,13 @@ export class Connection {
 
   private process(buf: Buffer): void {
     this.completions = 0;
+    this.processing = true;
+    this.lastCommandAt = nowSeconds();
+    this.processBuffer(buf);
+    this.processing = false;
+  }
+
+  private processBuffer(buf: Buffer): void {
     let off = 0;
     const end = buf.length;
     while (off < end && !this.closing) {

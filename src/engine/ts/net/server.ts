@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Logger } from '../../../log';
 import type { Commands } from '../commands/execute';
 import type { ConnectionCounters } from '../commands/counters';
+import type { ConnectionInfo } from '../commands/stats';
 import { Connection } from './connection';
 
 const STOP_GRACE_MS = 5000;
@@ -29,6 +30,10 @@ export class Server {
         resolve(this.server.address() as net.AddressInfo);
       });
     });
+  }
+
+  describeConnections(): ConnectionInfo[] {
+    return [...this.open.values()].map((c) => c.describe());
   }
 
   get port(): number {
