@@ -198,9 +198,11 @@ test('-u with an unknown user fails clearly', () => {
     assert.is(run(['serve', '-p', '0', '-u', 'no-such-user-x', '--engine', ENGINE], 3000).code, null, 'not root: -u is ignored and the node keeps running');
     return;
   }
-  const r = run(['serve', '-p', '0', '-u', 'no-such-user-x', '--engine', ENGINE]);
+  const pidFile = join(mkdtempSync(join(tmpdir(), 'mcha-user-')), 'node.pid');
+  const r = run(['serve', '-p', '0', '-u', 'no-such-user-x', '-P', pidFile, '--engine', ENGINE]);
   assert.is(r.code, 1);
   assert.match(r.err, /can't find the user no-such-user-x to switch to/);
+  assert.not.ok(existsSync(pidFile), 'checked before start-up: no pid file is left behind');
 });
 
 test.run();

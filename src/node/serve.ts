@@ -8,7 +8,7 @@ import { Logger } from '../log';
 import { StartupError } from '../startup-error';
 import { PACKAGE_VERSION } from '../version';
 import { DAEMON_CHILD_ENV, daemonize, reportToParent } from './daemon';
-import { dropPrivileges } from './privileges';
+import { accountToSwitchTo, switchTo } from './privileges';
 import { SERVE_HELP } from './serve-help';
 
 /** `memcache-ha-native serve`: parse flags, start the engine, own the lifecycle. */
@@ -48,13 +48,14 @@ async function startNode(settings: Settings, log: Logger): Promise<string> {
     log.info('stopped');
     process.exit(0);
   };
+  const account = settings.user ? accountToSwitchTo(settings.user) : null;
   const chosen = createEngine(settings, { log, requestShutdown: (graceful) => void stop(graceful ? 'shutdown graceful' : 'shutdown') });
   engine = chosen.engine;
   const address = await engine.start().catch((err: NodeJS.ErrnoException) => {
     throw new StartupError(`failed to listen on ${settings.listen}:${settings.port}: ${err.code ?? err.message}`);
   });
   if (settings.pidFile) writeFileSync(settings.pidFile, `${process.pid}\n`);
-  if (settings.user) dropPrivileges(settings.user);
+  if (account) switchTo(account);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
   log.info(`listening on ${address.host}:${address.port} (engine ${engine.name}, -m ${settings.maxBytes / 1048576} MB, -c ${settings.maxConnections})`);
   return `memcache-ha-native: listening on ${address.host}:${address.port} engine=${engine.name} pid=${process.pid} (${chosen.why})`;
