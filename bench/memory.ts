@@ -1,4 +1,5 @@
-import { log, pipe, rssBytes, startTarget, stopTarget, type Target } from './targets';
+import { rssBytes } from '../test/helpers/proc-stats';
+import { log, pipe, startTarget, stopTarget, type Target } from './targets';
 
 export interface MemoryRow {
   target: string;

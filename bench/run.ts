@@ -6,7 +6,8 @@ import { hitRatioBenchmark, type HitRatioRow } from './hit-ratio';
 import { runLoad, prefill, type LoadResult } from './load';
 import { memoryBenchmark, type MemoryRow } from './memory';
 import { microBenchmarks, type MicroRow } from './micro';
-import { availableTargets, cpuSeconds, log, startTarget, stopTarget, type Running, type Target } from './targets';
+import { cpuSeconds } from '../test/helpers/proc-stats';
+import { availableTargets, log, startTarget, stopTarget, type Running, type Target } from './targets';
 
 /**
  * `npm run bench`: the engines side by side with `memcached -t 1` (when installed), in one

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { freePort, waitUntilServing } from '../test/helpers/servers';
 
 /** A server under benchmark: our node on one engine, or the real memcached with one thread. */
 export interface Target {
@@ -41,30 +41,6 @@ export function availableTargets(nativeLoads: boolean): Target[] {
   return out;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export async function waitServing(port: number): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`port ${port} never answered`);
-}
-
 export interface Running {
   proc: ChildProcess;
   port: number;
@@ -73,7 +49,7 @@ export interface Running {
 export async function startTarget(t: Target, memoryMb: number): Promise<Running> {
   const port = await freePort();
   const proc = t.start(port, memoryMb);
-  await waitServing(port);
+  await waitUntilServing(port);
   return { proc, port };
 }
 
@@ -83,17 +59,6 @@ export function stopTarget(r: Running): Promise<void> {
     r.proc.once('exit', () => resolve());
     r.proc.kill('SIGKILL');
   });
-}
-
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-export function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m![1]) * 1024;
 }
 
 export function log(line: string): void {

@@ -4,7 +4,7 @@ import { BAD_COMMAND_LINE, type Request, type StoreOp } from '../protocol/reques
 import { parseU64 } from '../protocol/numbers';
 import { absoluteExpiry, nowSeconds } from '../store/clock';
 import { Item, memcachedItemSize } from '../store/item';
-import { Store } from '../store/store';
+import type { Store } from '../store/store';
 import type { VersionClock } from '../store/version-clock';
 import { newCommandCounters, type CommandCounters } from './counters';
 import { renderStats, type StatsSources } from './stats';
