@@ -12,9 +12,12 @@
         "native/src/commands.cc",
         "native/src/log.cc",
         "native/src/numbers.cc",
+        "native/src/record.cc",
         "native/src/request.cc",
         "native/src/server.cc",
+        "native/src/snapshot.cc",
         "native/src/store.cc",
+        "native/src/tombstones.cc",
         "native/src/writer.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

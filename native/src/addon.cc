@@ -1,9 +1,12 @@
-// The coarse boundary between TypeScript and C++: construct with Settings, start, stop.
-// Requests never cross it; only rare events do (a `shutdown` command, stop completion), through
-// one thread-safe function so they run in a proper JavaScript context.
+// The coarse boundary between TypeScript and C++: construct with Settings, start, stop, and for
+// replication: drain the mutation log, apply a batch of records, read a snapshot chunk, set the
+// replication state. Requests never cross it; events do (records waiting, at most once per
+// loop turn; a `shutdown` command; stop completion), through one thread-safe function so they
+// run in a proper JavaScript context.
 #include <napi.h>
 #include <uv.h>
 
+#include <chrono>
 #include <memory>
 
 #include "bench_hooks.h"
@@ -13,20 +16,27 @@ namespace mcha {
 namespace {
 
 struct Event {
-  enum Type { Shutdown, Stopped } type;
+  enum Type { Shutdown, Stopped, Records } type;
   bool graceful;
 };
+
+void free_records(Napi::Env, char* data) { free(data); }
 
 class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
  public:
   static Napi::Object Init(Napi::Env env, Napi::Object exports) {
     Napi::Function cls = DefineClass(env, "NativeEngine",
-                                     {InstanceMethod("start", &NativeEngine::Start), InstanceMethod("stop", &NativeEngine::Stop)});
+                                     {InstanceMethod("start", &NativeEngine::Start), InstanceMethod("stop", &NativeEngine::Stop),
+                                      InstanceMethod("drain", &NativeEngine::Drain), InstanceMethod("apply", &NativeEngine::Apply),
+                                      InstanceMethod("snapshotBegin", &NativeEngine::SnapshotBegin),
+                                      InstanceMethod("snapshotNext", &NativeEngine::SnapshotNext),
+                                      InstanceMethod("setStats", &NativeEngine::SetStats),
+                                      InstanceMethod("setAcknowledged", &NativeEngine::SetAcknowledged)});
     exports.Set("NativeEngine", cls);
     return exports;
   }
 
-  // new NativeEngine(settings, onEvent(type: 'shutdown' | 'stopped', graceful: boolean))
+  // new NativeEngine(settings, onEvent(type: 'shutdown' | 'stopped' | 'records', graceful: boolean))
   explicit NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEngine>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
@@ -46,30 +56,37 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     settings_.shutdown_enabled = o.Get("shutdownEnabled").ToBoolean().Value();
     settings_.flush_enabled = o.Get("flushEnabled").ToBoolean().Value();
     settings_.version = o.Get("version").ToString().Utf8Value();
+    settings_.replicated = o.Get("replicated").ToBoolean().Value();
+    settings_.sync_mode = o.Get("syncMode").ToBoolean().Value();
+    settings_.node_id = o.Get("nodeId").ToNumber().Uint32Value();
     events_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "memcache-ha-native events", 0, 1);
     events_.Unref(env);
+    // The store exists before the client port opens: a replica takes records while it catches up.
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    auto events = events_;
+    server_ = std::make_unique<Server>(
+        loop, settings_,
+        [events](bool graceful) mutable { events.NonBlockingCall(new Event{Event::Shutdown, graceful}, Deliver); },
+        [events]() mutable { events.NonBlockingCall(new Event{Event::Records, false}, Deliver); });
   }
 
  private:
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (server_) {
+    if (started_ || stopping_) {
       Napi::Error::New(env, "already started").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    auto events = events_;
-    server_ = std::make_unique<Server>(loop, settings_, [events](bool graceful) mutable {
-      events.NonBlockingCall(new Event{Event::Shutdown, graceful}, Deliver);
-    });
+    started_ = true;
+    // The address as resolved by the TypeScript side (libuv binds numeric addresses only).
+    if (info.Length() > 0 && info[0].IsString()) server_->settings().listen = info[0].As<Napi::String>().Utf8Value();
     std::string host;
     uint32_t port = 0;
     int rc = server_->listen(host, port);
     if (rc != 0) {
       Napi::Error e = Napi::Error::New(env, uv_strerror(rc));
       e.Set("code", Napi::String::New(env, uv_err_name(rc)));
-      server_.reset();
       e.ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -81,7 +98,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!server_ || stopping_) return env.Undefined();
+    if (stopping_) return env.Undefined();
     stopping_ = true;
     // Keeps the loop alive until 'stopped' is delivered, after the last handle closed.
     events_.Ref(env);
@@ -93,9 +110,73 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return env.Undefined();
   }
 
+  // drain(): {bytes: Buffer, records: number} | null -- this node's records since the last drain.
+  Napi::Value Drain(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    MutationLog* log = server_->log();
+    if (!log || log->pending() == 0) return env.Null();
+    size_t len = log->pending();
+    uint32_t records = log->pending_records();
+    char* data = log->drain();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("bytes", Napi::Buffer<char>::New(env, data, len, free_records));
+    out.Set("records", records);
+    return out;
+  }
+
+  // apply(records: Buffer): throws an Error saying what was malformed (after applying what preceded it).
+  Napi::Value Apply(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsBuffer() || !server_->log()) {
+      Napi::TypeError::New(env, "apply(records: Buffer) on a replicated engine").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto buf = info[0].As<Napi::Buffer<char>>();
+    auto now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count());
+    const char* err = apply_records(buf.Data(), buf.Length(), server_->store(), server_->clock(), server_->settings(), now_ms);
+    if (err) Napi::Error::New(env, err).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  Napi::Value SnapshotBegin(const Napi::CallbackInfo& info) {
+    Snapshot* snap = server_->snapshot();
+    return Napi::Number::New(info.Env(), snap ? static_cast<double>(snap->begin()) : 0);
+  }
+
+  // snapshotNext(maxBytes): {bytes: Buffer, items: number} | null once complete.
+  Napi::Value SnapshotNext(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Snapshot* snap = server_->snapshot();
+    if (!snap) return env.Null();
+    size_t max_bytes = info.Length() > 0 ? static_cast<size_t>(info[0].ToNumber().Int64Value()) : 256 * 1024;
+    RecordBuffer out;
+    bool done = false;
+    uint32_t items = snap->next(out, max_bytes, done);
+    if (done) return env.Null();
+    size_t len = out.size();
+    char* data = out.release();
+    Napi::Object chunk = Napi::Object::New(env);
+    chunk.Set("bytes", data ? Napi::Buffer<char>::New(env, data, len, free_records) : Napi::Buffer<char>::New(env, 0));
+    chunk.Set("items", items);
+    return chunk;
+  }
+
+  Napi::Value SetStats(const Napi::CallbackInfo& info) {
+    server_->set_replication_stats(info[0].ToString().Utf8Value());
+    return info.Env().Undefined();
+  }
+
+  // setAcknowledged(offset | null): sync mode's gate (null: no peer, replies go at once).
+  Napi::Value SetAcknowledged(const Napi::CallbackInfo& info) {
+    int64_t acked = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int64Value() : -1;
+    server_->set_acknowledged(acked);
+    return info.Env().Undefined();
+  }
+
   static void Deliver(Napi::Env env, Napi::Function callback, Event* e) {
     bool graceful = e->graceful;
-    const char* type = e->type == Event::Shutdown ? "shutdown" : "stopped";
+    const char* type = e->type == Event::Shutdown ? "shutdown" : e->type == Event::Stopped ? "stopped" : "records";
     delete e;
     if (env == nullptr || callback == nullptr) return;  // the environment is being torn down
     napi_value argv[2] = {Napi::String::New(env, type), Napi::Boolean::New(env, graceful)};
@@ -106,6 +187,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   Settings settings_;
   std::unique_ptr<Server> server_;
   Napi::ThreadSafeFunction events_;
+  bool started_ = false;
   bool stopping_ = false;
 };
 

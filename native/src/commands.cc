@@ -102,13 +102,13 @@ const char* Commands::admit_store(const Request& req, Item** item) {
   size_t size = memcached_item_size(req.key.size(), req.flags, static_cast<size_t>(req.bytes), h_.settings.cas_enabled);
   if (size > h_.settings.item_size_max) {
     c_.store_too_large++;
-    if (req.op == StoreOp::Set) h_.store.remove(req.key);
+    if (req.op == StoreOp::Set) remove_stale(req.key);
     return "SERVER_ERROR object too large for cache";
   }
   *item = h_.store.alloc(req.key, req.flags, 0, static_cast<uint32_t>(req.bytes));
   if (!*item) {
     c_.store_no_memory++;
-    if (req.op == StoreOp::Set) h_.store.remove(req.key);
+    if (req.op == StoreOp::Set) remove_stale(req.key);
     return "SERVER_ERROR out of memory storing object";
   }
   return nullptr;
@@ -184,15 +184,16 @@ const char* Commands::store(const Request& req, Item* item, uint32_t now) {
     case StoreOp::Set:
       break;
   }
-  item->version = h_.clock.next();
+  item->version = item->touched = h_.clock.next();
   item->origin = h_.node_id;
   if (!st.put(item, now)) {
     c_.store_no_memory++;
     // `key` lives in the item: drop the old value before releasing it.
-    if (req.op == StoreOp::Set) st.remove(key);
+    if (req.op == StoreOp::Set) remove_stale(key);
     st.release(item);
     return "SERVER_ERROR out of memory storing object";
   }
+  if (h_.log) h_.log->set(item);
   return "STORED";
 }
 
@@ -212,7 +213,7 @@ void Commands::get(const Request& req, Writer& out) {
     c_.get_hits++;
     if (req.touch) {
       c_.touch_hits++;
-      it->exptime = new_exptime;
+      touch_item(it, new_exptime);
     }
     it->bits |= Item::kVisited | Item::kFetched;
     out.text("VALUE ", 6);
@@ -256,20 +257,21 @@ const char* Commands::arith(const Request& req, Writer& out) {
   if (!it) return "SERVER_ERROR out of memory";
   memset(it->value(), ' ', len);
   memcpy(it->value(), digits.data(), digits.size());
-  it->version = h_.clock.next();
+  it->version = it->touched = h_.clock.next();
   it->origin = h_.node_id;
   it->bits |= Item::kVisited;
   if (!st.put(it, now)) {
     st.release(it);
     return "SERVER_ERROR out of memory";
   }
+  if (h_.log) h_.log->set(it);
   if (!req.noreply) out.line(digits);
   return nullptr;
 }
 
 const char* Commands::remove(const Request& req) {
   if (h_.store.get(req.key, now_seconds())) {
-    h_.store.remove(req.key);
+    remove_stale(req.key);
     c_.delete_hits++;
     return "DELETED";
   }
@@ -286,24 +288,49 @@ const char* Commands::touch(const Request& req) {
     return "NOT_FOUND";
   }
   c_.touch_hits++;
-  it->exptime = absolute_expiry(req.exptime, now);
+  touch_item(it, absolute_expiry(req.exptime, now));
   it->bits |= Item::kVisited;
   return "TOUCHED";
+}
+
+// A new expiry, same version (gets-then-cas still works); `touched` orders it on the peer.
+void Commands::touch_item(Item* it, uint32_t exptime) {
+  it->exptime = exptime;
+  if (!h_.log) return;
+  it->touched = h_.clock.next();
+  h_.log->touch(it);
+}
+
+// Removes a key as a versioned delete: the peer drops it too, and older writes cannot bring it back.
+void Commands::remove_stale(std::string_view key) {
+  if (!h_.log) {
+    h_.store.remove(key);
+    return;
+  }
+  // `key` may point into the item being removed: log and lay the tombstone first.
+  uint64_t version = h_.clock.next();
+  h_.log->remove(key, version);
+  if (Tombstones* t = h_.store.tombstones()) t->lay(key, version, h_.node_id, static_cast<uint64_t>(now_seconds()) * 1000);
+  h_.store.remove(key);
 }
 
 const char* Commands::flush_all(const Request& req) {
   if (!h_.settings.flush_enabled) return "CLIENT_ERROR flush_all not allowed";
   if (!req.delay_ok) return "CLIENT_ERROR invalid exptime argument";
   c_.cmd_flush++;
-  if (req.exptime <= 0) {
-    h_.store.flush_all(h_.clock.next());
-    return "OK";
-  }
-  // memcached: items last stored at or before (due - 1) vanish once that second has come.
   uint32_t now = now_seconds();
-  uint32_t oldest_live = absolute_expiry(req.exptime, now) - 1;
-  if (oldest_live != 0 && oldest_live <= now) h_.store.flush_all(h_.clock.next());
-  h_.store.flush_at(oldest_live);
+  // memcached: items last stored at or before (due - 1) vanish once that second has come.
+  uint32_t oldest_live = req.exptime > 0 ? absolute_expiry(req.exptime, now) - 1 : 0;
+  if (req.exptime <= 0 || (oldest_live != 0 && oldest_live <= now)) {
+    uint64_t version = h_.clock.next();
+    h_.store.flush_all(version);
+    if (h_.log) h_.log->flush(version);
+  }
+  if (req.exptime > 0) {
+    uint64_t version = h_.clock.next();
+    h_.store.flush_at(oldest_live, version);
+    if (h_.log) h_.log->flush_at(oldest_live, version);
+  }
   return "OK";
 }
 
@@ -321,6 +348,10 @@ void Commands::stats(const Request& req, Writer& out) {
     if (mode == "on" || mode == "off") return out.line("OK");
     if (mode == "dump") return out.line("END");
     return out.line("CLIENT_ERROR usage: stats detail on|off|dump");
+  }
+  if (sub == "replication" && h_.replication_stats) {
+    out.text(*h_.replication_stats);
+    return out.line("END");
   }
   if (sub.empty()) {
     uint32_t now = now_seconds();

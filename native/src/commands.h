@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "mutation_log.h"
 #include "request.h"
 #include "settings.h"
 #include "store.h"
@@ -43,6 +44,10 @@ struct CommandHost {
   std::function<uint32_t()> bound_port;
   std::function<std::vector<ConnectionInfo>()> open_connections;
   std::function<void(bool graceful)> shutdown;
+  // This node's writes for the peer; nullptr on a standalone node.
+  MutationLog* log = nullptr;
+  // `stats replication` as the replication layer last rendered it (STAT lines); nullptr standalone.
+  const std::string* replication_stats = nullptr;
 };
 
 enum class Outcome { Continue, Close };
@@ -68,6 +73,8 @@ class Commands {
   const char* touch(const Request& req);
   const char* flush_all(const Request& req);
   void stats(const Request& req, Writer& out);
+  void touch_item(Item* it, uint32_t exptime);
+  void remove_stale(std::string_view key);
 
   CommandHost h_;
   CommandCounters c_;

@@ -12,6 +12,7 @@ struct Item {
   Item* prev;         // SIEVE queue, towards the newest
   Item* next;         // SIEVE queue, towards the oldest
   uint64_t version;   // hybrid logical clock; the CAS unique clients see
+  uint64_t touched;   // orders touches of this version on both replicas (touch keeps the version)
   uint32_t exptime;   // absolute unix seconds, 0 never
   uint32_t flags;
   uint32_t nvalue;    // value length
@@ -31,7 +32,8 @@ struct Item {
   size_t total_size() const { return sizeof(Item) + nkey + nvalue; }
 };
 
-static_assert(sizeof(Item) == 56, "the item header stays within memcached's 56 bytes");
+// memcached's header is 56 bytes (48 + CAS); replication's touch stamp costs 8 more.
+static_assert(sizeof(Item) == 64, "the item header is one cache line");
 
 // Bytes memcached needs for an item (header, CAS, key + NUL, flags suffix, value + "\r\n"):
 // -I applies to this.

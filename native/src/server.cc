@@ -6,7 +6,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <random>
 
 #include "log.h"
 
@@ -57,6 +56,7 @@ Connection::Connection(Server& server, uint64_t id) : server_(server), id_(id), 
 Connection::~Connection() {
   free(rbuf_);
   if (item_) server_.store().release(item_);
+  for (Held& h : held_) out_.finish(h.batch);
 }
 
 void Connection::start() {
@@ -129,6 +129,7 @@ ConnectionInfo Connection::describe() {
 }
 
 void Connection::process() {
+  if (MutationLog* log = server_.sync_log()) seen_log_end_ = log->end();
   processing_ = true;
   last_command_at_ = now_seconds();
   process_buffer();
@@ -201,7 +202,7 @@ void Connection::process_buffer() {
       completed((req_.kind == Kind::Get && !req_.bad_key) || req_.kind == Kind::Mn);
     }
     if (out_.pending() >= kOutputFlushAt) flush();
-    if (handle_.write_queue_size >= kOutputHighWater) {
+    if (unsent() >= kOutputHighWater) {
       waiting_for_drain_ = true;
       uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
       reading_ = false;
@@ -215,6 +216,37 @@ void Connection::flush() {
   if (out_.pending() == 0 || closed_) return;
   WriteBatch* b = out_.take();
   server_.counters().bytes_written += b->bytes;
+  if (MutationLog* log = server_.sync_log()) {
+    uint64_t end = log->end();
+    uint64_t offset = end != seen_log_end_ ? end : 0;
+    seen_log_end_ = end;
+    if (!held_.empty() || server_.must_hold(offset)) {
+      held_.push_back(Held{b, offset});
+      held_bytes_ += b->bytes;
+      server_.hold(this);
+      return;
+    }
+  }
+  send(b);
+}
+
+void Connection::release(int64_t acked) {
+  while (!held_.empty() && (acked < 0 || held_.front().offset <= static_cast<uint64_t>(acked))) {
+    WriteBatch* b = held_.front().batch;
+    held_.pop_front();
+    held_bytes_ -= b->bytes;
+    if (closed_) {
+      out_.finish(b);
+    } else {
+      send(b);
+    }
+  }
+  if (!held_.empty()) return;
+  server_.unhold(this);
+  if (shutdown_pending_) begin_shutdown();
+}
+
+void Connection::send(WriteBatch* b) {
   b->req.data = this;
   int rc = uv_write(&b->req, reinterpret_cast<uv_stream_t*>(&handle_), b->bufs.data(), static_cast<unsigned int>(b->bufs.size()), on_write);
   if (rc != 0) {
@@ -228,7 +260,7 @@ void Connection::on_write(uv_write_t* req, int status) {
   auto* c = static_cast<Connection*>(req->data);
   c->out_.finish(b);
   if (status != 0) return c->close_now();
-  if (c->waiting_for_drain_ && !c->closing_ && c->handle_.write_queue_size < kOutputHighWater / 2) {
+  if (c->waiting_for_drain_ && !c->closing_ && c->unsent() < kOutputHighWater / 2) {
     c->waiting_for_drain_ = false;
     c->reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle_), on_alloc, on_read) == 0;
     c->process();
@@ -241,6 +273,17 @@ void Connection::close_after_flush() {
   flush();
   if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
   reading_ = false;
+  // Sync mode: replies still waiting for the peer go out before the connection ends.
+  if (!held_.empty()) {
+    shutdown_pending_ = true;
+    return;
+  }
+  begin_shutdown();
+}
+
+void Connection::begin_shutdown() {
+  shutdown_pending_ = false;
+  if (closed_) return;
   shutdown_req_.data = this;
   if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&handle_), on_shutdown) != 0) return close_now();
   uv_timer_init(server_.loop(), &linger_);
@@ -256,6 +299,10 @@ void Connection::on_shutdown(uv_shutdown_t* req, int) { static_cast<Connection*>
 void Connection::close_now() {
   if (closed_) return;
   closed_ = closing_ = true;
+  for (Held& h : held_) out_.finish(h.batch);
+  held_.clear();
+  held_bytes_ = 0;
+  server_.unhold(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), on_close);
   if (linger_started_) uv_close(reinterpret_cast<uv_handle_t*>(&linger_), on_close);
 }
@@ -267,11 +314,13 @@ void Connection::on_close(uv_handle_t* h) {
 
 // ---------------------------------------------------------------- Server
 
-Server::Server(uv_loop_t* loop, Settings settings, std::function<void(bool)> shutdown_request)
+Server::Server(uv_loop_t* loop, Settings settings, std::function<void(bool)> shutdown_request, std::function<void()> records_waiting)
     : loop_(loop),
       settings_(std::move(settings)),
-      store_(settings_.max_bytes, settings_.evictions),
-      commands_(CommandHost{settings_, store_, clock_, counters_, static_cast<uint32_t>(std::random_device()() | 1), now_seconds(),
+      store_(settings_.max_bytes, settings_.evictions, settings_.replicated),
+      log_(settings_.replicated ? std::make_unique<MutationLog>(settings_.node_id, std::move(records_waiting)) : nullptr),
+      snapshot_(settings_.replicated ? std::make_unique<Snapshot>(store_, clock_, settings_.node_id) : nullptr),
+      commands_(CommandHost{settings_, store_, clock_, counters_, settings_.node_id, now_seconds(),
                             [this] { return port_; },
                             [this] {
                               std::vector<ConnectionInfo> out;
@@ -280,9 +329,15 @@ Server::Server(uv_loop_t* loop, Settings settings, std::function<void(bool)> shu
                               }
                               return out;
                             },
-                            std::move(shutdown_request)}) {}
+                            std::move(shutdown_request), log_.get(), settings_.replicated ? &replication_stats_ : nullptr}) {}
 
 Server::~Server() = default;
+
+void Server::set_acknowledged(int64_t acked) {
+  acked_ = acked;
+  std::set<Connection*> waiting = held_;
+  for (Connection* c : waiting) c->release(acked);
+}
 
 int Server::listen(std::string& bound_host, uint32_t& bound_port) {
   struct sockaddr_storage addr;

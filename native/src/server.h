@@ -3,12 +3,15 @@
 #pragma once
 #include <uv.h>
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
 
 #include "commands.h"
+#include "mutation_log.h"
+#include "snapshot.h"
 #include "request.h"
 #include "settings.h"
 #include "store.h"
@@ -30,6 +33,8 @@ class Connection {
   // Sends what is composed, then closes; a client that does not read is cut off after a while.
   void close_after_flush();
   void close_now();
+  // Sync mode: the peer acknowledged up to `acked` (-1: no peer): send the replies that may go.
+  void release(int64_t acked);
   // Counted in curr_connections (not a connection refused by -c).
   bool counted = false;
 
@@ -47,6 +52,9 @@ class Connection {
   bool is_get_line(size_t off, size_t len) const;
   void completed(bool transmits);
   void flush();
+  void send(WriteBatch* b);
+  void begin_shutdown();
+  size_t unsent() const { return handle_.write_queue_size + held_bytes_; }
 
   Server& server_;
   uint64_t id_;
@@ -68,11 +76,21 @@ class Connection {
   unsigned completions_ = 0;
   bool processing_ = false;
   uint32_t last_command_at_ = 0;
+  // Sync mode: batches waiting for the peer to acknowledge the stream up to `offset`.
+  struct Held {
+    WriteBatch* batch;
+    uint64_t offset;
+  };
+  std::deque<Held> held_;
+  size_t held_bytes_ = 0;
+  uint64_t seen_log_end_ = 0;  // the log's end when last looked: a change means this connection wrote
+  bool shutdown_pending_ = false;
 };
 
 class Server {
  public:
-  Server(uv_loop_t* loop, Settings settings, std::function<void(bool)> shutdown_request);
+  // `records_waiting` is called when the mutation log gets its first record since the last drain.
+  Server(uv_loop_t* loop, Settings settings, std::function<void(bool)> shutdown_request, std::function<void()> records_waiting);
   ~Server();
   // Binds and listens; returns 0 or a libuv error code.
   int listen(std::string& bound_host, uint32_t& bound_port);
@@ -87,6 +105,18 @@ class Server {
   ConnectionCounters& counters() { return counters_; }
   void connection_closed(Connection* c);
 
+  // Replication (nullptr / no-ops on a standalone node).
+  MutationLog* log() { return log_.get(); }
+  Snapshot* snapshot() { return snapshot_.get(); }
+  VersionClock& clock() { return clock_; }
+  void set_replication_stats(std::string text) { replication_stats_ = std::move(text); }
+  // The log a connection's replies wait on: set in sync mode only.
+  MutationLog* sync_log() { return settings_.sync_mode ? log_.get() : nullptr; }
+  bool must_hold(uint64_t offset) const { return acked_ >= 0 && offset > static_cast<uint64_t>(acked_); }
+  void hold(Connection* c) { held_.insert(c); }
+  void unhold(Connection* c) { held_.erase(c); }
+  void set_acknowledged(int64_t acked);
+
  private:
   static void on_connection(uv_stream_t* s, int status);
   static void on_sweep(uv_timer_t* t);
@@ -97,6 +127,11 @@ class Server {
   Store store_;
   VersionClock clock_;
   ConnectionCounters counters_;
+  std::unique_ptr<MutationLog> log_;
+  std::unique_ptr<Snapshot> snapshot_;
+  std::string replication_stats_;
+  int64_t acked_ = -1;
+  std::set<Connection*> held_;
   Commands commands_;
   uv_tcp_t listener_;
   uv_timer_t sweep_timer_;

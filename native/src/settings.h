@@ -18,6 +18,10 @@ struct Settings {
   bool shutdown_enabled = false;
   bool flush_enabled = true;
   std::string version;
+  // Replication (-x / -X): writes are logged for the peer; sync mode holds write replies for acks.
+  bool replicated = false;
+  bool sync_mode = false;
+  uint32_t node_id = 1;
 };
 
 }  // namespace mcha

@@ -23,9 +23,10 @@ uint64_t hash_key(const char* p, size_t n) {
   return h ^ (h >> 31);
 }
 
-Store::Store(uint64_t limit_bytes, bool evictions) : limit_(limit_bytes), evictions_(evictions) {
+Store::Store(uint64_t limit_bytes, bool evictions, bool replicated) : limit_(limit_bytes), evictions_(evictions) {
   size_ = kInitialBuckets;
   table_ = static_cast<Item**>(calloc(size_, sizeof(Item*)));
+  if (replicated) tombs_ = new Tombstones();
 }
 
 Store::~Store() {
@@ -37,13 +38,14 @@ Store::~Store() {
   }
   free(table_);
   free(old_);
+  delete tombs_;
 }
 
 Item* Store::alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue) {
   Item* it = static_cast<Item*>(malloc(sizeof(Item) + key.size() + nvalue));
   if (!it) return nullptr;
   it->hnext = it->prev = it->next = nullptr;
-  it->version = 0;
+  it->version = it->touched = 0;
   it->exptime = exptime;
   it->flags = flags;
   it->nvalue = nvalue;
@@ -122,6 +124,36 @@ bool Store::put(Item* it, uint32_t now) {
   return true;
 }
 
+Item* Store::raw(std::string_view key) {
+  Item** slot = find_slot(key, hash_key(key.data(), key.size()));
+  return slot ? *slot : nullptr;
+}
+
+void Store::flush_all(uint64_t version) {
+  if (version > flushed_below_) flushed_below_ = version;
+  if (version > flush_register_version_) {
+    oldest_live_ = 0;
+    flush_register_version_ = version;
+  }
+}
+
+void Store::flush_at(uint32_t oldest_live, uint64_t version) {
+  if (version <= flush_register_version_) return;
+  oldest_live_ = oldest_live;
+  flush_register_version_ = version;
+}
+
+Item* Store::snapshot_next() {
+  if (!snapshotting_) return nullptr;
+  Item* it = snap_;
+  if (!it) {
+    snapshotting_ = false;
+    return nullptr;
+  }
+  snap_ = it->next;
+  return it;
+}
+
 bool Store::remove(std::string_view key) {
   Item** slot = find_slot(key, hash_key(key.data(), key.size()));
   if (!slot) return false;
@@ -146,6 +178,7 @@ void Store::unlink(Item* it) {
   }
   if (hand_ == it) hand_ = it->prev;
   if (sweep_ == it) sweep_ = it->prev;
+  if (snap_ == it) snap_ = it->next;
   if (it->prev) it->prev->next = it->next;
   else head_ = it->next;
   if (it->next) it->next->prev = it->prev;
@@ -188,6 +221,7 @@ bool Store::evict_one(uint32_t now, const Item* keep, size_t max_steps, bool all
 
 void Store::sweep(uint32_t now, size_t budget) {
   rehash_step(budget);
+  if (tombs_) tombs_->expire(static_cast<uint64_t>(now) * 1000, budget);
   for (size_t i = 0; i < budget; i++) {
     if (!sweep_) sweep_ = tail_;
     if (!sweep_) return;

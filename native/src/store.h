@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "item.h"
+#include "tombstones.h"
 
 namespace mcha {
 
@@ -17,7 +18,7 @@ struct StoreCounters {
 
 class Store {
  public:
-  Store(uint64_t limit_bytes, bool evictions);
+  Store(uint64_t limit_bytes, bool evictions, bool replicated = false);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -33,9 +34,24 @@ class Store {
   // reference on success; on false (no memory) the caller still owns it.
   bool put(Item* it, uint32_t now);
   bool remove(std::string_view key);
+  // The item linked under a key, alive or not: the apply rule compares versions of dead items too.
+  Item* raw(std::string_view key);
 
-  void flush_all(uint64_t below_version) { flushed_below_ = below_version; oldest_live_ = 0; }
-  void flush_at(uint32_t oldest_live) { oldest_live_ = oldest_live; }
+  // flush_all: every item older than `version` is gone, and an earlier delayed flush is cancelled.
+  void flush_all(uint64_t version);
+  // memcached's delayed flush: at second `oldest_live`, items stored at or before it vanish.
+  // A register versioned like an item, so both replicas agree on it.
+  void flush_at(uint32_t oldest_live, uint64_t version);
+  uint64_t flushed_below() const { return flushed_below_; }
+  uint32_t oldest_live() const { return oldest_live_; }
+  uint64_t flush_register_version() const { return flush_register_version_; }
+
+  // Snapshot for a full sync: walks from the newest item to the oldest, so items linked after
+  // it began (behind the cursor) never make it chase; unlinking the next item moves the cursor on.
+  void snapshot_begin() { snap_ = head_; snapshotting_ = true; }
+  Item* snapshot_next();
+
+  Tombstones* tombstones() { return tombs_; }
   // Removes dead items visiting at most `budget` of them, and moves the table's growth on.
   void sweep(uint32_t now, size_t budget);
 
@@ -69,6 +85,10 @@ class Store {
   bool evictions_;
   uint64_t flushed_below_ = 0;
   uint32_t oldest_live_ = 0;
+  uint64_t flush_register_version_ = 0;
+  Item* snap_ = nullptr;
+  bool snapshotting_ = false;
+  Tombstones* tombs_ = nullptr;
   StoreCounters c_;
 };
 

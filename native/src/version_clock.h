@@ -16,6 +16,11 @@ class VersionClock {
     last_ = physical > last_ ? physical : last_ + 1;
     return last_;
   }
+  // A version seen from the peer: later local versions must be higher (causality across replicas).
+  void observe(uint64_t v) {
+    if (v > last_) last_ = v;
+  }
+  uint64_t latest() const { return last_; }
 
  private:
   uint64_t last_ = 0;

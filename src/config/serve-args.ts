@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { parseArgv, parseInteger, type OptionSpec } from './argv';
-import { DEFAULT_SETTINGS, type EngineChoice, type Settings } from './settings';
+import {
+  DEFAULT_BACKLOG_BYTES, DEFAULT_REPLICATION_PORT, DEFAULT_SETTINGS, type EngineChoice, type ReplicationMode,
+  type ReplicationSettings, type Settings,
+} from './settings';
 import { UsageError } from './usage-error';
 
 /** memcached's own flags (long names as memcached spells them), plus --engine. */
@@ -21,6 +25,14 @@ export const SERVE_OPTIONS = {
   noFlush: { short: 'F', long: 'disable-flush-all', takesValue: false },
   extended: { short: 'o', long: 'extended', takesValue: true },
   engine: { long: 'engine', takesValue: true },
+  peer: { short: 'x', long: 'peer', takesValue: true },
+  replPort: { short: 'X', long: 'repl-port', takesValue: true },
+  replListen: { long: 'repl-listen', takesValue: true },
+  replSecret: { long: 'repl-secret', takesValue: true },
+  replSecretFile: { long: 'repl-secret-file', takesValue: true },
+  replMode: { long: 'repl-mode', takesValue: true },
+  replBacklog: { long: 'repl-backlog', takesValue: true },
+  serveStale: { long: 'serve-stale', takesValue: false },
   help: { short: 'h', long: 'help', takesValue: false },
   version: { short: 'V', long: 'version', takesValue: false },
 } satisfies Record<string, OptionSpec>;
@@ -33,10 +45,24 @@ export type ServeCommand =
 const ITEM_SIZE_MIN = 1024;
 const ITEM_SIZE_UPPER = 1024 * 1024 * 1024;
 
-export function parseServeArgs(argv: readonly string[]): ServeCommand {
+/** Where --repl-secret may come from instead of the command line, which other users can read. */
+export const REPL_SECRET_ENV = 'MEMCACHE_HA_REPL_SECRET';
+
+interface ReplicationFlags {
+  peer?: string;
+  port?: number;
+  listen?: string;
+  secret?: string;
+  mode?: ReplicationMode;
+  backlogBytes?: number;
+  serveStale?: boolean;
+}
+
+export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeCommand {
   const s: Settings = { ...DEFAULT_SETTINGS };
   const warnings: string[] = [];
   let itemSizeText: string | null = null;
+  const repl: ReplicationFlags = {};
   const O = SERVE_OPTIONS;
   for (const { spec, value } of parseArgv(argv, Object.values(O))) {
     switch (spec) {
@@ -66,8 +92,26 @@ export function parseServeArgs(argv: readonly string[]): ServeCommand {
         for (const name of value.split(',').filter(Boolean)) warnings.push(`-o ${name}: not supported, ignored`);
         break;
       case O.engine: s.engine = parseEngine(value); break;
+      case O.peer:
+        if (value.trim() === '') throw new UsageError('-x: the peer address is empty');
+        repl.peer = value;
+        break;
+      case O.replPort: repl.port = parseInteger(value, '-X', 1, 65535); break;
+      case O.replListen:
+        if (value.trim() === '') throw new UsageError('--repl-listen: the address is empty');
+        repl.listen = value;
+        break;
+      case O.replSecret: repl.secret = value; break;
+      case O.replSecretFile: repl.secret = readSecretFile(value); break;
+      case O.replMode:
+        if (value !== 'async' && value !== 'sync') throw new UsageError(`--repl-mode: '${value}' is not async or sync`);
+        repl.mode = value;
+        break;
+      case O.replBacklog: repl.backlogBytes = parseSize(value, '--repl-backlog', 64 * 1024, 16 * 1024 ** 3); break;
+      case O.serveStale: repl.serveStale = true; break;
     }
   }
+  s.replication = replicationSettings(repl, s.listen, env);
   if (itemSizeText !== null) s.itemSizeMax = parseItemSize(itemSizeText);
   if (s.itemSizeMax > s.maxBytes / 2) {
     throw new UsageError('Cannot set item size limit higher than 1/2 of memory max.');
@@ -75,17 +119,65 @@ export function parseServeArgs(argv: readonly string[]): ServeCommand {
   return { kind: 'run', settings: s, warnings };
 }
 
+function replicationSettings(f: ReplicationFlags, clientListen: string, env: NodeJS.ProcessEnv): ReplicationSettings | null {
+  if (f.peer === undefined && f.port === undefined) {
+    if (Object.keys(f).length > 0) throw new UsageError('the --repl-* options need -x <peer> (or -X <port> to wait for a peer)');
+    return null;
+  }
+  const secret = f.secret ?? (env[REPL_SECRET_ENV] || null);
+  if (secret !== null && secret.length === 0) throw new UsageError('--repl-secret: the secret is empty');
+  const listen = f.listen ?? clientListen;
+  if (secret === null && !isLoopback(listen)) {
+    throw new UsageError(
+      `replication port bound to ${listen}, which is not a loopback address: give a shared secret ` +
+        `(--repl-secret, --repl-secret-file or ${REPL_SECRET_ENV}) or bind it with --repl-listen 127.0.0.1`,
+    );
+  }
+  return {
+    peer: f.peer ?? null,
+    port: f.port ?? DEFAULT_REPLICATION_PORT,
+    listen,
+    secret,
+    mode: f.mode ?? 'async',
+    backlogBytes: f.backlogBytes ?? DEFAULT_BACKLOG_BYTES,
+    serveStale: f.serveStale ?? false,
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function readSecretFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new UsageError(`--repl-secret-file: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+}
+
 function parseEngine(value: string): EngineChoice {
   if (value === 'auto' || value === 'native' || value === 'ts') return value;
   throw new UsageError(`--engine: '${value}' is not one of auto, native, ts`);
 }
 
+/** Bytes, or a number with a k, m or g suffix, within [min, max]. */
+function parseSize(text: string, option: string, min: number, max: number): number {
+  const size = sizeOf(text, option);
+  if (size < min || size > max) throw new UsageError(`${option}: ${text} is out of range (${min} to ${max} bytes)`);
+  return size;
+}
+
+function sizeOf(text: string, option: string): number {
+  const m = /^([0-9]+)([kKmMgG]?)$/.exec(text);
+  if (!m) throw new UsageError(`${option}: '${text}' is not a size (examples: 1m, 512k, 2097152)`);
+  const unit = m[2]!.toLowerCase();
+  return Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : unit === 'g' ? 1024 ** 3 : 1);
+}
+
 /** memcached's -I: bytes, or a number with a k or m suffix. */
 export function parseItemSize(text: string): number {
-  const m = /^([0-9]+)([kKmMgG]?)$/.exec(text);
-  if (!m) throw new UsageError(`-I: '${text}' is not a size (examples: 1m, 512k, 2097152)`);
-  const unit = m[2]!.toLowerCase();
-  const size = Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : unit === 'g' ? 1024 ** 3 : 1);
+  const size = sizeOf(text, '-I');
   if (size < ITEM_SIZE_MIN) throw new UsageError('Item max size cannot be less than 1024 bytes.');
   if (size > ITEM_SIZE_UPPER) throw new UsageError('Cannot set item size limit higher than a gigabyte.');
   return size;

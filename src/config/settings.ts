@@ -17,7 +17,30 @@ export interface Settings {
   shutdownEnabled: boolean;
   flushEnabled: boolean;
   engine: EngineChoice;
+  /** -x: replicate with one peer; null runs a standalone node. */
+  replication: ReplicationSettings | null;
 }
+
+export type ReplicationMode = 'async' | 'sync';
+
+export interface ReplicationSettings {
+  /** -x: the peer's host; null with only -X given: wait for the peer to connect. */
+  peer: string | null;
+  /** -X: the replication port, listened on when free and dialled on the peer. */
+  port: number;
+  /** --repl-listen: the address the replication port binds (default: -l). */
+  listen: string;
+  /** Shared secret for the HMAC handshake; required when `listen` is not a loopback address. */
+  secret: string | null;
+  mode: ReplicationMode;
+  /** Bytes of this node's own records kept for partial resyncs. */
+  backlogBytes: number;
+  /** Accept clients while catching up instead of waiting for the sync to finish. */
+  serveStale: boolean;
+}
+
+export const DEFAULT_REPLICATION_PORT = 11212;
+export const DEFAULT_BACKLOG_BYTES = 64 * 1024 * 1024;
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   port: 11211,
@@ -35,4 +58,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   shutdownEnabled: false,
   flushEnabled: true,
   engine: 'auto',
+  replication: null,
 };

@@ -1,4 +1,5 @@
 import type { Logger } from '../log';
+import type { ReplicaPort } from './replica';
 
 export type EngineName = 'native' | 'ts';
 
@@ -10,6 +11,11 @@ export interface BoundAddress {
 /** What a node needs from an engine: the data path behind one client listener. */
 export interface Engine {
   readonly name: EngineName;
+  /** The origin id stamped on this node's writes (random per process). */
+  readonly nodeId: number;
+  /** The replication boundary; null unless the node was started with -x or -X. */
+  readonly replica: ReplicaPort | null;
+  /** Opens the client listener (a replica may take records before, while it catches up). */
   start(): Promise<BoundAddress>;
   /** Stops accepting, lets the replies already composed go out, closes every connection. */
   stop(): Promise<void>;

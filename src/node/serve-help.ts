@@ -20,6 +20,17 @@ A memcached-compatible cache node (classic text protocol).
   -F, --disable-flush-all     refuse "flush_all"
   -o, --extended <opts>       memcached's extended options: accepted, ignored with a warning
       --engine <name>         auto (default), native or ts
+
+Replication (with one peer; both nodes take writes):
+  -x, --peer <host>           the peer; keep reaching it on its -X port, resync on every reconnect
+  -X, --repl-port <num>       replication port (default 11212): listened on when free, dialled on
+                              the peer. Two nodes on one host share it: the holder listens
+      --repl-listen <addr>    address of the replication port (default: the -l address)
+      --repl-secret <text>    shared secret (HMAC handshake); required off loopback. Also read
+      --repl-secret-file <f>  from a file or from MEMCACHE_HA_REPL_SECRET
+      --repl-mode <mode>      async (default: reply at once) or sync (reply once the peer has it)
+      --repl-backlog <size>   own writes kept for partial resyncs (default 64m)
+      --serve-stale           accept clients while still catching up with the peer
   -h, --help                  this text
   -V, --version               print the version
 
@@ -27,4 +38,6 @@ Examples:
   memcache-ha-native serve                       # 127.0.0.1:11211, 64 MB
   memcache-ha-native serve -p 11222 -m 1024 -v   # 1 GB on port 11222, logging events
   memcache-ha-native serve -d -P /run/mc.pid     # in the background
+  memcache-ha-native serve -d -x 127.0.0.1                # a pair on one host: ports 11211
+  memcache-ha-native serve -d -x 127.0.0.1 -p 11222       # and 11222, replicating via 11212
 `;

@@ -5,6 +5,7 @@ import type { Settings } from '../config/settings';
 import { createEngine } from '../engine/select';
 import type { Engine } from '../engine/engine';
 import { Logger } from '../log';
+import { Replicator } from '../replication/replicator';
 import { StartupError } from '../startup-error';
 import { PACKAGE_VERSION } from '../version';
 import { DAEMON_CHILD_ENV, daemonize, reportToParent } from './daemon';
@@ -39,10 +40,12 @@ export async function runServe(argv: readonly string[]): Promise<void> {
 async function startNode(settings: Settings, log: Logger): Promise<string> {
   let stopping = false;
   let engine: Engine | null = null;
+  let replicator: Replicator | null = null;
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info(`stopping (${why})`);
+    replicator?.stop();
     await engine?.stop();
     if (settings.pidFile) removePidFile(settings.pidFile);
     log.info('stopped');
@@ -51,6 +54,13 @@ async function startNode(settings: Settings, log: Logger): Promise<string> {
   const account = settings.user ? accountToSwitchTo(settings.user) : null;
   const chosen = createEngine(settings, { log, requestShutdown: (graceful) => void stop(graceful ? 'shutdown graceful' : 'shutdown') });
   engine = chosen.engine;
+  if (settings.replication) {
+    if (!engine.replica) throw new StartupError(`replication is not available with engine ${engine.name}`);
+    replicator = new Replicator(settings.replication, engine.replica, engine.nodeId, log);
+    await replicator.start().catch((err: Error) => {
+      throw new StartupError(`replication: ${err.message}`);
+    });
+  }
   const address = await engine.start().catch((err: NodeJS.ErrnoException) => {
     throw new StartupError(`failed to listen on ${settings.listen}:${settings.port}: ${err.code ?? err.message}`);
   });

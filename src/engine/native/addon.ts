@@ -1,8 +1,9 @@
 import { join } from 'node:path';
+import type { RecordBatch, SnapshotChunk } from '../replica';
 
 /** The C++ addon's surface (native/src/addon.cc). */
 export interface NativeAddon {
-  NativeEngine: new (settings: NativeSettings, onEvent: (type: 'shutdown' | 'stopped', graceful: boolean) => void) => NativeHandle;
+  NativeEngine: new (settings: NativeSettings, onEvent: (type: NativeEvent, graceful: boolean) => void) => NativeHandle;
   /** Whole workloads in C++ per call, for the micro-benchmarks (bench/micro.ts). */
   bench: {
     parseLines(buf: Buffer): number;
@@ -10,11 +11,20 @@ export interface NativeAddon {
   };
 }
 
+export type NativeEvent = 'shutdown' | 'stopped' | 'records';
+
 export interface NativeHandle {
-  /** Binds and listens; throws an Error with a libuv `code` (EADDRINUSE...). */
-  start(): { host: string; port: number };
+  /** Binds `host` (numeric) and listens; throws an Error with a libuv `code` (EADDRINUSE...). */
+  start(host: string): { host: string; port: number };
   /** Stops accepting, lets composed replies go out, closes every connection; 'stopped' follows. */
   stop(): void;
+  /** The replication boundary (see src/engine/replica.ts); a 'records' event says drain() has some. */
+  drain(): RecordBatch | null;
+  apply(records: Buffer): void;
+  snapshotBegin(): number;
+  snapshotNext(maxBytes: number): SnapshotChunk | null;
+  setStats(text: string): void;
+  setAcknowledged(acked: number | null): void;
 }
 
 export interface NativeSettings {
@@ -30,6 +40,9 @@ export interface NativeSettings {
   shutdownEnabled: boolean;
   flushEnabled: boolean;
   version: string;
+  replicated: boolean;
+  syncMode: boolean;
+  nodeId: number;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };

@@ -3,44 +3,69 @@ import net from 'node:net';
 import type { Settings } from '../../config/settings';
 import { PACKAGE_VERSION } from '../../version';
 import type { BoundAddress, Engine, EngineHooks } from '../engine';
+import { newNodeId } from '../node-id';
+import type { ReplicaPort } from '../replica';
 import type { NativeAddon, NativeHandle } from './addon';
 
 /**
- * The native engine: the C++ addon owns the listener and every connection as libuv handles
- * on Node's own loop. JavaScript sees start, stop and the rare `shutdown` command.
+ * The native engine: the C++ addon owns the store, the listener and every connection as libuv
+ * handles on Node's own loop. JavaScript sees start, stop, the rare `shutdown` command and,
+ * with replication, batches of records (at most one notification per loop turn).
  */
 export class NativeEngine implements Engine {
   readonly name = 'native' as const;
-  private handle: NativeHandle | null = null;
+  readonly nodeId = newNodeId();
+  readonly replica: ReplicaPort | null = null;
+  private readonly handle: NativeHandle;
+  private started = false;
   private stopped: (() => void) | null = null;
+  private onRecords: (() => void) | null = null;
 
-  constructor(private readonly addon: NativeAddon, private readonly settings: Settings, private readonly hooks: EngineHooks) {}
-
-  async start(): Promise<BoundAddress> {
-    const s = this.settings;
-    // libuv binds numeric addresses only: resolve a host name the way net.Server would.
-    const listen = net.isIP(s.listen) ? s.listen : (await lookup(s.listen)).address;
-    this.handle = new this.addon.NativeEngine(
+  constructor(addon: NativeAddon, private readonly settings: Settings, hooks: EngineHooks) {
+    const s = settings;
+    this.handle = new addon.NativeEngine(
       {
-        listen, port: s.port, maxBytes: s.maxBytes, maxConnections: s.maxConnections, threads: s.threads,
+        listen: s.listen, port: s.port, maxBytes: s.maxBytes, maxConnections: s.maxConnections, threads: s.threads,
         itemSizeMax: s.itemSizeMax, verbosity: s.verbosity, evictions: s.evictions, casEnabled: s.casEnabled,
         shutdownEnabled: s.shutdownEnabled, flushEnabled: s.flushEnabled, version: PACKAGE_VERSION,
+        replicated: s.replication !== null, syncMode: s.replication?.mode === 'sync', nodeId: this.nodeId,
       },
       (type, graceful) => {
-        if (type === 'shutdown') this.hooks.requestShutdown(graceful);
+        if (type === 'records') this.onRecords?.();
+        else if (type === 'shutdown') hooks.requestShutdown(graceful);
         else this.stopped?.();
       },
     );
-    return this.handle.start();
+    if (s.replication) {
+      const h = this.handle;
+      this.replica = {
+        onRecords: (listener) => {
+          this.onRecords = listener;
+        },
+        drain: () => h.drain(),
+        apply: (records) => h.apply(records),
+        snapshotBegin: () => h.snapshotBegin(),
+        snapshotNext: (maxBytes) => h.snapshotNext(maxBytes),
+        setStats: (text) => h.setStats(text),
+        setAcknowledged: (acked) => h.setAcknowledged(acked),
+      };
+    }
+  }
+
+  async start(): Promise<BoundAddress> {
+    // libuv binds numeric addresses only: resolve a host name the way net.Server would.
+    const s = this.settings;
+    const listen = net.isIP(s.listen) ? s.listen : (await lookup(s.listen)).address;
+    this.started = true;
+    return this.handle.start(listen);
   }
 
   stop(): Promise<void> {
-    const handle = this.handle;
-    if (!handle) return Promise.resolve();
-    this.handle = null;
+    if (!this.started) return Promise.resolve();
+    this.started = false;
     return new Promise((resolve) => {
       this.stopped = resolve;
-      handle.stop();
+      this.handle.stop();
     });
   }
 }

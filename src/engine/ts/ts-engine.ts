@@ -1,13 +1,18 @@
-import { randomInt } from 'node:crypto';
 import type { Settings } from '../../config/settings';
 import { PACKAGE_VERSION } from '../../version';
 import type { BoundAddress, Engine, EngineHooks } from '../engine';
+import { newNodeId } from '../node-id';
+import type { ReplicaPort } from '../replica';
+import { RecordApplier } from './replica/apply';
+import { MutationLog } from './replica/mutation-log';
+import { SnapshotReader } from './replica/snapshot';
 import { Commands } from './commands/execute';
 import type { ConnectionCounters } from './commands/counters';
 import { nowSeconds } from './store/clock';
 import { Store } from './store/store';
 import { VersionClock } from './store/version-clock';
 import { Server } from './net/server';
+import { SyncGate } from './net/sync-gate';
 
 const SWEEP_INTERVAL_MS = 50;
 /** Items the expiry sweep looks at per tick: well under a millisecond of work. */
@@ -16,20 +21,32 @@ const SWEEP_BUDGET = 2000;
 /** The pure-TypeScript engine: net.Server, a TypeScript parser and a Map-based store. */
 export class TsEngine implements Engine {
   readonly name = 'ts' as const;
+  readonly nodeId = newNodeId();
+  readonly replica: ReplicaPort | null = null;
   private readonly store: Store;
   private readonly server: Server;
   private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly settings: Settings, hooks: EngineHooks) {
-    this.store = new Store(settings.maxBytes, settings.evictions);
+    const replicated = settings.replication !== null;
+    this.store = new Store(settings.maxBytes, settings.evictions, replicated);
+    const clock = new VersionClock();
+    const log = replicated ? new MutationLog(this.nodeId) : null;
+    const host = {
+      replicationStats: replicated ? '' : null,
+    };
     const counters: ConnectionCounters = {
       currConnections: 0, totalConnections: 0, rejectedConnections: 0, bytesRead: 0, bytesWritten: 0,
     };
     const commands = new Commands({
       settings,
       store: this.store,
-      clock: new VersionClock(),
-      nodeId: randomInt(1, 2 ** 31),
+      clock,
+      nodeId: this.nodeId,
+      log,
+      get replicationStats() {
+        return host.replicationStats;
+      },
       sources: {
         version: PACKAGE_VERSION,
         engine: this.name,
@@ -50,12 +67,31 @@ export class TsEngine implements Engine {
         hooks.log.verbosity = level;
       },
     });
-    this.server = new Server(commands, counters, settings.maxConnections, hooks.log);
+    const gate = log && settings.replication?.mode === 'sync' ? new SyncGate(() => log.end) : null;
+    this.server = new Server(commands, counters, settings.maxConnections, hooks.log, gate);
+    if (log) {
+      const applier = new RecordApplier(this.store, clock, settings.itemSizeMax, settings.casEnabled);
+      const snapshot = new SnapshotReader(this.store, clock, this.nodeId);
+      this.replica = {
+        onRecords: (listener) => log.onRecords(listener),
+        drain: () => log.drain(),
+        apply: (records) => applier.apply(records),
+        snapshotBegin: () => snapshot.begin(),
+        snapshotNext: (maxBytes) => snapshot.next(maxBytes),
+        setStats: (text) => {
+          host.replicationStats = text;
+        },
+        setAcknowledged: (acked) => this.server.setAcknowledged(acked),
+      };
+    }
   }
 
   async start(): Promise<BoundAddress> {
     const address = await this.server.listen(this.settings.listen, this.settings.port);
-    this.sweepTimer = setInterval(() => this.store.sweep(nowSeconds(), SWEEP_BUDGET), SWEEP_INTERVAL_MS);
+    this.sweepTimer = setInterval(() => {
+      this.store.sweep(nowSeconds(), SWEEP_BUDGET);
+      this.store.tombstones?.expire(Date.now(), SWEEP_BUDGET);
+    }, SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
     return { host: address.address, port: address.port };
   }

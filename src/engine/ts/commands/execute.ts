@@ -6,6 +6,7 @@ import { absoluteExpiry, nowSeconds } from '../store/clock';
 import { Item, memcachedItemSize } from '../store/item';
 import type { Store } from '../store/store';
 import type { VersionClock } from '../store/version-clock';
+import type { MutationLog } from '../replica/mutation-log';
 import { newCommandCounters, type CommandCounters } from './counters';
 import { renderStats, type StatsSources } from './stats';
 
@@ -19,6 +20,10 @@ export interface CommandHost {
   readonly store: Store;
   readonly clock: VersionClock;
   readonly nodeId: number;
+  /** This node's writes for the peer; null on a standalone node. */
+  readonly log: MutationLog | null;
+  /** `stats replication` as the replication layer last rendered it; null on a standalone node. */
+  readonly replicationStats: string | null;
   readonly sources: StatsSources;
   /** `shutdown` (enabled by -A): stop the node, gracefully or not. */
   shutdown(graceful: boolean): void;
@@ -88,7 +93,7 @@ export class Commands {
     const size = memcachedItemSize(req.key.length, req.flags, req.bytes + 2, this.host.settings.casEnabled);
     if (size <= this.itemSizeMax) return null;
     this.counters.store_too_large++;
-    if (req.op === 'set') this.host.store.delete(req.key);
+    if (req.op === 'set') this.removeStale(req.key);
     return 'SERVER_ERROR object too large for cache';
   }
 
@@ -144,12 +149,13 @@ export class Commands {
       case 'set':
         break;
     }
-    const item = new Item(req.key, flags, exptime, data, this.host.clock.next(), this.host.nodeId, now);
+    const item = new Item(req.key, flags, exptime, data, this.host.clock.next(), this.host.nodeId);
     if (store.put(item, now) === 'no_memory') {
       this.counters.store_no_memory++;
-      if (op === 'set') store.delete(req.key);
+      if (op === 'set') this.removeStale(req.key);
       return 'SERVER_ERROR out of memory storing object';
     }
+    this.host.log?.set(item);
     return 'STORED';
   }
 
@@ -171,7 +177,7 @@ export class Commands {
       c.get_hits++;
       if (touchExptime !== null) {
         c.touch_hits++;
-        item.exptime = newExptime;
+        this.touchItem(item, newExptime);
       }
       item.visited = true;
       item.fetched = true;
@@ -200,16 +206,17 @@ export class Commands {
     // memcached rewrites a number that still fits in place, padding with spaces.
     const width = old.valueLength;
     const text = digits.length <= width ? digits + ' '.repeat(width - digits.length) : digits;
-    const item = new Item(key, old.flags, old.exptime, Buffer.from(text + '\r\n', 'latin1'), this.host.clock.next(), this.host.nodeId, now);
+    const item = new Item(key, old.flags, old.exptime, Buffer.from(text + '\r\n', 'latin1'), this.host.clock.next(), this.host.nodeId);
     item.visited = true;
     if (store.put(item, now) === 'no_memory') return 'SERVER_ERROR out of memory';
+    this.host.log?.set(item);
     return digits;
   }
 
   private delete(key: string): string {
     const { store } = this.host;
     if (store.get(key, nowSeconds())) {
-      store.delete(key);
+      this.removeStale(key);
       this.counters.delete_hits++;
       return 'DELETED';
     }
@@ -226,9 +233,27 @@ export class Commands {
       return 'NOT_FOUND';
     }
     this.counters.touch_hits++;
-    item.exptime = absoluteExpiry(exptime, now);
+    this.touchItem(item, absoluteExpiry(exptime, now));
     item.visited = true;
     return 'TOUCHED';
+  }
+
+  /** A new expiry, same version (gets-then-cas still works); `touched` orders it on the peer. */
+  private touchItem(item: Item, exptime: number): void {
+    item.exptime = exptime;
+    if (!this.host.log) return;
+    item.touched = this.host.clock.next();
+    this.host.log.touch(item);
+  }
+
+  /** Removes a key as a versioned delete: the peer drops it too, and older writes cannot bring it back. */
+  private removeStale(key: string): void {
+    const { store, log } = this.host;
+    store.delete(key);
+    if (!log) return;
+    const version = this.host.clock.next();
+    store.tombstones?.lay(key, version, this.host.nodeId, Date.now());
+    log.delete(key, version);
   }
 
   private flushAll(delay: number | null): string {
@@ -236,15 +261,20 @@ export class Commands {
     if (delay === null) return 'CLIENT_ERROR invalid exptime argument';
     this.counters.cmd_flush++;
     const { store } = this.host;
-    if (delay <= 0) {
-      store.flushAll(this.host.clock.next());
-      return 'OK';
-    }
-    // memcached: items last stored at or before (due - 1) vanish once that second has come.
+    const { log, clock } = this.host;
     const now = nowSeconds();
-    const oldestLive = absoluteExpiry(delay, now) - 1;
-    if (oldestLive !== 0 && oldestLive <= now) store.flushAll(this.host.clock.next());
-    store.flushAt(oldestLive);
+    // memcached: items last stored at or before (due - 1) vanish once that second has come.
+    const oldestLive = delay > 0 ? absoluteExpiry(delay, now) - 1 : 0;
+    if (delay <= 0 || (oldestLive !== 0 && oldestLive <= now)) {
+      const version = clock.next();
+      store.flushAll(version);
+      log?.flush(version);
+    }
+    if (delay > 0) {
+      const version = clock.next();
+      store.flushAt(oldestLive, version);
+      log?.flushAt(oldestLive, version);
+    }
     return 'OK';
   }
 
@@ -261,6 +291,11 @@ export class Commands {
       if (mode === 'on' || mode === 'off') out.line('OK');
       else if (mode === 'dump') out.line('END');
       else out.line('CLIENT_ERROR usage: stats detail on|off|dump');
+      return;
+    }
+    if (sub === 'replication' && this.host.replicationStats !== null) {
+      out.text(this.host.replicationStats);
+      out.line('END');
       return;
     }
     const lines = renderStats(sub ?? '', this.host.settings, this.host.store, this.counters, this.host.sources);

@@ -6,6 +6,7 @@ import type { ConnectionInfo } from '../commands/stats';
 import { parseRequest } from '../protocol/request';
 import { nowSeconds } from '../store/clock';
 import { ReplyWriter } from '../protocol/reply-writer';
+import type { GatedConnection, HeldReplies, SyncGate } from './sync-gate';
 import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE, OUTPUT_FLUSH_AT, OUTPUT_HIGH_WATER } from './limits';
 
 type State =
@@ -21,7 +22,7 @@ const CLOSE_LINGER_MS = 10_000;
  * pipelined read into one write, and stops reading while the client does not read its output.
  * Every length that comes from the network is bounded before anything is buffered.
  */
-export class Connection {
+export class Connection implements GatedConnection {
   private state: State = LINE;
   /** Unconsumed input: the start of an incomplete line, kept as received chunks. */
   private pending: Buffer[] = [];
@@ -33,6 +34,11 @@ export class Connection {
   private completions = 0;
   private processing = false;
   private lastCommandAt = nowSeconds();
+  /** Sync mode: replies waiting for the peer's acknowledgement, oldest first. */
+  private held: HeldReplies[] = [];
+  private heldBytes = 0;
+  /** The log's end when this connection last looked: a change means its commands wrote. */
+  private seenLogEnd = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -40,11 +46,27 @@ export class Connection {
     private readonly counters: ConnectionCounters,
     private readonly log: Logger,
     private readonly id: number,
+    private readonly gate: SyncGate | null,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => socket.destroy());
+    if (gate) socket.once('close', () => gate.forget(this));
+  }
+
+  /** The peer acknowledged up to `acked` (null: no peer any more): send what may go now. */
+  release(acked: number | null): void {
+    let n = 0;
+    while (n < this.held.length && (acked === null || this.held[n]!.offset <= acked)) n++;
+    if (n === 0) return;
+    const ready = this.held.splice(0, n);
+    if (this.held.length === 0) this.gate?.forget(this);
+    for (const h of ready) {
+      for (const seg of h.segments) this.heldBytes -= seg.length;
+      this.send(h.segments);
+    }
+    if (this.waitingForDrain && this.socket.writableLength < OUTPUT_HIGH_WATER && this.heldBytes < OUTPUT_HIGH_WATER) this.onDrain();
   }
 
   describe(): ConnectionInfo {
@@ -84,7 +106,7 @@ export class Connection {
   }
 
   private onDrain(): void {
-    if (!this.waitingForDrain || this.closing) return;
+    if (!this.waitingForDrain || this.closing || this.heldBytes >= OUTPUT_HIGH_WATER) return;
     this.waitingForDrain = false;
     this.socket.resume();
     const rest = this.takePending();
@@ -103,6 +125,7 @@ export class Connection {
     this.completions = 0;
     this.processing = true;
     this.lastCommandAt = nowSeconds();
+    if (this.gate) this.seenLogEnd = this.gate.logEnd();
     this.processBuffer(buf);
     this.processing = false;
   }
@@ -159,7 +182,7 @@ export class Connection {
         this.completed((req.kind === 'get' && !req.badKey) || req.kind === 'mn');
       }
       if (this.out.pending >= OUTPUT_FLUSH_AT) this.flush();
-      if (this.socket.writableLength >= OUTPUT_HIGH_WATER) {
+      if (this.socket.writableLength + this.heldBytes >= OUTPUT_HIGH_WATER) {
         this.waitingForDrain = true;
         this.socket.pause();
         break;
@@ -192,6 +215,22 @@ export class Connection {
     if (this.out.pending === 0) return;
     this.counters.bytesWritten += this.out.pending;
     const segments = this.out.take();
+    if (this.socket.destroyed) return;
+    if (this.gate) {
+      const end = this.gate.logEnd();
+      const offset = end !== this.seenLogEnd ? end : 0;
+      this.seenLogEnd = end;
+      if (this.held.length > 0 || this.gate.mustHold(offset)) {
+        this.held.push({ segments, offset });
+        for (const seg of segments) this.heldBytes += seg.length;
+        this.gate.wait(this);
+        return;
+      }
+    }
+    this.send(segments);
+  }
+
+  private send(segments: Buffer[]): void {
     if (this.socket.destroyed) return;
     if (segments.length === 1) {
       this.socket.write(segments[0]!);

@@ -4,6 +4,7 @@ import type { Commands } from '../commands/execute';
 import type { ConnectionCounters } from '../commands/counters';
 import type { ConnectionInfo } from '../commands/stats';
 import { Connection } from './connection';
+import type { SyncGate } from './sync-gate';
 
 const STOP_GRACE_MS = 5000;
 
@@ -18,6 +19,7 @@ export class Server {
     private readonly counters: ConnectionCounters,
     private readonly maxConnections: number,
     private readonly log: Logger,
+    private readonly gate: SyncGate | null,
   ) {
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
@@ -30,6 +32,10 @@ export class Server {
         resolve(this.server.address() as net.AddressInfo);
       });
     });
+  }
+
+  setAcknowledged(acked: number | null): void {
+    this.gate?.setAcknowledged(acked);
   }
 
   describeConnections(): ConnectionInfo[] {
@@ -64,7 +70,7 @@ export class Server {
     this.counters.totalConnections++;
     const id = this.nextId++;
     this.log.debug(`<${id} new client connection from ${socket.remoteAddress}:${socket.remotePort}`);
-    this.open.set(socket, new Connection(socket, this.commands, this.counters, this.log, id));
+    this.open.set(socket, new Connection(socket, this.commands, this.counters, this.log, id, this.gate));
     socket.once('close', () => {
       this.open.delete(socket);
       this.counters.currConnections--;

@@ -1,3 +1,5 @@
+import { VERSION_UNITS_PER_SECOND } from './version-clock';
+
 /** One cached item. `data` holds the value followed by "\r\n", exactly as it goes on the wire. */
 export class Item {
   /** SIEVE's visited bit: set on a hit, cleared by the eviction hand. */
@@ -13,9 +15,14 @@ export class Item {
     readonly data: Buffer,
     readonly version: number,
     readonly origin: number,
-    /** Unix second of the store, for delayed flush_all. */
-    readonly storedAt: number,
+    /** Orders touches of this version (touch keeps the version, so gets-then-cas still works). */
+    public touched: number = version,
   ) {}
+
+  /** Unix second of the store (from the version), for delayed flush_all: the same on both replicas. */
+  get storedAt(): number {
+    return Math.floor(this.version / VERSION_UNITS_PER_SECOND);
+  }
 
   get valueLength(): number {
     return this.data.length - 2;

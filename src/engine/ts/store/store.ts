@@ -1,4 +1,5 @@
 import { Item } from './item';
+import { Tombstones } from './tombstones';
 
 /**
  * Measured cost of one item in the TypeScript engine beyond its key and data bytes: the Item
@@ -54,12 +55,18 @@ export class Store {
   private flushedBelow = 0;
   /** memcached's delayed flush: once this second has come, items stored at or before it are gone. */
   private oldestLive = 0;
+  /** Version of the last flush_all that set or cleared `oldestLive` (a register both replicas agree on). */
+  private flushRegisterVersion = 0;
+  /** Replicated nodes keep what deletes leave behind; standalone ones need not. */
+  readonly tombstones: Tombstones | null;
   readonly counters: StoreCounters = {
     totalItems: 0, evictions: 0, evictedUnfetched: 0, expiredUnfetched: 0, reclaimed: 0, crawlerReclaimed: 0,
     expiredOnAccess: 0, flushedOnAccess: 0,
   };
 
-  constructor(public limitBytes: number, private readonly evictionsEnabled: boolean) {}
+  constructor(public limitBytes: number, private readonly evictionsEnabled: boolean, replicated = false) {
+    this.tombstones = replicated ? new Tombstones() : null;
+  }
 
   get count(): number {
     return this.items.size;
@@ -93,6 +100,16 @@ export class Store {
     return undefined;
   }
 
+  /** The item linked under a key, alive or not (the apply rule compares versions of dead items too). */
+  raw(key: string): Item | undefined {
+    return this.items.get(key);
+  }
+
+  /** Every linked item in a stable order that survives changes (for snapshots). */
+  values(): IterableIterator<Item> {
+    return this.items.values();
+  }
+
   /** Links an item, replacing any previous one for its key, evicting to make room. */
   put(item: Item, now: number): StoreResult {
     const size = Store.accountedSize(item.key, item.data);
@@ -122,14 +139,24 @@ export class Store {
     return true;
   }
 
-  flushAll(belowVersion: number): void {
-    this.flushedBelow = belowVersion;
-    this.oldestLive = 0;
+  /** flush_all: every item older than `version` is gone, and an earlier delayed flush is cancelled. */
+  flushAll(version: number): void {
+    if (version > this.flushedBelow) this.flushedBelow = version;
+    if (version > this.flushRegisterVersion) {
+      this.oldestLive = 0;
+      this.flushRegisterVersion = version;
+    }
   }
 
   /** memcached's flush_all with a delay: at second `oldestLive`, items stored at or before it vanish. */
-  flushAt(oldestLive: number): void {
+  flushAt(oldestLive: number, version: number): void {
+    if (version <= this.flushRegisterVersion) return;
     this.oldestLive = oldestLive;
+    this.flushRegisterVersion = version;
+  }
+
+  get flushState(): { flushedBelow: number; oldestLive: number; registerVersion: number } {
+    return { flushedBelow: this.flushedBelow, oldestLive: this.oldestLive, registerVersion: this.flushRegisterVersion };
   }
 
   /** Removes dead items, visiting at most `budget` entries and one pass at most; resumes where it left off. */

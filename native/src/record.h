@@ -1,0 +1,55 @@
+// Replication records, byte for byte the same as the TypeScript engine's (the layout is
+// documented in src/engine/ts/replica/codec.ts). Little endian; a batch is records back to back.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "item.h"
+#include "settings.h"
+#include "store.h"
+#include "version_clock.h"
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "records are encoded with the host's byte order");
+
+namespace mcha {
+
+enum class RecordKind : uint8_t { Set = 1, Delete = 2, Touch = 3, Flush = 4, FlushAt = 5 };
+
+constexpr size_t kRecordHeader = 14;
+constexpr size_t kSetFixed = kRecordHeader + 20;
+constexpr size_t kTouchFixed = kRecordHeader + 12;
+constexpr size_t kFlushAtSize = kRecordHeader + 4;
+
+// A growable byte buffer records are encoded into; its memory can be handed over (to a JS Buffer).
+class RecordBuffer {
+ public:
+  RecordBuffer() = default;
+  ~RecordBuffer();
+  RecordBuffer(const RecordBuffer&) = delete;
+  RecordBuffer& operator=(const RecordBuffer&) = delete;
+
+  // Room for `n` more bytes at the end; nullptr if memory ran out (the record is then dropped).
+  char* append(size_t n);
+  size_t size() const { return len_; }
+  const char* data() const { return p_; }
+  // Gives the bytes away (the caller frees them with free()) and starts empty.
+  char* release();
+
+ private:
+  char* p_ = nullptr;
+  size_t len_ = 0, cap_ = 0;
+};
+
+bool encode_set(RecordBuffer& out, const Item* it);
+bool encode_delete(RecordBuffer& out, std::string_view key, uint64_t version, uint32_t origin);
+bool encode_touch(RecordBuffer& out, const Item* it);
+bool encode_flush(RecordBuffer& out, uint64_t version, uint32_t origin);
+bool encode_flush_at(RecordBuffer& out, uint32_t oldest_live, uint64_t version, uint32_t origin);
+
+// Applies a batch of the peer's records by the apply rule (higher (version, origin) wins, equal
+// is a no-op). Every length is checked against the batch: returns nullptr, or what was wrong
+// (after applying the records before it).
+const char* apply_records(const char* p, size_t n, Store& store, VersionClock& clock, const Settings& settings, uint64_t now_ms);
+
+}  // namespace mcha

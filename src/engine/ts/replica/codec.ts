@@ -1,0 +1,161 @@
+/**
+ * Replication records, byte for byte the same in both engines (native/src/record.h). Little
+ * endian; a batch is records back to back.
+ *
+ *   0  u8   kind
+ *   1  u8   key length
+ *   2  u32  origin          node id that wrote this version
+ *   6  u64  version         hybrid logical clock (the CAS unique)
+ *  14  kind-specific:
+ *      SET       u32 flags, u32 exptime, u64 touched, u32 value length, key, value
+ *      DELETE    key                       (the delete's own version: a tombstone)
+ *      TOUCH     u32 exptime, u64 touched, key   (applies to exactly `version` of the key)
+ *      FLUSH     -                         (every item older than `version` is gone)
+ *      FLUSH_AT  u32 oldest_live           (delayed flush_all, a register versioned by `version`)
+ *
+ * Expiry is an absolute unix second. `touched` orders touches of one item version: touch and
+ * gat change expiry without changing the version, so that gets-then-cas keeps working.
+ */
+export const enum RecordKind {
+  Set = 1,
+  Delete = 2,
+  Touch = 3,
+  Flush = 4,
+  FlushAt = 5,
+}
+
+export const HEADER = 14;
+const MAX_KEY_LENGTH = 250;
+const SET_FIXED = HEADER + 20;
+const TOUCH_FIXED = HEADER + 12;
+const U32 = 2 ** 32;
+
+export type DecodedRecord =
+  | { kind: RecordKind.Set; origin: number; version: number; key: string; flags: number; exptime: number; touched: number; value: Buffer }
+  | { kind: RecordKind.Delete; origin: number; version: number; key: string }
+  | { kind: RecordKind.Touch; origin: number; version: number; key: string; exptime: number; touched: number }
+  | { kind: RecordKind.Flush; origin: number; version: number }
+  | { kind: RecordKind.FlushAt; origin: number; version: number; oldestLive: number };
+
+export function setRecordSize(keyLength: number, valueLength: number): number {
+  return SET_FIXED + keyLength + valueLength;
+}
+
+export function writeU64(buf: Buffer, v: number, at: number): void {
+  buf.writeUInt32LE(v % U32, at);
+  buf.writeUInt32LE(Math.floor(v / U32), at + 4);
+}
+
+function readU64(buf: Buffer, at: number): number {
+  return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * U32;
+}
+
+function header(buf: Buffer, at: number, kind: RecordKind, keyLength: number, origin: number, version: number): void {
+  buf[at] = kind;
+  buf[at + 1] = keyLength;
+  buf.writeUInt32LE(origin, at + 2);
+  writeU64(buf, version, at + 6);
+}
+
+/** Encoders write at `at` into a buffer with room (see the *Size functions) and return the end. */
+export function encodeSet(
+  buf: Buffer, at: number, key: string, flags: number, exptime: number, version: number, origin: number, touched: number,
+  value: Buffer, valueLength: number,
+): number {
+  header(buf, at, RecordKind.Set, key.length, origin, version);
+  buf.writeUInt32LE(flags, at + 14);
+  buf.writeUInt32LE(exptime, at + 18);
+  writeU64(buf, touched, at + 22);
+  buf.writeUInt32LE(valueLength, at + 30);
+  buf.write(key, at + SET_FIXED, 'latin1');
+  value.copy(buf, at + SET_FIXED + key.length, 0, valueLength);
+  return at + SET_FIXED + key.length + valueLength;
+}
+
+export function encodeDelete(buf: Buffer, at: number, key: string, version: number, origin: number): number {
+  header(buf, at, RecordKind.Delete, key.length, origin, version);
+  buf.write(key, at + HEADER, 'latin1');
+  return at + HEADER + key.length;
+}
+
+export function encodeTouch(buf: Buffer, at: number, key: string, version: number, origin: number, exptime: number, touched: number): number {
+  header(buf, at, RecordKind.Touch, key.length, origin, version);
+  buf.writeUInt32LE(exptime, at + 14);
+  writeU64(buf, touched, at + 18);
+  buf.write(key, at + TOUCH_FIXED, 'latin1');
+  return at + TOUCH_FIXED + key.length;
+}
+
+export function encodeFlush(buf: Buffer, at: number, version: number, origin: number): number {
+  header(buf, at, RecordKind.Flush, 0, origin, version);
+  return at + HEADER;
+}
+
+export function encodeFlushAt(buf: Buffer, at: number, oldestLive: number, version: number, origin: number): number {
+  header(buf, at, RecordKind.FlushAt, 0, origin, version);
+  buf.writeUInt32LE(oldestLive, at + 14);
+  return at + HEADER + 4;
+}
+
+export const DELETE_FIXED = HEADER;
+export const TOUCH_RECORD_FIXED = TOUCH_FIXED;
+export const FLUSH_AT_SIZE = HEADER + 4;
+
+export class RecordFormatError extends Error {}
+
+/**
+ * Decodes a batch. Every length comes from the network: a record that runs past the end or an
+ * unknown kind throws RecordFormatError (the link is dropped), never reads out of bounds.
+ */
+export function* decodeRecords(buf: Buffer): Generator<DecodedRecord> {
+  let at = 0;
+  while (at < buf.length) {
+    if (buf.length - at < HEADER) throw new RecordFormatError('truncated record header');
+    const kind = buf[at]! as RecordKind;
+    const nkey = buf[at + 1]!;
+    const origin = buf.readUInt32LE(at + 2);
+    const version = readU64(buf, at + 6);
+    const need = (n: number): void => {
+      if (buf.length - at < n) throw new RecordFormatError('truncated record');
+    };
+    if (kind <= RecordKind.Touch && (nkey === 0 || nkey > MAX_KEY_LENGTH)) throw new RecordFormatError(`bad key length ${nkey}`);
+    switch (kind) {
+      case RecordKind.Set: {
+        need(SET_FIXED);
+        const nvalue = buf.readUInt32LE(at + 30);
+        need(SET_FIXED + nkey + nvalue);
+        const k = at + SET_FIXED;
+        yield {
+          kind, origin, version, key: buf.toString('latin1', k, k + nkey), flags: buf.readUInt32LE(at + 14),
+          exptime: buf.readUInt32LE(at + 18), touched: readU64(buf, at + 22), value: buf.subarray(k + nkey, k + nkey + nvalue),
+        };
+        at = k + nkey + nvalue;
+        break;
+      }
+      case RecordKind.Delete:
+        need(HEADER + nkey);
+        yield { kind, origin, version, key: buf.toString('latin1', at + HEADER, at + HEADER + nkey) };
+        at += HEADER + nkey;
+        break;
+      case RecordKind.Touch:
+        need(TOUCH_FIXED + nkey);
+        yield {
+          kind, origin, version, key: buf.toString('latin1', at + TOUCH_FIXED, at + TOUCH_FIXED + nkey),
+          exptime: buf.readUInt32LE(at + 14), touched: readU64(buf, at + 18),
+        };
+        at += TOUCH_FIXED + nkey;
+        break;
+      case RecordKind.Flush:
+        yield { kind, origin, version };
+        at += HEADER;
+        break;
+      case RecordKind.FlushAt:
+        need(FLUSH_AT_SIZE);
+        yield { kind, origin, version, oldestLive: buf.readUInt32LE(at + 14) };
+        at += FLUSH_AT_SIZE;
+        break;
+      default:
+        throw new RecordFormatError(`unknown record kind ${kind as number}`);
+    }
+  }
+}
