@@ -17,6 +17,8 @@ export const enum FrameType {
   /** u64: the receiver's applied offset of the sender's stream. */
   Ack = 8,
   Ping = 9,
+  /** After authentication: this side accepts the link (the other may still refuse it). */
+  Welcome = 10,
 }
 
 const U32 = 2 ** 32;

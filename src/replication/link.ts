@@ -78,7 +78,10 @@ export class Link {
   private readonly nonce = newNonce();
   private readonly reader = new FrameReader(HANDSHAKE_MAX_FRAME);
   private authenticated = false;
+  private welcomed = false;
   private running = false;
+  /** The link carried records at some point (for the log: a refused handshake is not a dropped link). */
+  wasRunning = false;
   private closedWhy: string | null = null;
   private sentOffset = 0;
   private snapshotting = false;
@@ -192,7 +195,7 @@ export class Link {
 
   private tick(): void {
     const now = Date.now();
-    if (!this.authenticated && now - this.lastHeard > HANDSHAKE_TIMEOUT_MS) return this.close('handshake timed out');
+    if (!this.running && now - this.lastHeard > HANDSHAKE_TIMEOUT_MS) return this.close('handshake timed out');
     if (now - this.lastHeard > LINK_TIMEOUT_MS) return this.close(`peer silent for ${LINK_TIMEOUT_MS / 1000} s`);
     if (this.running) this.write(frame(FrameType.Ping));
   }
@@ -212,7 +215,7 @@ export class Link {
   }
 
   private onFrame(type: FrameType, payload: Buffer): void {
-    if (!this.authenticated) return this.onHandshakeFrame(type, payload);
+    if (!this.running) return this.onHandshakeFrame(type, payload);
     switch (type) {
       case FrameType.Sync: return this.onSync(JSON.parse(payload.toString()) as { mode: string; offset: number; items: number });
       case FrameType.Snapshot: {
@@ -255,7 +258,14 @@ export class Link {
       this.reader.maxFrame = LINK_MAX_FRAME;
       const refusal = this.host.established(this);
       if (refusal !== null) return this.refuse(refusal);
-      this.start();
+      this.write(frame(FrameType.Welcome));
+      if (this.welcomed) this.start();
+      return;
+    }
+    if (type === FrameType.Welcome && this.peer && !this.welcomed) {
+      this.welcomed = true;
+      // Both sides accepted the link: only now does either send records.
+      if (this.authenticated) this.start();
       return;
     }
     throw new FrameError(`unexpected frame type ${type as number} during the handshake`);
@@ -263,8 +273,9 @@ export class Link {
 
   /** Sends the peer what it lacks: the backlog after its offset when it still holds it, else everything. */
   private start(): void {
-    this.running = true;
+    this.running = this.wasRunning = true;
     const { backlog, replica, counters, log } = this.host;
+    log.info(`replication: linked with ${this.describePeer()} (${this.outbound ? 'dialled' : 'accepted'})`);
     this.host.drainNow();
     const resume = this.peer!.resume;
     if (resume && resume.runId === this.host.runId && backlog.covers(resume.offset)) {

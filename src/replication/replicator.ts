@@ -78,8 +78,13 @@ export class Replicator {
    * peer, or no peer to be found, or at once with --serve-stale.
    */
   async start(): Promise<void> {
+    // Nothing else holds the event loop open while a replica waits for its sync.
+    const keepAlive = setInterval(() => undefined, 60_000);
     const ready = new Promise<void>((resolve) => {
-      this.openGate = resolve;
+      this.openGate = () => {
+        clearInterval(keepAlive);
+        resolve();
+      };
     });
     await this.tryListen();
     this.statsTimer = setInterval(() => this.publishStats(), STATS_REFRESH_MS);
@@ -120,6 +125,7 @@ export class Replicator {
     if (current && !current.isClosed) {
       if (current.peerId !== peerId) {
         this.refusedLinks++;
+        this.publishStats();
         this.log.warn(
           `replication: refused node ${peerId} from ${link.address}: this node already replicates with ${current.describePeer()} (a pair has two nodes)`,
         );
@@ -135,7 +141,6 @@ export class Replicator {
     this.link = link;
     this.refusedReason = null;
     this.backoff = BACKOFF_MIN_MS;
-    this.log.info(`replication: linked with ${link.describePeer()} (${link.outbound ? 'dialled' : 'accepted'})`);
     if (this.stream && this.stream.runId !== link.peer!.runId) this.stream = null;
     this.publishStats();
     return null;
@@ -168,6 +173,7 @@ export class Replicator {
   refusedBy(link: Link, reason: string): void {
     this.refusedLinks++;
     this.refusedReason = reason;
+    this.publishStats();
     this.log.error(`replication: ${link.describePeer()} refused this node: ${reason}`);
     this.allowServing('the peer refused the link');
   }
@@ -176,9 +182,11 @@ export class Replicator {
     this.pending.delete(link);
     if (link === this.link) {
       this.link = null;
-      this.linkDrops++;
-      this.log.warn(`replication: link with ${link.describePeer()} down: ${why}`);
-      if (this.settings.mode === 'sync') {
+      if (link.wasRunning) {
+        this.linkDrops++;
+        this.log.warn(`replication: link with ${link.describePeer()} down: ${why}`);
+      }
+      if (link.wasRunning && this.settings.mode === 'sync') {
         this.replica.setAcknowledged(null);
         this.syncDegradedLogged = true;
         this.log.warn('replication: sync mode degraded to async while the peer is away');
