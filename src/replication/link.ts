@@ -60,6 +60,8 @@ export interface LinkHost {
   acknowledged(link: Link, offset: number): void;
   /** The peer refused us (auth, a third node, a protocol mismatch). */
   refusedBy(link: Link, reason: string): void;
+  /** This side refused the peer's credentials. */
+  refused(reason: string): void;
   closed(link: Link, why: string): void;
 }
 
@@ -251,8 +253,10 @@ export class Link {
     if (type === FrameType.Auth && this.peer) {
       const { mac } = JSON.parse(payload.toString()) as { mac?: unknown };
       if (!proofMatches(proof(this.host.secret, this.nonce, this.peer.nodeId, this.host.nodeId), mac)) {
+        const reason = 'authentication failed: the replication secrets differ';
         this.host.log.warn(`replication: ${this.describePeer()} failed authentication (a different or missing --repl-secret); refused`);
-        return this.refuse('authentication failed: the replication secrets differ');
+        this.host.refused(reason);
+        return this.refuse(reason);
       }
       this.authenticated = true;
       this.reader.maxFrame = LINK_MAX_FRAME;
@@ -278,7 +282,11 @@ export class Link {
     log.info(`replication: linked with ${this.describePeer()} (${this.outbound ? 'dialled' : 'accepted'})`);
     this.host.drainNow();
     const resume = this.peer!.resume;
-    if (resume && resume.runId === this.host.runId && backlog.covers(resume.offset)) {
+    const partial = resume !== null && resume.runId === this.host.runId && backlog.covers(resume.offset);
+    // What the peer holds of this node's stream until it says more: sync-mode replies wait from now on.
+    this.peerAcked = partial ? resume.offset : 0;
+    this.host.acknowledged(this, this.peerAcked);
+    if (partial) {
       counters.partialSyncsSent++;
       this.sentOffset = resume.offset;
       this.syncEndPending = true;

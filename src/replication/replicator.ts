@@ -171,11 +171,16 @@ export class Replicator {
   }
 
   refusedBy(link: Link, reason: string): void {
+    this.log.error(`replication: ${link.describePeer()} refused this node: ${reason}`);
+    this.refused(reason);
+  }
+
+  /** No link with this peer (wrong secret, a third node): back off, and serve alone. */
+  refused(reason: string): void {
     this.refusedLinks++;
     this.refusedReason = reason;
     this.publishStats();
-    this.log.error(`replication: ${link.describePeer()} refused this node: ${reason}`);
-    this.allowServing('the peer refused the link');
+    this.allowServing(`no link with the peer: ${reason}`);
   }
 
   closed(link: Link, why: string): void {

@@ -12,7 +12,8 @@ export class Relay {
 
   private constructor(private readonly server: net.Server, readonly port: number) {}
 
-  static async start(targetPort: number, host = '127.0.0.1'): Promise<Relay> {
+  /** `delayMs` holds every chunk that long in each direction (order kept): a slow network. */
+  static async start(targetPort: number, host = '127.0.0.1', delayMs = 0): Promise<Relay> {
     let relay: Relay | null = null;
     const server = net.createServer((inbound) => {
       if (Date.now() < relay!.blockedUntil) {
@@ -29,8 +30,16 @@ export class Relay {
       };
       inbound.on('error', drop).on('close', drop);
       outbound.on('error', drop).on('close', drop);
-      inbound.pipe(outbound);
-      outbound.pipe(inbound);
+      if (delayMs === 0) {
+        inbound.pipe(outbound);
+        outbound.pipe(inbound);
+      } else {
+        const forward = (from: net.Socket, to: net.Socket): void => {
+          from.on('data', (d: Buffer) => setTimeout(() => to.destroyed || to.write(d), delayMs));
+        };
+        forward(inbound, outbound);
+        forward(outbound, inbound);
+      }
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -8,6 +8,7 @@ export interface Replica {
   replPort: number;
   args: string[];
   engine: string;
+  env: NodeJS.ProcessEnv;
   proc: Spawned;
   /** Log output of every incarnation so far. */
   logs(): string;
@@ -19,17 +20,25 @@ const earlierLogs = new WeakMap<Replica, string>();
  * Starts `serve -x 127.0.0.1 -X replPort -p port ...` and waits for its listening line, which a
  * replica prints only once it may serve (in sync, or no peer found).
  */
-export async function startReplica(opts: { replPort: number; port?: number; args?: string[]; engine?: string; wait?: boolean }): Promise<Replica> {
+export async function startReplica(opts: {
+  replPort: number;
+  port?: number;
+  args?: string[];
+  engine?: string;
+  wait?: boolean;
+  env?: NodeJS.ProcessEnv;
+}): Promise<Replica> {
   const port = opts.port ?? (await freePort());
   const args = ['-x', '127.0.0.1', '-X', String(opts.replPort), '-p', String(port), '-v', ...(opts.args ?? [])];
   const engine = opts.engine ?? ENGINE;
-  const r: Replica = { port, replPort: opts.replPort, args, engine, proc: spawn(args, engine), logs: () => (earlierLogs.get(r) ?? '') + r.proc.stderr() };
+  const env = { ...SANITIZER_ENV, ...opts.env };
+  const r: Replica = { port, replPort: opts.replPort, args, engine, env, proc: spawn(args, engine, env), logs: () => (earlierLogs.get(r) ?? '') + r.proc.stderr() };
   if (opts.wait !== false) await waitServing(r);
   return r;
 }
 
-function spawn(args: string[], engine: string): Spawned {
-  return spawnTracked(process.execPath, [BIN, 'serve', '--engine', engine, ...args], SANITIZER_ENV);
+function spawn(args: string[], engine: string, env: NodeJS.ProcessEnv): Spawned {
+  return spawnTracked(process.execPath, [BIN, 'serve', '--engine', engine, ...args], env);
 }
 
 export async function waitServing(r: Replica, ms = 20_000): Promise<void> {
@@ -43,7 +52,7 @@ export async function waitServing(r: Replica, ms = 20_000): Promise<void> {
 /** Restarts a killed replica with the same command line. */
 export async function restart(r: Replica, wait = true): Promise<void> {
   earlierLogs.set(r, r.logs());
-  r.proc = spawn(r.args, r.engine);
+  r.proc = spawn(r.args, r.engine, r.env);
   if (wait) await waitServing(r);
 }
 

@@ -1,0 +1,64 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RawClient } from '../helpers/client';
+import { waitFor } from '../helpers/processes';
+import { Relay } from '../helpers/relay';
+import { command, kill, replStats, restart, startReplica, stopAll, waitConverged, type Replica } from '../helpers/replicas';
+import { ENGINE, freePort } from '../helpers/servers';
+
+const test = suite(`replication sync mode [${ENGINE}]`);
+let nodes: Replica[] = [];
+let relay: Relay | null = null;
+
+test.after.each(async () => {
+  await stopAll(...nodes);
+  nodes = [];
+  await relay?.close();
+  relay = null;
+});
+
+const ROUNDS = 6;
+const KEYS_PER_ROUND = 40;
+
+test('kill -9 right after writes are acknowledged, many times: the peer always has them', async () => {
+  const XA = await freePort();
+  const a = await startReplica({ replPort: XA, args: ['--repl-mode', 'sync'] });
+  // A slow link (20 ms each way): in async mode the reply would beat the record to the peer.
+  relay = await Relay.start(XA, '127.0.0.1', 20);
+  const b = await startReplica({ replPort: relay.port });
+  nodes = [a, b];
+  await waitConverged(a, b);
+  let lost = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const c = await RawClient.connect(a.port);
+    const keys = Array.from({ length: KEYS_PER_ROUND }, (_, i) => `r${round}:${i}`);
+    const reply = await c.call(keys.map((k) => `set ${k} 0 0 2\r\nok\r\n`).join(''), 'STORED\r\n'.repeat(KEYS_PER_ROUND), 10_000);
+    assert.is(reply, 'STORED\r\n'.repeat(KEYS_PER_ROUND));
+    await kill(a);
+    c.close();
+    const got = await command(b.port, `get ${keys.join(' ')}\r\n`);
+    lost += KEYS_PER_ROUND - (got.split('VALUE ').length - 1);
+    await restart(a);
+    await waitConverged(a, b, 30_000);
+  }
+  assert.is(lost, 0, `acknowledged writes missing on the peer: ${lost} of ${ROUNDS * KEYS_PER_ROUND}`);
+});
+
+test('without its peer a sync-mode node degrades to async, says so, and comes back', async () => {
+  const X = await freePort();
+  const a = await startReplica({ replPort: X, args: ['--repl-mode', 'sync'] });
+  const b = await startReplica({ replPort: X });
+  nodes = [a, b];
+  assert.is((await replStats(a.port)).sync_degraded, '0');
+  await kill(b);
+  await waitFor('the degradation to show', 10_000, async () => ((await replStats(a.port)).sync_degraded === '1' ? true : undefined));
+  assert.is(await command(a.port, 'set k 0 0 1\r\nv\r\n', '\r\n', 2000), 'STORED\r\n');
+  assert.match(a.logs(), /sync mode degraded to async/);
+  await restart(b);
+  await waitConverged(a, b);
+  assert.is((await replStats(a.port)).sync_degraded, '0');
+  assert.is(await command(a.port, 'set k 0 0 1\r\nw\r\n', '\r\n', 2000), 'STORED\r\n');
+  assert.is(await command(b.port, 'get k\r\n'), 'VALUE k 0 1\r\nw\r\nEND\r\n', 'an acknowledged write is on the peer at once');
+});
+
+test.run();
