@@ -6,13 +6,15 @@ import { hitRatioBenchmark, type HitRatioRow } from './hit-ratio';
 import { runLoad, prefill, type LoadResult } from './load';
 import { memoryBenchmark, type MemoryRow } from './memory';
 import { microBenchmarks, type MicroRow } from './micro';
+import { fullSync, replicationLag, writeThroughput, type FullSyncRow, type LagRow, type WriteRow } from './replication';
 import { cpuSeconds } from '../test/helpers/proc-stats';
 import { availableTargets, log, startTarget, stopTarget, type Running, type Target } from './targets';
 
 /**
  * `npm run bench`: the engines side by side with `memcached -t 1` (when installed), in one
- * run: micro-benchmarks, a pipelined load, memory per item and miss ratio. Results go to
- * bench/results/latest.{json,md}. BENCH_ROUNDS / BENCH_SECONDS resize the load part.
+ * run: micro-benchmarks, a pipelined load, memory per item and miss ratio, then replication
+ * (write throughput with a peer, full sync, lag). Results go to bench/results/latest.{json,md}.
+ * BENCH_ROUNDS / BENCH_SECONDS resize the load parts.
  */
 const ROOT = join(__dirname, '..', '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -83,7 +85,38 @@ function ratio(value: number, base: number | undefined): string {
   return base ? (value / base).toFixed(2) : 'n/a';
 }
 
-function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverhead: number, hits: HitRatioRow[], seconds: number): string {
+interface ReplicationResults {
+  writes: WriteRow[];
+  fullSync: FullSyncRow[];
+  lag: LagRow[];
+}
+
+function replicationReport(r: ReplicationResults): string[] {
+  return [
+    `## Replication: sets only (${4} connections x 32 pipelined, 100-byte values), the node alone vs with a peer on the same host; ${ROUNDS} alternating rounds of ${SECONDS} s, medians`,
+    ``,
+    `| engine | alone sets/s | async peer sets/s | async / alone | sync peer sets/s | sync / alone |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: |`,
+    ...r.writes.map((w) => `| ${w.engine} | ${Math.round(w.standalone)} | ${Math.round(w.async)} | ${(w.async / w.standalone).toFixed(2)} | ${Math.round(w.sync)} | ${(w.sync / w.standalone).toFixed(2)} |`),
+    ``,
+    `The peer runs on the same 2-core machine as the node and the load generator, so it takes CPU from both.`,
+    ``,
+    `## Full sync: an empty peer joins a node holding 1,000,000 items of 100 bytes (time from the receiver's log)`,
+    ``,
+    `| engine | items | seconds | MB/s |`,
+    `| --- | ---: | ---: | ---: |`,
+    ...r.fullSync.map((f) => `| ${f.engine} | ${f.items} | ${f.seconds.toFixed(2)} | ${f.mbPerSec.toFixed(0)} |`),
+    ``,
+    `## Replication lag under the load benchmark (a write on one node until a get on the peer sees it, probed every 20 ms)`,
+    ``,
+    `| engine | probes | p50 ms | p99 ms | max ms |`,
+    `| --- | ---: | ---: | ---: | ---: |`,
+    ...r.lag.map((l) => `| ${l.engine} | ${l.samples} | ${l.p50ms.toFixed(2)} | ${l.p99ms.toFixed(2)} | ${l.maxMs.toFixed(2)} |`),
+    ``,
+  ];
+}
+
+function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverhead: number, hits: HitRatioRow[], repl: ReplicationResults, seconds: number): string {
   const mcLoad = load.find((r) => r.target === 'memcached');
   const mcMem = memory.find((r) => r.target === 'memcached');
   const mcHit = hits.find((r) => r.target === 'memcached');
@@ -118,6 +151,7 @@ function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverh
     `| --- | ---: | ---: | ---: | ---: |`,
     ...hits.map((r) => `| ${r.target} | ${r.gets} | ${r.misses} | ${r.missRatio.toFixed(4)} | ${ratio(r.missRatio, mcHit?.missRatio)} |`),
     ``,
+    ...replicationReport(repl),
   ].join('\n');
 }
 
@@ -132,10 +166,16 @@ function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverh
   const load = await loadBenchmark(targets);
   const memory = await memoryBenchmark(targets);
   const hits = await hitRatioBenchmark(targets);
+  const engines = targets.map((t) => t.name).filter((n) => n !== 'memcached');
+  const repl: ReplicationResults = {
+    writes: await writeThroughput(engines, ROUNDS, SECONDS),
+    fullSync: await fullSync(engines),
+    lag: await replicationLag(engines, SECONDS),
+  };
   const seconds = (Date.now() - t0) / 1000;
-  const md = report(micro, load, memory, tsOverhead, hits, seconds);
+  const md = report(micro, load, memory, tsOverhead, hits, repl, seconds);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify({ command: COMMAND, date: new Date().toISOString(), seconds, load: { ...LOAD, rounds: ROUNDS, seconds: SECONDS }, micro, loadResults: load, memory, tsItemOverhead: tsOverhead, hitRatio: hits }, null, 2) + '\n');
+  writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify({ command: COMMAND, date: new Date().toISOString(), seconds, load: { ...LOAD, rounds: ROUNDS, seconds: SECONDS }, micro, loadResults: load, memory, tsItemOverhead: tsOverhead, hitRatio: hits, replication: repl }, null, 2) + '\n');
   writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), md);
   process.stdout.write(`\n${md}\nwritten to bench/results/latest.{json,md}\n`);
 })().catch((err: unknown) => {
