@@ -24,12 +24,13 @@ class MutationLog {
   uint64_t end() const { return drained_ + buf_.size(); }
   size_t pending() const { return buf_.size(); }
   uint32_t pending_records() const { return records_; }
-  // Hands the pending bytes over (free() them); the log starts empty.
-  char* drain() {
+  const char* data() const { return buf_.data(); }
+  // Forgets the pending bytes (the caller copied them); the log starts empty and keeps its memory.
+  void drained() {
     drained_ += buf_.size();
     records_ = 0;
     woken_ = false;
-    return buf_.release();
+    buf_.clear();
   }
 
  private:

@@ -35,6 +35,8 @@ class RecordBuffer {
   const char* data() const { return p_; }
   // Gives the bytes away (the caller frees them with free()) and starts empty.
   char* release();
+  // Empties it, keeping the memory for the next records (no allocation, no page faults).
+  void clear() { len_ = 0; }
 
  private:
   char* p_ = nullptr;

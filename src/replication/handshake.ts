@@ -9,6 +9,8 @@ export interface Hello {
   runId: string;
   nonce: string;
   resume: { runId: string; offset: number } | null;
+  /** Sync mode: acknowledge every batch at once (otherwise acknowledgements may be coalesced). */
+  prompt: boolean;
 }
 
 export function newNonce(): string {
@@ -41,5 +43,5 @@ export function parseHello(value: unknown): Hello | null {
     if (typeof r !== 'object' || typeof r.runId !== 'string' || !isCount(r.offset)) return null;
     resume = { runId: r.runId, offset: r.offset };
   }
-  return { proto: v.proto, nodeId: v.nodeId, runId: v.runId, nonce: v.nonce, resume };
+  return { proto: v.proto, nodeId: v.nodeId, runId: v.runId, nonce: v.nonce, resume, prompt: v.prompt === true };
 }

@@ -19,6 +19,8 @@ const SEND_HIGH_WATER = 8 * 1024 * 1024;
 const SNAPSHOT_CHUNK = 256 * 1024;
 /** One pump call works at most this long before yielding the event loop. */
 const PUMP_SLICE_MS = 4;
+/** Without sync mode on the other side, acknowledgements (for lag and resume) go at most this often. */
+const LAZY_ACK_MS = 20;
 
 /** What the peer's stream looks like from here. */
 export type ReceiveState = 'handshake' | 'full_sync' | 'partial_sync' | 'in_sync';
@@ -48,6 +50,8 @@ export interface LinkHost {
   readonly backlog: Backlog;
   readonly log: Logger;
   readonly counters: LinkCounters;
+  /** This node runs in sync mode: its peer should acknowledge at once. */
+  readonly promptAcks: boolean;
   /** What this node holds of a peer run's stream (sent as `resume` in the Hello). */
   resumeFor(): Hello['resume'];
   /** Pulls the engine's pending records into the backlog now. */
@@ -107,7 +111,9 @@ export class Link {
     socket.on('close', () => this.close('connection closed by the peer'));
     this.timer = setInterval(() => this.tick(), PING_MS / 2);
     this.timer.unref();
-    const hello: Hello = { proto: PROTOCOL_VERSION, nodeId: host.nodeId, runId: host.runId, nonce: this.nonce, resume: host.resumeFor() };
+    const hello: Hello = {
+      proto: PROTOCOL_VERSION, nodeId: host.nodeId, runId: host.runId, nonce: this.nonce, resume: host.resumeFor(), prompt: host.promptAcks,
+    };
     this.write(jsonFrame(FrameType.Hello, hello));
   }
 
@@ -143,8 +149,18 @@ export class Link {
   /** New records reached the backlog. */
   pump(): void {
     if (!this.running || this.pumpScheduled) return;
-    const { backlog, replica } = this.host;
     const deadline = performance.now() + PUMP_SLICE_MS;
+    // One writev for everything this call sends.
+    this.socket.cork();
+    try {
+      this.pumpSlice(deadline);
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
+  private pumpSlice(deadline: number): void {
+    const { backlog, replica } = this.host;
     while (this.socket.writableLength < SEND_HIGH_WATER) {
       if (this.sentOffset < backlog.end) {
         const bytes = backlog.readFrom(this.sentOffset);
@@ -359,14 +375,16 @@ export class Link {
   private scheduleAck(): void {
     if (this.ackScheduled) return;
     this.ackScheduled = true;
-    setImmediate(() => {
+    const send = (): void => {
       this.ackScheduled = false;
       if (!this.running) return;
       const b = Buffer.allocUnsafe(8);
       b.writeUInt32LE(this.applied % 2 ** 32, 0);
       b.writeUInt32LE(Math.floor(this.applied / 2 ** 32), 4);
       this.write(frame(FrameType.Ack, b));
-    });
+    };
+    if (this.peer?.prompt) setImmediate(send);
+    else setTimeout(send, LAZY_ACK_MS).unref();
   }
 }
 
