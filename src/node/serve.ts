@@ -56,7 +56,7 @@ async function startNode(settings: Settings, log: Logger): Promise<string> {
   engine = chosen.engine;
   if (settings.replication) {
     if (!engine.replica) throw new StartupError(`replication is not available with engine ${engine.name}`);
-    replicator = new Replicator(settings.replication, engine.replica, engine.nodeId, log);
+    replicator = new Replicator(settings.replication, engine.replica, engine.nodeId, log, settings.itemSizeMax);
     await replicator.start().catch((err: Error) => {
       throw new StartupError(`replication: ${err.message}`);
     });

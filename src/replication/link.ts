@@ -8,8 +8,7 @@ import { type Hello, newNonce, parseHello, proof, proofMatches, PROTOCOL_VERSION
 
 /** Before authentication a peer may send only small frames. */
 const HANDSHAKE_MAX_FRAME = 64 * 1024;
-/** After it, a frame holds one drained batch or one snapshot chunk: bounded by what one loop turn writes. */
-const LINK_MAX_FRAME = 2 * 1024 * 1024 * 1024 - 1;
+
 const HANDSHAKE_TIMEOUT_MS = 5000;
 /** A peer silent this long (a ping goes every PING_MS) is gone, stopped or cut off: drop the link. */
 export const LINK_TIMEOUT_MS = 5000;
@@ -52,6 +51,8 @@ export interface LinkHost {
   readonly counters: LinkCounters;
   /** This node runs in sync mode: its peer should acknowledge at once. */
   readonly promptAcks: boolean;
+  /** The largest frame accepted from an authenticated peer (one drained batch or snapshot chunk). */
+  readonly maxFrame: number;
   /** What this node holds of a peer run's stream (sent as `resume` in the Hello). */
   resumeFor(): Hello['resume'];
   /** Pulls the engine's pending records into the backlog now. */
@@ -275,7 +276,7 @@ export class Link {
         return this.refuse(reason);
       }
       this.authenticated = true;
-      this.reader.maxFrame = LINK_MAX_FRAME;
+      this.reader.maxFrame = this.host.maxFrame;
       const refusal = this.host.established(this);
       if (refusal !== null) return this.refuse(refusal);
       this.write(frame(FrameType.Welcome));

@@ -18,9 +18,6 @@ const PROGRESS_LOG_MS = 1000;
 const STATS_REFRESH_MS = 100;
 /** Handshakes in progress at once: an open port must not let strangers hold memory. */
 const MAX_PENDING_LINKS = 8;
-/** Async mode: records wait at most this long, or until this many bytes, before going to the peer. */
-const COALESCE_MS = 1;
-const COALESCE_BYTES = 64 * 1024;
 
 export type Role = 'listener' | 'connector' | 'none';
 
@@ -56,15 +53,18 @@ export class Replicator {
   private serving = false;
   private openGate: (() => void) | null = null;
   private syncDegradedLogged = false;
-  private coalesceTimer: NodeJS.Timeout | null = null;
-  private coalesceFrom = 0;
+
+  /** A frame holds what the peer's writes of one loop turn produced: bounded, with room for two largest items. */
+  readonly maxFrame: number;
 
   constructor(
     private readonly settings: ReplicationSettings,
     readonly replica: ReplicaPort,
     readonly nodeId: number,
     readonly log: Logger,
+    itemSizeMax: number,
   ) {
+    this.maxFrame = 256 * 1024 * 1024 + 2 * itemSizeMax;
     this.backlog = new Backlog(settings.backlogBytes);
     replica.onRecords(() => this.onRecords());
   }
@@ -109,7 +109,7 @@ export class Replicator {
 
   stop(): void {
     this.stopped = true;
-    for (const t of [this.dialTimer, this.listenTimer, this.progressTimer, this.statsTimer, this.coalesceTimer]) if (t) clearTimeout(t);
+    for (const t of [this.dialTimer, this.listenTimer, this.progressTimer, this.statsTimer]) if (t) clearTimeout(t);
     this.listener?.close();
     this.link?.close('node stopping');
     for (const l of [...this.pending]) l.close('node stopping');
@@ -219,16 +219,6 @@ export class Replicator {
 
   private onRecords(): void {
     this.drainNow();
-    // Async mode sends in slightly larger batches: fewer wake-ups of the peer for the same bytes.
-    if (this.settings.mode === 'sync' || this.backlog.end - this.coalesceFrom >= COALESCE_BYTES) return this.sendNow();
-    if (this.coalesceTimer) return;
-    this.coalesceTimer = setTimeout(() => this.sendNow(), COALESCE_MS);
-  }
-
-  private sendNow(): void {
-    if (this.coalesceTimer) clearTimeout(this.coalesceTimer);
-    this.coalesceTimer = null;
-    this.coalesceFrom = this.backlog.end;
     this.link?.pump();
   }
 

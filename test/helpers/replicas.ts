@@ -1,4 +1,5 @@
 import { RawClient } from './client';
+import type { Relay } from './relay';
 import { spawnTracked, stopProcess, waitFor, type Spawned } from './processes';
 import { assertNoSanitizerReport, BIN, ENGINE, freePort, SANITIZER_ENV } from './servers';
 
@@ -62,8 +63,31 @@ export async function kill(r: Replica, signal: NodeJS.Signals = 'SIGKILL'): Prom
 }
 
 export async function stopAll(...rs: Replica[]): Promise<void> {
+  for (const r of rs) {
+    // A test may leave a node stopped (SIGSTOP): it must be able to act on SIGTERM.
+    if (r.proc.child.pid !== undefined && r.proc.child.exitCode === null) {
+      try {
+        process.kill(-r.proc.child.pid, 'SIGCONT');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
   await Promise.all(rs.map((r) => stopProcess(r.proc)));
   for (const r of rs) assertNoSanitizerReport(r.proc);
+}
+
+/** What one test started: stopped after it (`test.after.each(() => bed.teardown())`), also when it failed. */
+export class Testbed {
+  nodes: Replica[] = [];
+  relay: Relay | null = null;
+
+  async teardown(): Promise<void> {
+    await stopAll(...this.nodes);
+    this.nodes = [];
+    await this.relay?.close();
+    this.relay = null;
+  }
 }
 
 export async function command(port: number, text: string, terminator = 'END\r\n', timeoutMs = 5000): Promise<string> {

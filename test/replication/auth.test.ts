@@ -4,23 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { RawClient } from '../helpers/client';
 import { waitFor } from '../helpers/processes';
-import { command, replStats, startReplica, stopAll, waitConverged, type Replica } from '../helpers/replicas';
+import { command, replStats, startReplica, waitConverged, Testbed } from '../helpers/replicas';
 import { BIN, ENGINE, freePort, SANITIZER_ENV } from '../helpers/servers';
 
 const test = suite(`replication authentication [${ENGINE}]`);
-let nodes: Replica[] = [];
-
-test.after.each(async () => {
-  await stopAll(...nodes);
-  nodes = [];
-});
+const bed = new Testbed();
+test.after.each(() => bed.teardown());
 
 test('a peer with a different secret is refused, on both sides, with clear log lines', async () => {
   const X = await freePort();
   const a = await startReplica({ replPort: X, args: ['--repl-secret', 'right horse battery'] });
   const b = await startReplica({ replPort: X, args: ['--repl-secret', 'wrong'] });
-  nodes = [a, b];
+  bed.nodes = [a, b];
   // Each side checks the other's proof: both log the failure (or the other's refusal, whichever comes first).
   const refusal = /failed authentication \(a different or missing --repl-secret\); refused|refused this node: authentication failed/;
   await waitFor('the refusal to be logged', 10_000, () => (refusal.test(b.logs()) && refusal.test(a.logs()) ? true : undefined));
@@ -34,7 +31,7 @@ test('a node without a secret cannot join one that has a secret', async () => {
   const X = await freePort();
   const a = await startReplica({ replPort: X, args: ['--repl-secret', 's3cret'] });
   const b = await startReplica({ replPort: X });
-  nodes = [a, b];
+  bed.nodes = [a, b];
   await waitFor('the refusal to be logged', 10_000, () => (/authentication failed|failed authentication/.test(b.logs()) ? true : undefined));
   assert.is.not((await replStats(b.port)).state, 'in_sync');
 });
@@ -46,7 +43,24 @@ test('the same secret from a file and from the environment links the pair', asyn
   const X = await freePort();
   const a = await startReplica({ replPort: X, args: ['--repl-secret-file', file] });
   const b = await startReplica({ replPort: X, env: { MEMCACHE_HA_REPL_SECRET: 'shared-secret' } });
-  nodes = [a, b];
+  bed.nodes = [a, b];
+  await command(a.port, 'set k 0 0 1\r\nv\r\n', '\r\n');
+  await waitConverged(a, b);
+  assert.is(await command(b.port, 'get k\r\n'), 'VALUE k 0 1\r\nv\r\nEND\r\n');
+});
+
+test('garbage and oversized frames on the replication port are dropped; the pair still links', async () => {
+  const X = await freePort();
+  const a = await startReplica({ replPort: X });
+  bed.nodes = [a];
+  for (const junk of [Buffer.from('GET / HTTP/1.1\r\n\r\n'), Buffer.from([0xff, 0xff, 0xff, 0x7f, 1]), Buffer.alloc(70_000, 0x41)]) {
+    const c = await RawClient.connect(X);
+    c.send(junk);
+    await c.readToClose(5000);
+  }
+  assert.match(a.logs(), /bad data from .*frame of \d+ bytes \(limit 65536\)/);
+  const b = await startReplica({ replPort: X });
+  bed.nodes = [a, b];
   await command(a.port, 'set k 0 0 1\r\nv\r\n', '\r\n');
   await waitConverged(a, b);
   assert.is(await command(b.port, 'get k\r\n'), 'VALUE k 0 1\r\nv\r\nEND\r\n');

@@ -3,20 +3,13 @@ import * as assert from 'uvu/assert';
 import { RawClient } from '../helpers/client';
 import { Random } from '../differential/random';
 import { Relay } from '../helpers/relay';
-import { dump, replStats, startReplica, stopAll, waitConverged, type Replica } from '../helpers/replicas';
+import { dump, replStats, startReplica, waitConverged, Testbed } from '../helpers/replicas';
 import { ENGINE, freePort } from '../helpers/servers';
 import { KEYS, Workload } from './workload';
 
 const test = suite(`replication convergence [${ENGINE}]`);
-let nodes: Replica[] = [];
-let relay: Relay | null = null;
-
-test.after.each(async () => {
-  await stopAll(...nodes);
-  nodes = [];
-  await relay?.close();
-  relay = null;
-});
+const bed = new Testbed();
+test.after.each(() => bed.teardown());
 
 /** Fixed seeds plus one fresh per run; REPL_SEEDS=1,2 replays. */
 const SEEDS = process.env.REPL_SEEDS ? process.env.REPL_SEEDS.split(',').map(Number) : [1, 2, (Date.now() % 1e6) + 3];
@@ -31,10 +24,10 @@ for (const { seed, peerEngine } of RUNS) {
     const rng = new Random(seed);
     const XA = await freePort();
     const a = await startReplica({ replPort: XA });
-    relay = await Relay.start(XA);
+    const relay = bed.relay = await Relay.start(XA);
     // B reaches A only through the relay (B cannot listen on the relay's port, so it keeps dialling it).
     const b = await startReplica({ replPort: relay.port, engine: peerEngine });
-    nodes = [a, b];
+    bed.nodes = [a, b];
     await waitConverged(a, b);
     const clients = await Promise.all([RawClient.connect(a.port), RawClient.connect(b.port)]);
     const loads = clients.map(() => new Workload(new Random(rng.int(1, 1e9))));
@@ -49,9 +42,9 @@ for (const { seed, peerEngine } of RUNS) {
           if (i !== 0) continue;
           if (!finalPartition && Date.now() > until - 600) {
             finalPartition = true;
-            relay!.partition(1000);
+            relay.partition(1000);
           } else if (!finalPartition && Date.now() > nextCut) {
-            relay!.partition(rng.chance(0.5) ? 0 : rng.int(50, 300));
+            relay.partition(rng.chance(0.5) ? 0 : rng.int(50, 300));
             nextCut = Date.now() + rng.int(100, 400);
           }
         }

@@ -3,20 +3,12 @@ import * as assert from 'uvu/assert';
 import { RawClient } from '../helpers/client';
 import { waitFor } from '../helpers/processes';
 import { Relay } from '../helpers/relay';
-import { command, dump, kill, replStats, restart, startReplica, stopAll, waitConverged, type Replica } from '../helpers/replicas';
+import { command, dump, kill, replStats, restart, startReplica, waitConverged, Testbed } from '../helpers/replicas';
 import { ENGINE, freePort } from '../helpers/servers';
 
 const test = suite(`replication failures [${ENGINE}]`);
-let nodes: Replica[] = [];
-let relay: Relay | null = null;
-
-test.after.each(async () => {
-  for (const n of nodes) if (n.proc.child.pid !== undefined) try { process.kill(-n.proc.child.pid, 'SIGCONT'); } catch { /* gone */ }
-  await stopAll(...nodes);
-  nodes = [];
-  await relay?.close();
-  relay = null;
-});
+const bed = new Testbed();
+test.after.each(() => bed.teardown());
 
 /** Stores `count` items of `size` bytes named prefix0..prefixN, pipelined. */
 async function load(port: number, prefix: string, count: number, size = 100): Promise<void> {
@@ -41,10 +33,10 @@ async function itemCount(port: number): Promise<number> {
 test('kill -9 during a full sync: the restarted node syncs again and converges', async () => {
   const X = await freePort();
   const a = await startReplica({ replPort: X, args: ['-m', '256'] });
-  nodes = [a];
+  bed.nodes = [a];
   await load(a.port, 'big:', 150_000);
   const b = await startReplica({ replPort: X, wait: false, args: ['-m', '256'] });
-  nodes = [a, b];
+  bed.nodes = [a, b];
   await waitFor('the full sync to start', 10_000, () => (/full sync from .*: 150000 items/.test(b.logs()) ? true : undefined));
   const midSync = !/listening on/.test(b.proc.stdout());
   await kill(b);
@@ -60,7 +52,7 @@ test('kill -9 while streaming: restart, converge', async () => {
   const X = await freePort();
   const a = await startReplica({ replPort: X });
   const b = await startReplica({ replPort: X });
-  nodes = [a, b];
+  bed.nodes = [a, b];
   const writer = (async () => {
     for (let round = 0; round < 40; round++) await load(a.port, `r${round % 7}:`, 200, 20);
   })();
@@ -76,9 +68,9 @@ test('kill -9 while streaming: restart, converge', async () => {
 test('a brief link drop under load resyncs from the backlog (no full sync)', async () => {
   const XA = await freePort();
   const a = await startReplica({ replPort: XA });
-  relay = await Relay.start(XA);
+  const relay = bed.relay = await Relay.start(XA);
   const b = await startReplica({ replPort: relay.port });
-  nodes = [a, b];
+  bed.nodes = [a, b];
   await waitConverged(a, b);
   const before = await replStats(a.port);
   const writer = load(a.port, 'p:', 20_000, 50);
@@ -95,9 +87,9 @@ test('a brief link drop under load resyncs from the backlog (no full sync)', asy
 test('a peer that fell out of a small backlog gets a full sync', async () => {
   const XA = await freePort();
   const a = await startReplica({ replPort: XA, args: ['--repl-backlog', '64k'] });
-  relay = await Relay.start(XA);
+  const relay = bed.relay = await Relay.start(XA);
   const b = await startReplica({ replPort: relay.port });
-  nodes = [a, b];
+  bed.nodes = [a, b];
   await waitConverged(a, b);
   relay.partition(300);
   await load(a.port, 'q:', 5000, 100);
@@ -110,7 +102,7 @@ test('a stopped peer (SIGSTOP) never stalls the node: clients are answered, the 
   const X = await freePort();
   const a = await startReplica({ replPort: X });
   const b = await startReplica({ replPort: X });
-  nodes = [a, b];
+  bed.nodes = [a, b];
   process.kill(-b.proc.child.pid!, 'SIGSTOP');
   const probe = await RawClient.connect(a.port);
   const latencies: number[] = [];

@@ -1,16 +1,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitFor } from '../helpers/processes';
-import { command, dump, kill, replStats, restart, startReplica, stopAll, waitConverged, type Replica } from '../helpers/replicas';
+import { command, dump, kill, replStats, restart, startReplica, waitConverged, Testbed } from '../helpers/replicas';
 import { ENGINE, freePort } from '../helpers/servers';
 
 const test = suite(`replication scenario [${ENGINE}]`);
-let nodes: Replica[] = [];
-
-test.after.each(async () => {
-  await stopAll(...nodes);
-  nodes = [];
-});
+const bed = new Testbed();
+test.after.each(() => bed.teardown());
 
 const KEYS = Array.from({ length: 40 }, (_, i) => `key:${i}`);
 
@@ -24,7 +20,7 @@ test('two nodes on one host share -X; writes to either appear on both; a killed 
   const X = await freePort();
   const a = await startReplica({ replPort: X });
   const b = await startReplica({ replPort: X });
-  nodes = [a, b];
+  bed.nodes = [a, b];
   assert.is((await replStats(a.port)).role, 'listener');
   assert.is((await replStats(b.port)).role, 'connector');
 
@@ -58,7 +54,7 @@ test('same CAS on both nodes: gets on one, cas on the other', async () => {
   const X = await freePort();
   const a = await startReplica({ replPort: X });
   const b = await startReplica({ replPort: X });
-  nodes = [a, b];
+  bed.nodes = [a, b];
   await command(a.port, 'set c 0 0 1\r\nx\r\n', '\r\n');
   await waitConverged(a, b);
   const ga = await command(a.port, 'gets c\r\n');
@@ -77,7 +73,7 @@ test('a third node is refused with a clear log line, and the pair keeps replicat
   const a = await startReplica({ replPort: X });
   const b = await startReplica({ replPort: X });
   const c = await startReplica({ replPort: X });
-  nodes = [a, b, c];
+  bed.nodes = [a, b, c];
   await waitFor('the third node to log its refusal', 10_000, () => (/refused this node: .*third node is refused/.test(c.logs()) ? true : undefined));
   assert.match(a.logs(), /refused node \d+ .*already replicates with/);
   assert.ok(Number((await replStats(a.port)).refused_links) >= 1);

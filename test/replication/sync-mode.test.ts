@@ -3,19 +3,12 @@ import * as assert from 'uvu/assert';
 import { RawClient } from '../helpers/client';
 import { waitFor } from '../helpers/processes';
 import { Relay } from '../helpers/relay';
-import { command, kill, replStats, restart, startReplica, stopAll, waitConverged, type Replica } from '../helpers/replicas';
+import { command, kill, replStats, restart, startReplica, waitConverged, Testbed } from '../helpers/replicas';
 import { ENGINE, freePort } from '../helpers/servers';
 
 const test = suite(`replication sync mode [${ENGINE}]`);
-let nodes: Replica[] = [];
-let relay: Relay | null = null;
-
-test.after.each(async () => {
-  await stopAll(...nodes);
-  nodes = [];
-  await relay?.close();
-  relay = null;
-});
+const bed = new Testbed();
+test.after.each(() => bed.teardown());
 
 const ROUNDS = 6;
 const KEYS_PER_ROUND = 40;
@@ -24,9 +17,9 @@ test('kill -9 right after writes are acknowledged, many times: the peer always h
   const XA = await freePort();
   const a = await startReplica({ replPort: XA, args: ['--repl-mode', 'sync'] });
   // A slow link (20 ms each way): in async mode the reply would beat the record to the peer.
-  relay = await Relay.start(XA, '127.0.0.1', 20);
+  const relay = bed.relay = await Relay.start(XA, '127.0.0.1', 20);
   const b = await startReplica({ replPort: relay.port });
-  nodes = [a, b];
+  bed.nodes = [a, b];
   await waitConverged(a, b);
   let lost = 0;
   for (let round = 0; round < ROUNDS; round++) {
@@ -48,7 +41,7 @@ test('without its peer a sync-mode node degrades to async, says so, and comes ba
   const X = await freePort();
   const a = await startReplica({ replPort: X, args: ['--repl-mode', 'sync'] });
   const b = await startReplica({ replPort: X });
-  nodes = [a, b];
+  bed.nodes = [a, b];
   assert.is((await replStats(a.port)).sync_degraded, '0');
   await kill(b);
   await waitFor('the degradation to show', 10_000, async () => ((await replStats(a.port)).sync_degraded === '1' ? true : undefined));

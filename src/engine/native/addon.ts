@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { RecordBatch, SnapshotChunk } from '../replica';
+import type { ReplicaPort } from '../replica';
 
 /** The C++ addon's surface (native/src/addon.cc). */
 export interface NativeAddon {
@@ -13,18 +13,12 @@ export interface NativeAddon {
 
 export type NativeEvent = 'shutdown' | 'stopped' | 'records';
 
-export interface NativeHandle {
+/** The replication boundary (src/engine/replica.ts) too; a 'records' event says drain() has some. */
+export interface NativeHandle extends Omit<ReplicaPort, 'onRecords'> {
   /** Binds `host` (numeric) and listens; throws an Error with a libuv `code` (EADDRINUSE...). */
   start(host: string): { host: string; port: number };
   /** Stops accepting, lets composed replies go out, closes every connection; 'stopped' follows. */
   stop(): void;
-  /** The replication boundary (see src/engine/replica.ts); a 'records' event says drain() has some. */
-  drain(): RecordBatch | null;
-  apply(records: Buffer): void;
-  snapshotBegin(): number;
-  snapshotNext(maxBytes: number): SnapshotChunk | null;
-  setStats(text: string): void;
-  setAcknowledged(acked: number | null): void;
 }
 
 export interface NativeSettings {
