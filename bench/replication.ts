@@ -14,6 +14,9 @@ export interface WriteRow {
   standalone: number;
   async: number;
   sync: number;
+  /** The load benchmark's mix (90% get): alone and with an async peer. */
+  mixedStandalone: number;
+  mixedAsync: number;
 }
 
 export interface FullSyncRow {
@@ -72,25 +75,31 @@ export async function writeThroughput(engines: string[], rounds: number, seconds
   const load: Omit<LoadOptions, 'port' | 'seed' | 'durationMs'> = { connections: 4, depth: 32, keys: 10_000, valueSize: 100, getRatio: 0 };
   const rows: WriteRow[] = [];
   for (const engine of engines) {
-    const setups: Array<[keyof Omit<WriteRow, 'engine'>, () => Promise<Node[]>]> = [
-      ['standalone', async () => [await startNode(engine, [])]],
-      ['async', () => startPair(engine, 'async')],
-      ['sync', () => startPair(engine, 'sync')],
+    const alone = async (): Promise<Node[]> => [await startNode(engine, [])];
+    const setups: Array<[keyof Omit<WriteRow, 'engine'>, () => Promise<Node[]>, number]> = [
+      ['standalone', alone, 0],
+      ['async', () => startPair(engine, 'async'), 0],
+      ['sync', () => startPair(engine, 'sync'), 0],
+      ['mixedStandalone', alone, 0.9],
+      ['mixedAsync', () => startPair(engine, 'async'), 0.9],
     ];
-    const samples: Record<string, number[]> = { standalone: [], async: [], sync: [] };
+    const samples: Record<string, number[]> = {};
     for (let round = 1; round <= rounds; round++) {
-      for (const [name, start] of round % 2 ? setups : [...setups].reverse()) {
+      for (const [name, start, getRatio] of round % 2 ? setups : [...setups].reverse()) {
         const nodes = await start();
         try {
-          const r = await runLoad({ port: nodes[0]!.port, durationMs: seconds * 1000, seed: round, ...load });
+          if (getRatio > 0) await prefill(nodes[0]!.port, load.keys, load.valueSize);
+          const r = await runLoad({ port: nodes[0]!.port, durationMs: seconds * 1000, seed: round, ...load, getRatio });
+          samples[name] ??= [];
           samples[name]!.push(r.opsPerSec);
-          log(`replication writes ${engine} ${name} round ${round}/${rounds}: ${Math.round(r.opsPerSec)} sets/s`);
+          log(`replication ${engine} ${name} round ${round}/${rounds}: ${Math.round(r.opsPerSec)} ops/s`);
         } finally {
           await stop(...nodes);
         }
       }
     }
-    rows.push({ engine, standalone: median(samples.standalone!), async: median(samples.async!), sync: median(samples.sync!) });
+    const m = (k: string): number => median(samples[k]!);
+    rows.push({ engine, standalone: m('standalone'), async: m('async'), sync: m('sync'), mixedStandalone: m('mixedStandalone'), mixedAsync: m('mixedAsync') });
   }
   return rows;
 }

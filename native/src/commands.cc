@@ -351,6 +351,8 @@ void Commands::stats(const Request& req, Writer& out) {
   }
   if (sub == "replication" && h_.replication_stats) {
     out.text(*h_.replication_stats);
+    // Live, unlike the lines above: the end of this node's stream, records not yet drained included.
+    stat(out, "offset", h_.log ? h_.log->end() : 0);
     return out.line("END");
   }
   if (sub.empty()) {

@@ -10,7 +10,6 @@ export interface ReplicationView {
   mode: string;
   syncDegraded: boolean;
   serving: boolean;
-  offset: number;
   peerAcked: number;
   lag: { records: number; ms: number };
   backlogBytes: number;
@@ -37,7 +36,6 @@ export function renderReplicationStats(v: ReplicationView): string {
     ['mode', v.mode],
     ['sync_degraded', v.syncDegraded ? 1 : 0],
     ['serving', v.serving ? 'yes' : 'no'],
-    ['offset', v.offset],
     ['peer_acked_offset', v.peerAcked],
     ['applied_offset', v.appliedOffset],
     ['lag_records', v.lag.records],

@@ -37,6 +37,19 @@ test('kill -9 right after writes are acknowledged, many times: the peer always h
   assert.is(lost, 0, `acknowledged writes missing on the peer: ${lost} of ${ROUNDS * KEYS_PER_ROUND}`);
 });
 
+test('writes then quit in sync mode: every reply still arrives before the connection ends', async () => {
+  const XA = await freePort();
+  const a = await startReplica({ replPort: XA, args: ['--repl-mode', 'sync'] });
+  const relay = bed.relay = await Relay.start(XA, '127.0.0.1', 20);
+  const b = await startReplica({ replPort: relay.port });
+  bed.nodes = [a, b];
+  await waitConverged(a, b);
+  const c = await RawClient.connect(a.port);
+  c.send('set q1 0 0 1\r\na\r\nset q2 0 0 1\r\nb\r\nget q1\r\nquit\r\n');
+  assert.is(await c.readToClose(5000), 'STORED\r\nSTORED\r\nVALUE q1 0 1\r\na\r\nEND\r\n');
+  assert.is(await command(b.port, 'get q2\r\n'), 'VALUE q2 0 1\r\nb\r\nEND\r\n');
+});
+
 test('without its peer a sync-mode node degrades to async, says so, and comes back', async () => {
   const X = await freePort();
   const a = await startReplica({ replPort: X, args: ['--repl-mode', 'sync'] });

@@ -295,6 +295,8 @@ export class Commands {
     }
     if (sub === 'replication' && this.host.replicationStats !== null) {
       out.text(this.host.replicationStats);
+      // Live, unlike the lines above: the end of this node's stream, records not yet drained included.
+      out.text(`STAT offset ${this.host.log?.end ?? 0}\r\n`);
       out.line('END');
       return;
     }

@@ -39,6 +39,8 @@ export class Connection implements GatedConnection {
   private heldBytes = 0;
   /** The log's end when this connection last looked: a change means its commands wrote. */
   private seenLogEnd = 0;
+  /** Closing, but replies still wait for the peer: end once they are out. */
+  private endAfterRelease = false;
 
   constructor(
     private readonly socket: Socket,
@@ -66,6 +68,7 @@ export class Connection implements GatedConnection {
       for (const seg of h.segments) this.heldBytes -= seg.length;
       this.send(h.segments);
     }
+    if (this.held.length === 0 && this.endAfterRelease) return this.endSocket();
     if (this.waitingForDrain && this.socket.writableLength < OUTPUT_HIGH_WATER && this.heldBytes < OUTPUT_HIGH_WATER) this.onDrain();
   }
 
@@ -246,6 +249,16 @@ export class Connection implements GatedConnection {
     this.closing = true;
     this.pending = [];
     this.pendingBytes = 0;
+    // Sync mode: replies still waiting for the peer go out before the connection ends.
+    if (this.held.length > 0) {
+      this.endAfterRelease = true;
+      return;
+    }
+    this.endSocket();
+  }
+
+  private endSocket(): void {
+    this.endAfterRelease = false;
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS).unref();
   }
