@@ -131,20 +131,25 @@ export class Link {
     return this.peer?.nodeId ?? null;
   }
 
-  close(why: string): void {
+  /** Drops the link; `flush` lets what was written (a refusal) reach the peer first. */
+  close(why: string, flush = false): void {
     if (this.closedWhy !== null) return;
     this.closedWhy = why;
     clearInterval(this.timer);
     this.running = false;
-    this.socket.destroy();
+    if (flush) {
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), HANDSHAKE_TIMEOUT_MS).unref();
+    } else {
+      this.socket.destroy();
+    }
     this.host.closed(this, why);
   }
 
   /** Refuses the link, telling the peer why. */
   refuse(reason: string): void {
     this.write(jsonFrame(FrameType.Error, { reason }));
-    this.socket.end();
-    this.close(reason);
+    this.close(reason, true);
   }
 
   /** New records reached the backlog. */

@@ -213,6 +213,9 @@ export class Replicator {
       this.log.debug(`replication: connection with ${link.describePeer()} closed: ${why}`);
     }
     if (why === 'connected to itself') this.dialReachesSelf = true;
+    // A peer that takes the connection but never completes the handshake (stopped, hung) is no
+    // peer to sync from: waiting for it would keep this node from serving indefinitely.
+    else if (!link.wasRunning && link.outbound) this.allowServing(`peer ${link.address} did not complete the handshake (${why})`);
     if (this.stopped) return;
     if (!this.listener) this.scheduleListen(0);
     this.scheduleDial();

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitFor } from '../helpers/processes';
@@ -81,6 +82,27 @@ test('a third node is refused with a clear log line, and the pair keeps replicat
   await waitConverged(a, b);
   assert.is(await command(b.port, 'get k\r\n'), 'VALUE k 0 1\r\nv\r\nEND\r\n');
   assert.is(await command(c.port, 'get k\r\n'), 'END\r\n');
+});
+
+test('a peer that accepts but never answers: the node serves after the handshake times out, at once with --serve-stale', async () => {
+  const silent = net.createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+  const X = (silent.address() as net.AddressInfo).port;
+  try {
+    const t0 = Date.now();
+    const stale = await startReplica({ replPort: X, args: ['--serve-stale'] });
+    bed.nodes = [stale];
+    assert.ok(Date.now() - t0 < 4000, '--serve-stale does not wait for the peer');
+    assert.is((await replStats(stale.port)).serving, 'yes');
+    const waiting = await startReplica({ replPort: X, wait: false });
+    bed.nodes = [stale, waiting];
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.not.match(waiting.proc.stdout(), /listening on/, 'no clients while the handshake is pending');
+    await waitFor('the node to serve after the handshake timeout', 15_000, () => (/listening on/.test(waiting.proc.stdout()) ? true : undefined));
+    assert.match(waiting.logs(), /did not complete the handshake \(handshake timed out\)/);
+  } finally {
+    silent.close();
+  }
 });
 
 test.run();
