@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { RawClient } from '../helpers/client';
 import { waitFor } from '../helpers/processes';
 import { Relay } from '../helpers/relay';
-import { command, kill, replStats, restart, startReplica, waitConverged, Testbed } from '../helpers/replicas';
+import { command, kill, replStats, restart, startReplica, waitConverged, Testbed, type Replica } from '../helpers/replicas';
 import { ENGINE, freePort } from '../helpers/servers';
 
 const test = suite(`replication sync mode [${ENGINE}]`);
@@ -13,14 +13,19 @@ test.after.each(() => bed.teardown());
 const ROUNDS = 6;
 const KEYS_PER_ROUND = 40;
 
-test('kill -9 right after writes are acknowledged, many times: the peer always has them', async () => {
+/** A (sync mode) and B linked through a slow relay (20 ms each way): in async mode a reply would beat the record to B. */
+async function slowSyncPair(): Promise<[Replica, Replica]> {
   const XA = await freePort();
   const a = await startReplica({ replPort: XA, args: ['--repl-mode', 'sync'] });
-  // A slow link (20 ms each way): in async mode the reply would beat the record to the peer.
   const relay = bed.relay = await Relay.start(XA, '127.0.0.1', 20);
   const b = await startReplica({ replPort: relay.port });
   bed.nodes = [a, b];
   await waitConverged(a, b);
+  return [a, b];
+}
+
+test('kill -9 right after writes are acknowledged, many times: the peer always has them', async () => {
+  const [a, b] = await slowSyncPair();
   let lost = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const c = await RawClient.connect(a.port);
@@ -38,12 +43,7 @@ test('kill -9 right after writes are acknowledged, many times: the peer always h
 });
 
 test('writes then quit in sync mode: every reply still arrives before the connection ends', async () => {
-  const XA = await freePort();
-  const a = await startReplica({ replPort: XA, args: ['--repl-mode', 'sync'] });
-  const relay = bed.relay = await Relay.start(XA, '127.0.0.1', 20);
-  const b = await startReplica({ replPort: relay.port });
-  bed.nodes = [a, b];
-  await waitConverged(a, b);
+  const [a, b] = await slowSyncPair();
   const c = await RawClient.connect(a.port);
   c.send('set q1 0 0 1\r\na\r\nset q2 0 0 1\r\nb\r\nget q1\r\nquit\r\n');
   assert.is(await c.readToClose(5000), 'STORED\r\nSTORED\r\nVALUE q1 0 1\r\na\r\nEND\r\n');
