@@ -53,6 +53,12 @@ for (const [args, message] of [
   [['serve', '--engine', 'fast'], /--engine: 'fast' is not one of auto, native, ts/],
   [['serve', '-Z'], /unknown option -Z/],
   [['serve', '-p'], /option -p needs a value/],
+  [['serve', '-x', '127.0.0.1', '--repl-mode', 'eventual'], /--repl-mode: 'eventual' is not async or sync/],
+  [['serve', '--repl-secret', 's'], /the --repl-\* options need -x <peer>/],
+  [['serve', '-x', '127.0.0.1', '-X', '0'], /-X: 0 is out of range/],
+  [['serve', '-x', '127.0.0.1', '--repl-backlog', '1k'], /--repl-backlog: 1k is out of range/],
+  [['serve', '-x', '127.0.0.1', '--repl-secret-file', '/nonexistent/secret'], /--repl-secret-file: cannot read \/nonexistent\/secret: ENOENT/],
+  [['serve', '-x', '127.0.0.1', '--repl-secret', ''], /--repl-secret: the secret is empty/],
   [['bogus'], /unknown command 'bogus'/],
   [[], /a command is needed/],
 ] as const) {
