@@ -15,18 +15,24 @@ test.after.each(() => bed.teardown());
 const SEEDS = process.env.REPL_SEEDS ? process.env.REPL_SEEDS.split(',').map(Number) : [1, 2, (Date.now() % 1e6) + 3];
 const LOAD_MS = Number(process.env.REPL_LOAD_MS ?? 2500);
 
-/** Each seed runs this engine pair; the native pass also pairs a native node with a TypeScript one. */
-const RUNS: Array<{ seed: number; peerEngine: string }> = SEEDS.map((seed) => ({ seed, peerEngine: ENGINE }));
-if (ENGINE === 'native') RUNS.push({ seed: SEEDS[0]! + 100, peerEngine: 'ts' });
+/**
+ * Each seed runs this engine pair; one more run has 64 KB backlogs, so that reconnections are
+ * full syncs in both directions merging concurrent writes; the native pass also pairs a native
+ * node with a TypeScript one.
+ */
+const RUNS: Array<{ seed: number; peerEngine: string; args: string[] }> = SEEDS.map((seed) => ({ seed, peerEngine: ENGINE, args: [] }));
+RUNS.push({ seed: SEEDS[0]! + 200, peerEngine: ENGINE, args: ['--repl-backlog', '64k'] });
+if (ENGINE === 'native') RUNS.push({ seed: SEEDS[0]! + 100, peerEngine: 'ts', args: [] });
 
-for (const { seed, peerEngine } of RUNS) {
-  test(`seed ${seed}: concurrent random writes on both nodes (${ENGINE} + ${peerEngine}) with link drops converge to identical dumps`, async () => {
+for (const { seed, peerEngine, args } of RUNS) {
+  const what = `${ENGINE} + ${peerEngine}${args.length ? `, ${args.join(' ')}` : ''}`;
+  test(`seed ${seed}: concurrent random writes on both nodes (${what}) with link drops converge to identical dumps`, async () => {
     const rng = new Random(seed);
     const XA = await freePort();
-    const a = await startReplica({ replPort: XA });
+    const a = await startReplica({ replPort: XA, args });
     const relay = bed.relay = await Relay.start(XA);
     // B reaches A only through the relay (B cannot listen on the relay's port, so it keeps dialling it).
-    const b = await startReplica({ replPort: relay.port, engine: peerEngine });
+    const b = await startReplica({ replPort: relay.port, engine: peerEngine, args });
     bed.nodes = [a, b];
     await waitConverged(a, b);
     const clients = await Promise.all([RawClient.connect(a.port), RawClient.connect(b.port)]);
