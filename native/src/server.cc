@@ -56,7 +56,6 @@ Connection::Connection(Server& server, uint64_t id) : server_(server), id_(id), 
 Connection::~Connection() {
   free(rbuf_);
   if (item_) server_.store().release(item_);
-  for (Held& h : held_) out_.finish(h.batch);
 }
 
 void Connection::start() {
@@ -235,11 +234,7 @@ void Connection::release(int64_t acked) {
     WriteBatch* b = held_.front().batch;
     held_.pop_front();
     held_bytes_ -= b->bytes;
-    if (closed_) {
-      out_.finish(b);
-    } else {
-      send(b);
-    }
+    send(b);  // close_now() empties held_: a closed connection has nothing left here
   }
   if (!held_.empty()) return;
   server_.unhold(this);

@@ -36,7 +36,16 @@ export function jsonFrame(type: FrameType, value: unknown): Buffer {
   return frame(type, Buffer.from(JSON.stringify(value)));
 }
 
-/** A frame header for an offset-prefixed payload; the caller writes `body` after it (no copy). */
+/** A frame header for a u32-count-prefixed payload (snapshot chunks); the caller writes the body after it (no copy). */
+export function countFrameHeader(type: FrameType, count: number, bodyLength: number): Buffer {
+  const out = Buffer.allocUnsafe(9);
+  out.writeUInt32LE(bodyLength + 5, 0);
+  out[4] = type;
+  out.writeUInt32LE(count, 5);
+  return out;
+}
+
+/** A frame header for an offset-prefixed payload; the caller writes `body` after it (no copy). An empty body makes a whole Ack frame. */
 export function offsetFrameHeader(type: FrameType, offset: number, bodyLength: number): Buffer {
   const out = Buffer.allocUnsafe(13);
   out.writeUInt32LE(bodyLength + 9, 0);

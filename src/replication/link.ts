@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log';
 import type { ReplicaPort } from '../engine/replica';
 import type { Backlog } from './backlog';
-import { FrameError, FrameReader, FrameType, frame, jsonFrame, offsetFrameHeader, readOffset } from './frames';
+import { countFrameHeader, FrameError, FrameReader, FrameType, frame, jsonFrame, offsetFrameHeader, readOffset } from './frames';
 import { type Hello, newNonce, parseHello, proof, proofMatches, PROTOCOL_VERSION } from './handshake';
 
 /** Before authentication a peer may send only small frames. */
@@ -11,7 +11,7 @@ const HANDSHAKE_MAX_FRAME = 64 * 1024;
 
 const HANDSHAKE_TIMEOUT_MS = 5000;
 /** A peer silent this long (a ping goes every PING_MS) is gone, stopped or cut off: drop the link. */
-export const LINK_TIMEOUT_MS = 5000;
+const LINK_TIMEOUT_MS = 5000;
 const PING_MS = 1000;
 /** Stop writing to the socket above this; it also bounds what a non-reading peer costs us. */
 const SEND_HIGH_WATER = 8 * 1024 * 1024;
@@ -118,14 +118,6 @@ export class Link {
     this.write(jsonFrame(FrameType.Hello, hello));
   }
 
-  get isRunning(): boolean {
-    return this.running;
-  }
-
-  get isClosed(): boolean {
-    return this.closedWhy !== null;
-  }
-
   /** Node id of the peer once its Hello arrived. */
   get peerId(): number | null {
     return this.peer?.nodeId ?? null;
@@ -178,16 +170,14 @@ export class Link {
         const chunk = replica.snapshotNext(SNAPSHOT_CHUNK);
         const p = this.sendProgress!;
         if (chunk) {
-          const count = Buffer.allocUnsafe(4);
-          count.writeUInt32LE(chunk.items, 0);
-          this.write(frame(FrameType.Snapshot, Buffer.concat([count, chunk.bytes])));
+          this.write(countFrameHeader(FrameType.Snapshot, chunk.items, chunk.bytes.length));
+          this.write(chunk.bytes);
           p.items += chunk.items;
           p.bytes += chunk.bytes.length;
         } else {
           this.snapshotting = false;
           this.write(frame(FrameType.SyncEnd));
-          const secs = (Date.now() - p.startedAt) / 1000;
-          this.host.log.info(`replication: full sync to ${this.describePeer()} sent: ${p.items} items, ${mb(p.bytes)} in ${secs.toFixed(1)} s`);
+          this.host.log.info(`replication: full sync to ${this.describePeer()} sent: ${summary(p)}`);
           this.sendProgress = null;
         }
       } else if (this.syncEndPending) {
@@ -345,10 +335,7 @@ export class Link {
   private onSyncEnd(): void {
     if (this.receive !== 'full_sync' && this.receive !== 'partial_sync') throw new FrameError('sync end without a sync');
     const p = this.receiveProgress;
-    if (p) {
-      const secs = (Date.now() - p.startedAt) / 1000;
-      this.host.log.info(`replication: full sync from ${this.describePeer()} complete: ${p.items} items, ${mb(p.bytes)} in ${secs.toFixed(1)} s`);
-    }
+    if (p) this.host.log.info(`replication: full sync from ${this.describePeer()} complete: ${summary(p)}`);
     this.receiveProgress = null;
     this.receive = 'in_sync';
     this.host.streamComplete(this);
@@ -383,11 +370,7 @@ export class Link {
     this.ackScheduled = true;
     const send = (): void => {
       this.ackScheduled = false;
-      if (!this.running) return;
-      const b = Buffer.allocUnsafe(8);
-      b.writeUInt32LE(this.applied % 2 ** 32, 0);
-      b.writeUInt32LE(Math.floor(this.applied / 2 ** 32), 4);
-      this.write(frame(FrameType.Ack, b));
+      if (this.running) this.write(offsetFrameHeader(FrameType.Ack, this.applied, 0));
     };
     if (this.peer?.prompt) setImmediate(send);
     else setTimeout(send, LAZY_ACK_MS).unref();
@@ -396,4 +379,9 @@ export class Link {
 
 export function mb(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MB`;
+}
+
+/** A finished full sync for the log: items, size, duration. */
+function summary(p: SyncProgress): string {
+  return `${p.items} items, ${mb(p.bytes)} in ${((Date.now() - p.startedAt) / 1000).toFixed(1)} s`;
 }

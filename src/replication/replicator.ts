@@ -134,7 +134,8 @@ export class Replicator {
     this.pending.delete(link);
     const peerId = link.peerId!;
     const current = this.link;
-    if (current && !current.isClosed) {
+    // A link that closes leaves `this.link` at once (closed() below): `current` is live.
+    if (current) {
       if (current.peerId !== peerId) {
         this.refusedLinks++;
         this.publishStats();
@@ -202,11 +203,11 @@ export class Replicator {
       if (link.wasRunning) {
         this.linkDrops++;
         this.log.warn(`replication: link with ${link.describePeer()} down: ${why}`);
-      }
-      if (link.wasRunning && this.settings.mode === 'sync') {
-        this.replica.setAcknowledged(null);
-        this.syncDegradedLogged = true;
-        this.log.warn('replication: sync mode degraded to async while the peer is away');
+        if (this.settings.mode === 'sync') {
+          this.replica.setAcknowledged(null);
+          this.syncDegradedLogged = true;
+          this.log.warn('replication: sync mode degraded to async while the peer is away');
+        }
       }
       this.publishStats();
     } else {
@@ -294,7 +295,7 @@ export class Replicator {
 
   private dial(): void {
     const peer = this.settings.peer;
-    if (peer === null || this.stopped || this.dialing || (this.link && !this.link.isClosed)) return;
+    if (peer === null || this.stopped || this.dialing || this.link) return;
     // Holding -X on the host the peer address points to, dialling would reach ourselves: wait for the peer instead.
     if (this.dialReachesSelf && this.listener) {
       this.allowServing('this node holds the replication port and no peer has connected');
@@ -332,7 +333,7 @@ export class Replicator {
   }
 
   private publishStats(): void {
-    const link = this.link && !this.link.isClosed ? this.link : null;
+    const link = this.link;
     const now = Date.now();
     this.replica.setStats(
       renderReplicationStats({
@@ -346,7 +347,7 @@ export class Replicator {
         syncDegraded: this.settings.mode === 'sync' && !link,
         serving: this.serving,
         peerAcked: link?.peerAcked ?? 0,
-        lag: link ? this.backlog.lagAfter(link.peerAcked, now) : this.backlog.lagAfter(this.backlog.end, now),
+        lag: this.backlog.lagAfter(link?.peerAcked ?? this.backlog.end, now),
         backlogBytes: this.backlog.used,
         backlogSize: this.backlog.capacity,
         backlogStart: this.backlog.start,

@@ -1,7 +1,7 @@
 import { RawClient } from './client';
 import type { Relay } from './relay';
 import { spawnTracked, stopProcess, waitFor, type Spawned } from './processes';
-import { assertNoSanitizerReport, BIN, ENGINE, freePort, SANITIZER_ENV } from './servers';
+import { assertNoSanitizerReport, BIN, ENGINE, freePort, SANITIZER_ENV, waitListening } from './servers';
 
 /** A node started with -x/-X, and how to start it again with the same command. */
 export interface Replica {
@@ -43,11 +43,7 @@ function spawn(args: string[], engine: string, env: NodeJS.ProcessEnv): Spawned 
 }
 
 export async function waitServing(r: Replica, ms = 20_000): Promise<void> {
-  await waitFor(`node on port ${r.port} to serve`, ms, () => {
-    if (/listening on \S+:\d+ engine=/.test(r.proc.stdout())) return true;
-    if (r.proc.child.exitCode !== null) throw new Error(`node exited with ${r.proc.child.exitCode}: ${r.proc.stderr()}`);
-    return undefined;
-  });
+  await waitListening(r.proc, ms);
 }
 
 /** Restarts a killed replica with the same command line. */

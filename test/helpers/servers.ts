@@ -31,12 +31,7 @@ export function assertNoSanitizerReport(proc: Spawned): void {
 /** Starts `memcache-ha-native serve` on a free port with the engine under test. */
 export async function startNode(args: readonly string[] = [], engine = ENGINE): Promise<RunningServer> {
   const proc = spawnTracked(process.execPath, [BIN, 'serve', '-p', '0', '--engine', engine, ...args], SANITIZER_ENV);
-  const port = await waitFor('the node to print its listening line', 10_000, () => {
-    const m = /listening on \S+:(\d+)/.exec(proc.stdout());
-    if (m) return Number(m[1]);
-    if (proc.child.exitCode !== null) throw new Error(`node exited with ${proc.child.exitCode}: ${proc.stderr()}`);
-    return undefined;
-  });
+  const port = await waitListening(proc, 10_000);
   return {
     port,
     proc,
@@ -45,6 +40,16 @@ export async function startNode(args: readonly string[] = [], engine = ENGINE): 
       assertNoSanitizerReport(proc);
     },
   };
+}
+
+/** Waits for a node's start-up line (`memcache-ha-native: listening on HOST:PORT ...`); returns the port. */
+export function waitListening(proc: Spawned, ms: number): Promise<number> {
+  return waitFor('the node to print its listening line', ms, () => {
+    const m = /listening on \S+:(\d+)/.exec(proc.stdout());
+    if (m) return Number(m[1]);
+    if (proc.child.exitCode !== null) throw new Error(`node exited with ${proc.child.exitCode}: ${proc.stderr()}`);
+    return undefined;
+  });
 }
 
 /** A port nobody listens on right now. */

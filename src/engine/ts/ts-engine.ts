@@ -6,7 +6,7 @@ import type { ReplicaPort } from '../replica';
 import { RecordApplier } from './replica/apply';
 import { MutationLog } from './replica/mutation-log';
 import { SnapshotReader } from './replica/snapshot';
-import { Commands } from './commands/execute';
+import { Commands, type CommandHost } from './commands/execute';
 import type { ConnectionCounters } from './commands/counters';
 import { nowSeconds } from './store/clock';
 import { Store } from './store/store';
@@ -32,21 +32,16 @@ export class TsEngine implements Engine {
     this.store = new Store(settings.maxBytes, settings.evictions, replicated);
     const clock = new VersionClock();
     const log = replicated ? new MutationLog(this.nodeId) : null;
-    const host = {
-      replicationStats: replicated ? '' : null,
-    };
     const counters: ConnectionCounters = {
       currConnections: 0, totalConnections: 0, rejectedConnections: 0, bytesRead: 0, bytesWritten: 0,
     };
-    const commands = new Commands({
+    const host: CommandHost = {
       settings,
       store: this.store,
       clock,
       nodeId: this.nodeId,
       log,
-      get replicationStats() {
-        return host.replicationStats;
-      },
+      replicationStats: replicated ? '' : null,
       sources: {
         version: PACKAGE_VERSION,
         engine: this.name,
@@ -66,7 +61,8 @@ export class TsEngine implements Engine {
         settings.verbosity = level;
         hooks.log.verbosity = level;
       },
-    });
+    };
+    const commands = new Commands(host);
     const gate = log && settings.replication?.mode === 'sync' ? new SyncGate(() => log.end) : null;
     this.server = new Server(commands, counters, settings.maxConnections, hooks.log, gate);
     if (log) {

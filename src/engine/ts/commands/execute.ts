@@ -22,8 +22,8 @@ export interface CommandHost {
   readonly nodeId: number;
   /** This node's writes for the peer; null on a standalone node. */
   readonly log: MutationLog | null;
-  /** `stats replication` as the replication layer last rendered it; null on a standalone node. */
-  readonly replicationStats: string | null;
+  /** `stats replication` as the replication layer last rendered it (it sets this); null on a standalone node. */
+  replicationStats: string | null;
   readonly sources: StatsSources;
   /** `shutdown` (enabled by -A): stop the node, gracefully or not. */
   shutdown(graceful: boolean): void;
@@ -260,8 +260,7 @@ export class Commands {
     if (!this.host.settings.flushEnabled) return 'CLIENT_ERROR flush_all not allowed';
     if (delay === null) return 'CLIENT_ERROR invalid exptime argument';
     this.counters.cmd_flush++;
-    const { store } = this.host;
-    const { log, clock } = this.host;
+    const { store, log, clock } = this.host;
     const now = nowSeconds();
     // memcached: items last stored at or before (due - 1) vanish once that second has come.
     const oldestLive = delay > 0 ? absoluteExpiry(delay, now) - 1 : 0;

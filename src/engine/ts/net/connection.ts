@@ -65,11 +65,11 @@ export class Connection implements GatedConnection {
     const ready = this.held.splice(0, n);
     if (this.held.length === 0) this.gate?.forget(this);
     for (const h of ready) {
-      for (const seg of h.segments) this.heldBytes -= seg.length;
+      this.heldBytes -= h.bytes;
       this.send(h.segments);
     }
     if (this.held.length === 0 && this.endAfterRelease) return this.endSocket();
-    if (this.waitingForDrain && this.socket.writableLength < OUTPUT_HIGH_WATER && this.heldBytes < OUTPUT_HIGH_WATER) this.onDrain();
+    if (this.socket.writableLength < OUTPUT_HIGH_WATER) this.onDrain();
   }
 
   describe(): ConnectionInfo {
@@ -215,8 +215,9 @@ export class Connection implements GatedConnection {
   }
 
   private flush(): void {
-    if (this.out.pending === 0) return;
-    this.counters.bytesWritten += this.out.pending;
+    const bytes = this.out.pending;
+    if (bytes === 0) return;
+    this.counters.bytesWritten += bytes;
     const segments = this.out.take();
     if (this.socket.destroyed) return;
     if (this.gate) {
@@ -224,8 +225,8 @@ export class Connection implements GatedConnection {
       const offset = end !== this.seenLogEnd ? end : 0;
       this.seenLogEnd = end;
       if (this.held.length > 0 || this.gate.mustHold(offset)) {
-        this.held.push({ segments, offset });
-        for (const seg of segments) this.heldBytes += seg.length;
+        this.held.push({ segments, bytes, offset });
+        this.heldBytes += bytes;
         this.gate.wait(this);
         return;
       }

@@ -4,6 +4,7 @@
  */
 export interface HeldReplies {
   segments: Buffer[];
+  bytes: number;
   /** Stream offset the peer must have applied first (0: nothing of its own to wait for). */
   offset: number;
 }
