@@ -1,5 +1,6 @@
 import { UsageError } from './config/usage-error';
 import { runServe } from './node/serve';
+import { runProxy } from './proxy/run-proxy';
 import { StartupError } from './startup-error';
 import { PACKAGE_VERSION } from './version';
 
@@ -7,6 +8,7 @@ const USAGE = `Usage: memcache-ha-native <command> [options]
 
 Commands:
   serve     run a memcached-compatible cache node (see: memcache-ha-native serve --help)
+  proxy     route clients over many nodes, with failover (see: memcache-ha-native proxy --help)
 
 Options:
   -h, --help      this text
@@ -27,6 +29,8 @@ async function run(argv: readonly string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return runServe(rest);
+    case 'proxy':
+      return runProxy(rest);
     case '-h':
     case '--help':
       process.stdout.write(USAGE);

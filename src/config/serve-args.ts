@@ -162,7 +162,7 @@ function parseEngine(value: string): EngineChoice {
 }
 
 /** Bytes, or a number with a k, m or g suffix, within [min, max]. */
-function parseSize(text: string, option: string, min: number, max: number): number {
+export function parseSize(text: string, option: string, min: number, max: number): number {
   const size = sizeOf(text, option);
   if (size < min || size > max) throw new UsageError(`${option}: ${text} is out of range (${min} to ${max} bytes)`);
   return size;

@@ -7,7 +7,8 @@ import { parseRequest } from '../protocol/request';
 import { nowSeconds } from '../store/clock';
 import { ReplyWriter } from '../protocol/reply-writer';
 import type { GatedConnection, HeldReplies, SyncGate } from './sync-gate';
-import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE, OUTPUT_FLUSH_AT, OUTPUT_HIGH_WATER } from './limits';
+import { isGetLine, lineMayGrow } from '../protocol/line-limits';
+import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, OUTPUT_FLUSH_AT, OUTPUT_HIGH_WATER } from './limits';
 
 type State =
   | { kind: 'line' }
@@ -97,7 +98,7 @@ export class Connection implements GatedConnection {
         if (this.pendingBytes > MAX_COMMAND_LINE && this.pending[0]!.length < 128) {
           this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
         }
-        if (!this.lineMayGrow(this.pending[0]!, 0, this.pendingBytes)) this.close();
+        if (!lineMayGrow(this.pending[0]!, 0, this.pendingBytes)) this.close();
         return;
       }
       this.pending.push(chunk);
@@ -160,7 +161,7 @@ export class Connection implements GatedConnection {
       } else {
         const nl = buf.indexOf(10, off);
         if (nl < 0) {
-          if (!this.lineMayGrow(buf, off, end - off)) return this.close();
+          if (!lineMayGrow(buf, off, end - off)) return this.close();
           break;
         }
         if (nl - off > MAX_COMPLETE_LINE && !isGetLine(buf, off)) return this.close();
@@ -206,12 +207,6 @@ export class Connection implements GatedConnection {
   private completed(transmits: boolean): void {
     this.completions++;
     if (transmits || (this.completions > 1 && this.completions % 20 === 1)) this.out.mark();
-  }
-
-  /** Whether an unterminated line of `length` bytes starting at buf[off] may keep growing. */
-  private lineMayGrow(buf: Buffer, off: number, length: number): boolean {
-    if (length <= MAX_COMMAND_LINE) return true;
-    return length <= MAX_GET_LINE && isGetLine(buf, off);
   }
 
   private flush(): void {
@@ -271,18 +266,4 @@ function printable(buf: Buffer, start: number, end: number): string {
   // eslint-disable-next-line no-control-regex
   const safe = text.replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return end - start > 200 ? `${safe}... (${end - start} bytes)` : safe;
-}
-
-/** memcached lets only `get` and `gets` lines (after at most 100 spaces) grow past 2048 bytes. */
-function isGetLine(buf: Buffer, off: number): boolean {
-  let i = off;
-  while (i < buf.length && buf[i] === 32) i++;
-  if (i - off > 100) return false;
-  return startsWith(buf, i, 'get ') || startsWith(buf, i, 'gets ');
-}
-
-function startsWith(buf: Buffer, at: number, text: string): boolean {
-  if (at + text.length > buf.length) return false;
-  for (let i = 0; i < text.length; i++) if (buf[at + i] !== text.charCodeAt(i)) return false;
-  return true;
 }

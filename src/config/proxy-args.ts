@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { parseArgv, parseInteger, type OptionSpec } from './argv';
+import { DEFAULT_PROXY_SETTINGS, type ProxySettings, type ServerAddress } from './proxy-settings';
+import { parseSize } from './serve-args';
+import { UsageError } from './usage-error';
+
+/** magent's flags, then the extensions (long names only). */
+export const PROXY_OPTIONS = {
+  port: { short: 'p', long: 'port', takesValue: true },
+  listen: { short: 'l', long: 'listen', takesValue: true },
+  server: { short: 's', long: 'server', takesValue: true },
+  backup: { short: 'b', long: 'backup', takesValue: true },
+  maxClients: { short: 'n', long: 'max-clients', takesValue: true },
+  idle: { short: 'i', long: 'connections', takesValue: true },
+  ketama: { short: 'k', long: 'ketama', takesValue: false },
+  foreground: { short: 'D', long: 'foreground', takesValue: false },
+  daemon: { short: 'd', long: 'daemon', takesValue: false },
+  user: { short: 'u', long: 'user', takesValue: true },
+  group: { short: 'g', long: 'group', takesValue: true },
+  socket: { short: 'f', long: 'socket', takesValue: true },
+  pidFile: { short: 'P', long: 'pidfile', takesValue: true },
+  verbose: { short: 'v', long: 'verbose', takesValue: false },
+  itemSize: { short: 'I', long: 'max-item-size', takesValue: true },
+  timeout: { long: 'timeout', takesValue: true },
+  probeInterval: { long: 'probe-interval', takesValue: true },
+  failureLimit: { long: 'failure-limit', takesValue: true },
+  config: { short: 'c', long: 'config', takesValue: true },
+  help: { short: 'h', long: 'help', takesValue: false },
+  version: { short: 'V', long: 'version', takesValue: false },
+} satisfies Record<string, OptionSpec>;
+
+export type ProxyCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; settings: ProxySettings; warnings: string[] };
+
+/** "host:port[:weight]", "[v6]:port[:weight]" or "host" (port 11211). */
+export function parseServer(text: string, option: string): ServerAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+))(?::([0-9]+))?(?::([0-9]+))?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${option}: '${text}' is not host:port[:weight]`);
+  const host = m[1] ?? m[2]!;
+  const port = m[3] === undefined ? 11211 : parseInteger(m[3], `${option} ${text}: port`, 1, 65535);
+  const weight = m[4] === undefined ? 1 : parseInteger(m[4], `${option} ${text}: weight`, 1, 65535);
+  return { host, port, weight };
+}
+
+/** `-s A,B`: a replica group, tried in order. */
+function parseGroup(text: string, option: string): ServerAddress[] {
+  const parts = text.split(',').filter((p) => p.trim() !== '');
+  if (parts.length === 0) throw new UsageError(`${option}: no server given`);
+  return parts.map((p) => parseServer(p, option));
+}
+
+function milliseconds(value: string, option: string): number {
+  return parseInteger(value, option, 1, 3_600_000);
+}
+
+export function parseProxyArgs(argv: readonly string[]): ProxyCommand {
+  const O = PROXY_OPTIONS;
+  const parsed = parseArgv(argv, Object.values(O));
+  for (const { spec } of parsed) {
+    if (spec === O.help) return { kind: 'help' };
+    if (spec === O.version) return { kind: 'version' };
+  }
+  const s: ProxySettings = { ...DEFAULT_PROXY_SETTINGS, shards: [], backups: [] };
+  const warnings: string[] = [];
+  // The configuration file first, so flags on the command line override it.
+  const file = parsed.find((p) => p.spec === O.config);
+  if (file) applyConfigFile(s, file.value);
+  const cliShards: ServerAddress[][] = [];
+  const cliBackups: ServerAddress[] = [];
+  for (const { spec, value } of parsed) {
+    switch (spec) {
+      case O.port: s.port = parseInteger(value, '-p', 0, 65535); break;
+      case O.listen:
+        if (value.trim() === '') throw new UsageError('-l: the listen address is empty');
+        s.listen = value;
+        break;
+      case O.server: cliShards.push(parseGroup(value, '-s')); break;
+      case O.backup: cliBackups.push(parseServer(value, '-b')); break;
+      case O.maxClients: s.maxClients = parseInteger(value, '-n', 1, 1_000_000); break;
+      case O.idle: s.connectionsPerServer = parseInteger(value, '-i', 1, 64); break;
+      case O.ketama: break;
+      case O.foreground: s.daemonize = false; break;
+      case O.daemon: s.daemonize = true; break;
+      case O.user: s.user = value; break;
+      case O.group: warnings.push(`-g ${value}: the group of the user given with -u is used`); break;
+      case O.socket: s.socketPath = value; break;
+      case O.pidFile: s.pidFile = value; break;
+      case O.verbose: s.verbosity++; break;
+      case O.itemSize: s.maxValue = parseSize(value, '-I', 1024, 1024 ** 3); break;
+      case O.timeout: s.timeoutMs = milliseconds(value, '--timeout'); break;
+      case O.probeInterval: s.probeIntervalMs = milliseconds(value, '--probe-interval'); break;
+      case O.failureLimit: s.failureLimit = parseInteger(value, '--failure-limit', 1, 1000); break;
+    }
+  }
+  if (cliShards.length > 0) s.shards = cliShards;
+  if (cliBackups.length > 0) s.backups = cliBackups;
+  if (s.shards.length === 0) throw new UsageError('no server given: use -s host:port (repeatable) or --config <file>');
+  checkDuplicates(s);
+  return { kind: 'run', settings: s, warnings };
+}
+
+function checkDuplicates(s: ProxySettings): void {
+  const seen = new Set<string>();
+  for (const a of [...s.shards.flat(), ...s.backups]) {
+    const name = `${a.host}:${a.port}`;
+    if (seen.has(name)) throw new UsageError(`server ${name} is given twice`);
+    seen.add(name);
+  }
+}
+
+/**
+ * The configuration file (JSON or YAML; JSON is YAML). Keys:
+ *   listen, port, socket, servers (list: "host:port[:weight]" or a list/comma group of them),
+ *   backups, max_clients, connections, timeout_ms, probe_interval_ms, failure_limit,
+ *   max_item_size, verbose.
+ */
+function applyConfigFile(s: ProxySettings, path: string): void {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`--config ${path}: expected a mapping of settings`);
+  const where = (key: string) => `--config ${path}: ${key}`;
+  for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
+    const text = typeof value === 'number' || typeof value === 'string' ? String(value) : null;
+    const need = (): string => {
+      if (text === null) throw new UsageError(`${where(key)}: expected a number or a string`);
+      return text;
+    };
+    switch (key) {
+      case 'listen': s.listen = need(); break;
+      case 'port': s.port = parseInteger(need(), where(key), 0, 65535); break;
+      case 'socket': s.socketPath = need(); break;
+      case 'servers':
+        s.shards = list(value, where(key)).map((g) => (Array.isArray(g) ? g.map((x) => parseServer(String(x), where(key))) : parseGroup(String(g), where(key))));
+        break;
+      case 'backups': s.backups = list(value, where(key)).map((b) => parseServer(String(b), where(key))); break;
+      case 'max_clients': s.maxClients = parseInteger(need(), where(key), 1, 1_000_000); break;
+      case 'connections': s.connectionsPerServer = parseInteger(need(), where(key), 1, 64); break;
+      case 'timeout_ms': s.timeoutMs = milliseconds(need(), where(key)); break;
+      case 'probe_interval_ms': s.probeIntervalMs = milliseconds(need(), where(key)); break;
+      case 'failure_limit': s.failureLimit = parseInteger(need(), where(key), 1, 1000); break;
+      case 'max_item_size': s.maxValue = parseSize(need(), where(key), 1024, 1024 ** 3); break;
+      case 'verbose': s.verbosity = parseInteger(need(), where(key), 0, 2); break;
+      default: throw new UsageError(`${where(key)}: unknown setting`);
+    }
+  }
+}
+
+function list(value: unknown, where: string): unknown[] {
+  if (!Array.isArray(value)) throw new UsageError(`${where}: expected a list`);
+  return value;
+}

@@ -1,0 +1,49 @@
+/** A backend node as the proxy addresses it. */
+export interface ServerAddress {
+  host: string;
+  port: number;
+  /** ketama weight (host:port:weight), 1 by default. */
+  weight: number;
+}
+
+/** Validated configuration of the proxy; the only shape that crosses from the CLI into it. */
+export interface ProxySettings {
+  port: number;
+  listen: string;
+  /** -f: listen on this unix socket instead of TCP. */
+  socketPath: string | null;
+  /** -s: shards, each a replica group tried in order (`-s A,B`); most are one node. */
+  shards: ServerAddress[][];
+  /** -b: the backup pool (magent): writes mirrored after the main succeeded, reads fall back. */
+  backups: ServerAddress[];
+  maxClients: number;
+  /** -i: pipelined connections per backend node. */
+  connectionsPerServer: number;
+  timeoutMs: number;
+  probeIntervalMs: number;
+  failureLimit: number;
+  /** Largest value accepted from a client (the nodes apply their own -I). */
+  maxValue: number;
+  verbosity: number;
+  daemonize: boolean;
+  pidFile: string | null;
+  user: string | null;
+}
+
+export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
+  port: 11211,
+  listen: '127.0.0.1',
+  socketPath: null,
+  shards: [],
+  backups: [],
+  maxClients: 4096,
+  connectionsPerServer: 2,
+  timeoutMs: 1000,
+  probeIntervalMs: 500,
+  failureLimit: 2,
+  maxValue: 1024 * 1024,
+  verbosity: 0,
+  daemonize: false,
+  pidFile: null,
+  user: null,
+};

@@ -1,0 +1,21 @@
+import { MAX_COMMAND_LINE, MAX_GET_LINE } from '../net/limits';
+
+/** Whether an unterminated line of `length` bytes starting at buf[off] may keep growing (memcached's rule). */
+export function lineMayGrow(buf: Buffer, off: number, length: number): boolean {
+  if (length <= MAX_COMMAND_LINE) return true;
+  return length <= MAX_GET_LINE && isGetLine(buf, off);
+}
+
+/** memcached lets only `get` and `gets` lines (after at most 100 spaces) grow past 2048 bytes. */
+export function isGetLine(buf: Buffer, off: number): boolean {
+  let i = off;
+  while (i < buf.length && buf[i] === 32) i++;
+  if (i - off > 100) return false;
+  return startsWith(buf, i, 'get ') || startsWith(buf, i, 'gets ');
+}
+
+function startsWith(buf: Buffer, at: number, text: string): boolean {
+  if (at + text.length > buf.length) return false;
+  for (let i = 0; i < text.length; i++) if (buf[at + i] !== text.charCodeAt(i)) return false;
+  return true;
+}

@@ -1,0 +1,156 @@
+import type { Logger } from '../log';
+import type { Batcher } from './batcher';
+import { BackendConnection, type FailReason, type Pending } from './backend-connection';
+import { LatencyHistogram } from './latency';
+import { ReplyShape } from './reply-reader';
+
+export interface NodeAddress {
+  host: string;
+  port: number;
+  weight: number;
+}
+
+export interface HealthSettings {
+  /** Consecutive failures (errors, timeouts, failed probes) that take a node out. */
+  failureLimit: number;
+  timeoutMs: number;
+  connectionsPerNode: number;
+  maxValue: number;
+}
+
+/** What the last probe learnt from `stats replication`. */
+export interface ReplicationReport {
+  /** false: the node does not replicate (plain memcached, or a node without -x). */
+  replicates: boolean;
+  nodeId: number;
+  peerNodeId: number;
+  state: string;
+}
+
+export type NodeState = 'up' | 'out';
+
+/** Per-node counters for `stats proxy`. */
+export class NodeCounters {
+  requests = 0;
+  errors = 0;
+  timeouts = 0;
+  failovers = 0;
+  probes = 0;
+  probeFailures = 0;
+  outages = 0;
+}
+
+/**
+ * One backend node: its connection pool, its health (consecutive failures take it out; only
+ * a probe that finds it answering and in sync brings it back) and what it says about its
+ * replication peer.
+ */
+export class BackendNode {
+  state: NodeState = 'up';
+  /** A probe is on its way. */
+  probing = false;
+  failures = 0;
+  report: ReplicationReport | null = null;
+  /** Its replication peer among the proxy's nodes, once both reported each other's ids. */
+  peer: BackendNode | null = null;
+  readonly counters = new NodeCounters();
+  readonly latency = new LatencyHistogram();
+  private readonly pool: (BackendConnection | null)[];
+  private readonly onConnection = {
+    onReply: (ms: number) => {
+      this.failures = 0;
+      this.latency.add(ms);
+    },
+    onFailure: (reason: FailReason, message: string) => this.failure(reason, message),
+  };
+
+  constructor(
+    readonly address: NodeAddress,
+    readonly name: string,
+    private readonly settings: HealthSettings,
+    private readonly log: Logger,
+    private readonly batcher: Batcher,
+  ) {
+    this.pool = new Array<BackendConnection | null>(settings.connectionsPerNode).fill(null);
+  }
+
+  get isUp(): boolean {
+    return this.state === 'up';
+  }
+
+  /** Sends on the pool connection for `lane` (one client keeps one lane, so its requests stay in order). */
+  send(lane: number, bytes: Buffer, p: Pending): boolean {
+    const i = lane % this.pool.length;
+    let conn = this.pool[i];
+    if (!conn || conn.isClosed) {
+      conn = this.connect();
+      this.pool[i] = conn;
+    }
+    this.counters.requests++;
+    return conn.send(bytes, p);
+  }
+
+  /** A new connection whose replies and failures count for this node's health. */
+  connect(): BackendConnection {
+    return new BackendConnection(this.address.host, this.address.port, this.settings.maxValue, this.onConnection, this.batcher);
+  }
+
+  checkTimeouts(now: number): void {
+    for (const c of this.pool) c?.checkTimeout(now, this.settings.timeoutMs);
+  }
+
+  failure(reason: FailReason, message: string): void {
+    if (reason === 'timeout') this.counters.timeouts++;
+    else this.counters.errors++;
+    this.failures++;
+    if (this.state === 'up' && this.failures >= this.settings.failureLimit) {
+      this.state = 'out';
+      this.counters.outages++;
+      this.log.warn(`proxy: backend ${this.name} is out after ${this.failures} failures (last: ${message})`);
+      for (const c of this.pool) c?.close();
+    } else if (this.state === 'up') {
+      this.log.info(`proxy: backend ${this.name}: ${message}`);
+    } else {
+      this.log.debug(`proxy: backend ${this.name} (out): ${message}`);
+    }
+  }
+
+  /** A probe found the node answering and fit to serve. */
+  revive(why: string): void {
+    this.failures = 0;
+    if (this.state === 'up') return;
+    this.state = 'up';
+    this.log.warn(`proxy: backend ${this.name} is back (${why})`);
+  }
+
+  close(): void {
+    for (const c of this.pool) c?.close();
+  }
+
+  resetCounters(): void {
+    Object.assign(this.counters, new NodeCounters());
+    this.latency.reset();
+  }
+}
+
+/** The probe request and the shape of its reply. */
+export const PROBE_REQUEST = Buffer.from('stats replication\r\n');
+export const PROBE_SHAPE = ReplyShape.Stats;
+
+/** Reads a `stats replication` reply (or memcached's ERROR for a node that does not replicate). */
+export function parseReplicationReport(reply: Buffer): ReplicationReport {
+  const text = reply.toString('latin1');
+  const fields = new Map<string, string>();
+  for (const line of text.split('\r\n')) {
+    if (!line.startsWith('STAT ')) continue;
+    const sp = line.indexOf(' ', 5);
+    if (sp > 0) fields.set(line.slice(5, sp), line.slice(sp + 1));
+  }
+  const peer = fields.get('peer');
+  return {
+    replicates: fields.size > 0 && peer !== undefined && peer !== 'none',
+    nodeId: Number(fields.get('node_id') ?? 0),
+    peerNodeId: Number(fields.get('peer_node_id') ?? 0),
+    state: fields.get('state') ?? 'none',
+  };
+}

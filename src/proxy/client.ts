@@ -1,0 +1,330 @@
+import type { Socket } from 'node:net';
+import type { Logger } from '../log';
+import { isGetLine, lineMayGrow } from '../engine/ts/protocol/line-limits';
+import { parseRequest, type Request } from '../engine/ts/protocol/request';
+import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, OUTPUT_HIGH_WATER } from '../engine/ts/net/limits';
+import type { Batcher } from './batcher';
+import type { Dispatcher } from './dispatcher';
+import { ReplyShape } from './reply-reader';
+import { Slot, type ReplySink } from './slot';
+
+/** What a client connection needs from the proxy besides routing. */
+export interface ClientHost {
+  readonly dispatcher: Dispatcher;
+  readonly maxValue: number;
+  readonly log: Logger;
+  readonly versionLine: Buffer;
+  /** The whole reply to a `stats` request, or null for a sub-command the proxy does not know. */
+  stats(args: string[]): Buffer | null;
+  setVerbosity(level: number): void;
+  readonly batcher: Batcher;
+}
+
+type StoreReq = Extract<Request, { kind: 'store' }>;
+type State =
+  | { kind: 'line' }
+  | { kind: 'data'; req: StoreReq; line: Buffer; data: Buffer; filled: number }
+  | { kind: 'swallow'; left: number };
+
+const LINE: State = { kind: 'line' };
+/** Stop reading from a client with this many requests waiting for replies. */
+const MAX_IN_FLIGHT = 4096;
+const CLOSE_LINGER_MS = 10_000;
+
+const line = (text: string): Buffer => Buffer.from(`${text}\r\n`, 'latin1');
+const MN = line('MN');
+const ERROR = line('ERROR');
+const OK = line('OK');
+const NO_SHUTDOWN = line('ERROR: shutdown not enabled');
+const BAD_CHUNK = line('CLIENT_ERROR bad data chunk');
+const TOO_LARGE = line('SERVER_ERROR object too large for cache');
+
+/**
+ * One client of the proxy: frames its requests exactly as memcached does (same limits, same
+ * error lines, answered here without a backend), hands the rest to the dispatcher, and sends
+ * the replies back in request order, batched per event.
+ */
+export class ClientConnection implements ReplySink {
+  private state: State = LINE;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private slots: Slot[] = [];
+  private head = 0;
+  private paused = false;
+  private closing = false;
+
+  constructor(private readonly socket: Socket, private readonly host: ClientHost, readonly lane: number) {
+    socket.setNoDelay?.(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.maybeResume());
+    // The server allows half-open sockets: a client that sends its requests and shuts its side
+    // (printf ... | nc) still gets every reply, then the connection ends, as with memcached.
+    socket.on('end', () => this.quit());
+    socket.on('error', () => socket.destroy());
+  }
+
+  slotDone(): void {
+    const s = this.slots[this.head];
+    if (s && s.done) this.host.batcher.add(this);
+  }
+
+  /** Sends every finished reply at the head of the order, in one batch. */
+  flush(): void {
+    let i = this.head;
+    const slots = this.slots;
+    const out: Buffer[] = [];
+    let end = false;
+    while (i < slots.length && slots[i]!.done) {
+      const s = slots[i]!;
+      if (s.out !== null) {
+        if (Array.isArray(s.out)) out.push(...s.out);
+        else out.push(s.out);
+      }
+      i++;
+      if (s.closeAfter) {
+        end = true;
+        break;
+      }
+    }
+    this.head = i;
+    if (i === slots.length) {
+      this.slots = [];
+      this.head = 0;
+    } else if (i > 1024) {
+      this.slots = slots.slice(i);
+      this.head = 0;
+    }
+    if (!this.socket.destroyed && out.length > 0) {
+      if (out.length === 1) this.socket.write(out[0]!);
+      else this.socket.write(Buffer.concat(out));
+    }
+    if (end) return this.close();
+    this.maybeResume();
+  }
+
+  end(): void {
+    this.closing = true;
+    this.socket.end();
+  }
+
+  private get inFlight(): number {
+    return this.slots.length - this.head;
+  }
+
+  private maybeResume(): void {
+    if (!this.paused || this.closing) return;
+    if (this.inFlight >= MAX_IN_FLIGHT || this.socket.writableLength >= OUTPUT_HIGH_WATER) return;
+    this.paused = false;
+    this.socket.resume();
+    const rest = this.takePending();
+    if (rest) this.process(rest);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    if (this.pendingBytes > 0) {
+      if (this.state.kind === 'line' && chunk.indexOf(10) < 0) {
+        this.pending.push(chunk);
+        this.pendingBytes += chunk.length;
+        if (this.pendingBytes > MAX_COMMAND_LINE && this.pending[0]!.length < 128) {
+          this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
+        }
+        if (!lineMayGrow(this.pending[0]!, 0, this.pendingBytes)) this.close();
+        return;
+      }
+      this.pending.push(chunk);
+      chunk = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
+      this.pending = [];
+      this.pendingBytes = 0;
+    }
+    this.process(chunk);
+  }
+
+  private takePending(): Buffer | null {
+    if (this.pendingBytes === 0) return null;
+    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    return buf;
+  }
+
+  private process(buf: Buffer): void {
+    let off = 0;
+    const end = buf.length;
+    while (off < end && !this.closing) {
+      const st = this.state;
+      if (st.kind === 'swallow') {
+        const n = Math.min(st.left, end - off);
+        off += n;
+        st.left -= n;
+        if (st.left === 0) this.state = LINE;
+        continue;
+      }
+      if (st.kind === 'data') {
+        const n = Math.min(st.data.length - st.filled, end - off);
+        buf.copy(st.data, st.filled, off, off + n);
+        off += n;
+        st.filled += n;
+        if (st.filled < st.data.length) break;
+        this.state = LINE;
+        this.store(st.req, st.line, st.data, null);
+      } else {
+        const nl = buf.indexOf(10, off);
+        if (nl < 0) {
+          if (!lineMayGrow(buf, off, end - off)) return this.close();
+          break;
+        }
+        if (nl - off > MAX_COMPLETE_LINE && !isGetLine(buf, off)) return this.close();
+        const lineEnd = nl - off > 1 && buf[nl - 1] === 13 ? nl - 1 : nl;
+        const req = parseRequest(buf, off, lineEnd);
+        const lineStart = off;
+        const raw = buf.subarray(lineStart, nl + 1);
+        off = nl + 1;
+        this.host.dispatcher.counters.requests++;
+        if (req.kind === 'store') {
+          if (req.bytes > this.host.maxValue) {
+            if (!req.noreply) this.local(TOO_LARGE);
+            // memcached drops the old value of a key whose set failed: a stale value must not outlive the write.
+            if (req.op === 'set') this.host.dispatcher.forward(req.key, line(`delete ${req.key}`), ReplyShape.Line, null, false, this.lane);
+            this.state = { kind: 'swallow', left: req.bytes + 2 };
+            continue;
+          }
+          const need = req.bytes + 2;
+          if (end - off >= need) {
+            this.store(req, raw, buf.subarray(off, off + need), buf.subarray(lineStart, off + need));
+            off += need;
+          } else {
+            this.state = { kind: 'data', req, line: raw, data: Buffer.allocUnsafe(need), filled: 0 };
+          }
+          continue;
+        }
+        if (!this.execute(req, raw)) break;
+      }
+      if (this.inFlight >= MAX_IN_FLIGHT || this.socket.writableLength >= OUTPUT_HIGH_WATER) {
+        this.paused = true;
+        this.socket.pause();
+        break;
+      }
+    }
+    if (off < end && !this.closing) {
+      this.pending.push(buf.subarray(off));
+      this.pendingBytes = end - off;
+    }
+  }
+
+  /** A storage command with its data block; `whole` is line + block when they are contiguous. */
+  private store(req: StoreReq, raw: Buffer, data: Buffer, whole: Buffer | null): void {
+    const d = this.host.dispatcher;
+    d.counters.cmdSet++;
+    if (data[data.length - 2] !== 13 || data[data.length - 1] !== 10) {
+      if (!req.noreply) this.local(BAD_CHUNK);
+      return;
+    }
+    let bytes: Buffer;
+    if (req.noreply) {
+      const cas = req.op === 'cas' ? ` ${req.cas}` : '';
+      bytes = Buffer.concat([line(`${req.op} ${req.key} ${req.flags} ${req.exptime} ${req.bytes}${cas}`), data]);
+    } else {
+      bytes = whole ?? Buffer.concat([raw, data]);
+    }
+    d.forward(req.key, bytes, ReplyShape.Line, req.noreply ? null : this.newSlot(), req.op === 'set', this.lane);
+  }
+
+  /** Runs one request that is not a storage command. Returns false when the connection ends. */
+  private execute(req: Request, raw: Buffer): boolean {
+    const d = this.host.dispatcher;
+    switch (req.kind) {
+      case 'get': {
+        d.counters.cmdGet += req.keys.length;
+        if (req.touch) d.counters.cmdTouch += req.keys.length;
+        if (req.badKey) {
+          this.local(line('CLIENT_ERROR bad command line format'));
+        } else if (req.keys.length === 1) {
+          d.forward(req.keys[0]!, raw, ReplyShape.Values, this.newSlot(), true, this.lane);
+        } else {
+          const cmd = `${req.touch ? 'gat' : 'get'}${req.withCas ? 's' : ''}`;
+          d.multiGet(req.touch ? `${cmd} ${req.exptime}` : cmd, req.keys, raw, this.newSlot(), this.lane);
+        }
+        return true;
+      }
+      case 'arith':
+        this.keyed(req.key, req.noreply ? line(`${req.incr ? 'incr' : 'decr'} ${req.key} ${req.delta}`) : raw, req.noreply, false);
+        return true;
+      case 'delete':
+        this.keyed(req.key, req.noreply ? line(`delete ${req.key}`) : raw, req.noreply, true);
+        return true;
+      case 'touch':
+        d.counters.cmdTouch++;
+        this.keyed(req.key, req.noreply ? line(`touch ${req.key} ${req.exptime}`) : raw, req.noreply, true);
+        return true;
+      case 'flush_all':
+        if (req.delay === null) {
+          if (!req.noreply) this.local(line('CLIENT_ERROR bad command line format'));
+          return true;
+        }
+        d.counters.cmdFlush++;
+        d.flushAll(line(`flush_all ${req.delay}`), req.noreply ? null : this.newSlot(), this.lane);
+        return true;
+      case 'stats': {
+        this.local(this.host.stats(req.args) ?? ERROR);
+        return true;
+      }
+      case 'version':
+        this.local(this.host.versionLine);
+        return true;
+      case 'verbosity':
+        this.host.setVerbosity(Math.min(req.level, 2));
+        if (!req.noreply) this.local(OK);
+        return true;
+      case 'mn':
+        this.local(MN);
+        return true;
+      case 'shutdown':
+        this.local(NO_SHUTDOWN);
+        return true;
+      case 'error':
+        if (!req.noreply) this.local(line(req.message));
+        return true;
+      case 'quit':
+        this.quit();
+        return false;
+      case 'close':
+        this.closing = true;
+        this.socket.destroy();
+        return false;
+      case 'store':
+        throw new Error('storage commands are framed before execute');
+    }
+  }
+
+  /** Ends the connection once every reply asked for so far is sent. */
+  private quit(): void {
+    if (this.closing) return;
+    this.closing = true;
+    const s = this.newSlot();
+    s.closeAfter = true;
+    s.complete(null);
+  }
+
+  private keyed(key: string, bytes: Buffer, noreply: boolean, retryable: boolean): void {
+    this.host.dispatcher.forward(key, bytes, ReplyShape.Line, noreply ? null : this.newSlot(), retryable, this.lane);
+  }
+
+  private newSlot(): Slot {
+    const s = new Slot(this);
+    this.slots.push(s);
+    return s;
+  }
+
+  private local(reply: Buffer): void {
+    this.newSlot().complete(reply);
+  }
+
+  private close(): void {
+    this.closing = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS).unref();
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Latency quantiles without keeping samples: counts per power-of-two bucket of microseconds
+ * (1 us to ~1 h). A quantile is reported as its bucket's upper bound, so within 2x.
+ */
+export class LatencyHistogram {
+  private readonly buckets = new Float64Array(32);
+  private count = 0;
+
+  add(ms: number): void {
+    const us = ms * 1000;
+    const b = us <= 1 ? 0 : Math.min(31, Math.ceil(Math.log2(us)));
+    this.buckets[b]!++;
+    this.count++;
+  }
+
+  /** Upper bound, in microseconds, under which a fraction `q` of the samples fall. */
+  quantileUs(q: number): number {
+    if (this.count === 0) return 0;
+    const want = q * this.count;
+    let seen = 0;
+    for (let b = 0; b < 32; b++) {
+      seen += this.buckets[b]!;
+      if (seen >= want) return 2 ** b;
+    }
+    return 2 ** 31;
+  }
+
+  reset(): void {
+    this.buckets.fill(0);
+    this.count = 0;
+  }
+}

@@ -1,0 +1,183 @@
+import net from 'node:net';
+import type { ProxySettings, ServerAddress } from '../config/proxy-settings';
+import type { Logger } from '../log';
+import { PACKAGE_VERSION } from '../version';
+import { Batcher } from './batcher';
+import { BackendNode, parseReplicationReport, PROBE_REQUEST, PROBE_SHAPE, type ReplicationReport } from './backend-node';
+import type { BackendConnection } from './backend-connection';
+import { ClientConnection, type ClientHost } from './client';
+import { Dispatcher } from './dispatcher';
+import { Router, type Shard } from './router';
+import { renderProxyStats, renderBackendStats } from './proxy-stats';
+
+/**
+ * The proxy: listens for memcached clients, routes their requests over the shards with ketama,
+ * watches every node (request failures, timeouts, probes) and fails over inside a shard.
+ */
+export class Proxy implements ClientHost {
+  readonly batcher = new Batcher();
+  readonly dispatcher: Dispatcher;
+  readonly versionLine = Buffer.from(`VERSION ${PACKAGE_VERSION}\r\n`);
+  readonly maxValue: number;
+  readonly nodes: BackendNode[] = [];
+  private readonly router: Router;
+  private readonly server: net.Server;
+  private readonly clients = new Set<ClientConnection>();
+  private readonly probeConnections = new Map<BackendNode, BackendConnection>();
+  private readonly startedAt = Date.now();
+  private nextLane = 0;
+  private totalConnections = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly settings: ProxySettings, readonly log: Logger) {
+    this.maxValue = settings.maxValue;
+    const shards: Shard[] = settings.shards.map((group) => ({ nodes: group.map((a) => this.addNode(a)) }));
+    this.router = new Router(shards);
+    this.dispatcher = new Dispatcher(this.router);
+    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    this.server.maxConnections = settings.maxClients;
+  }
+
+  /** Starts listening; resolves with the address clients use. */
+  async start(): Promise<string> {
+    const s = this.settings;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      if (s.socketPath) this.server.listen(s.socketPath, resolve);
+      else this.server.listen(s.port, s.listen, resolve);
+    });
+    const interval = Math.max(10, Math.min(250, Math.floor(s.timeoutMs / 4)));
+    this.timer = setInterval(() => this.checkTimeouts(), interval);
+    this.probeTimer = setInterval(() => this.probeAll(), s.probeIntervalMs);
+    this.probeAll();
+    const a = this.server.address();
+    return typeof a === 'string' || a === null ? `unix:${s.socketPath}` : `${a.address}:${a.port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    for (const c of this.clients) c.end();
+    for (const n of this.nodes) n.close();
+    for (const c of this.probeConnections.values()) c.close();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  stats(args: string[]): Buffer | null {
+    if (args.length === 0) {
+      return renderProxyStats({
+        uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+        currConnections: this.clients.size,
+        totalConnections: this.totalConnections,
+        counters: this.dispatcher.counters,
+        nodes: this.nodes,
+        maxClients: this.settings.maxClients,
+      });
+    }
+    if (args.length === 1 && args[0] === 'proxy') return renderBackendStats(this.nodes, this.router);
+    if (args.length === 1 && args[0] === 'reset') {
+      this.dispatcher.resetCounters();
+      for (const n of this.nodes) n.resetCounters();
+      return Buffer.from('RESET\r\n');
+    }
+    return null;
+  }
+
+  setVerbosity(level: number): void {
+    this.log.verbosity = level;
+  }
+
+  private addNode(a: ServerAddress): BackendNode {
+    const s = this.settings;
+    const name = a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+    const node = new BackendNode(
+      a,
+      name,
+      { failureLimit: s.failureLimit, timeoutMs: s.timeoutMs, connectionsPerNode: s.connectionsPerServer, maxValue: s.maxValue },
+      this.log,
+      this.batcher,
+    );
+    this.nodes.push(node);
+    return node;
+  }
+
+  private accept(socket: net.Socket): void {
+    this.totalConnections++;
+    const client = new ClientConnection(socket, this, this.nextLane++);
+    this.clients.add(client);
+    socket.once('close', () => {
+      this.clients.delete(client);
+      this.batcher.forget(client);
+    });
+  }
+
+  private checkTimeouts(): void {
+    const now = performance.now();
+    for (const n of this.nodes) n.checkTimeouts(now);
+    for (const c of this.probeConnections.values()) c.checkTimeout(now, this.settings.timeoutMs);
+  }
+
+  /** Asks every node for `stats replication`: liveness, sync state, and who its peer is. */
+  private probeAll(): void {
+    for (const node of this.nodes) {
+      if (node.probing) continue;
+      let conn = this.probeConnections.get(node);
+      if (!conn || conn.isClosed) {
+        conn = node.connect();
+        this.probeConnections.set(node, conn);
+      }
+      node.probing = true;
+      node.counters.probes++;
+      const ok = conn.send(PROBE_REQUEST, {
+        shape: PROBE_SHAPE,
+        sentAt: performance.now(),
+        deliver: (reply) => {
+          node.probing = false;
+          this.probed(node, parseReplicationReport(reply));
+        },
+        fail: () => {
+          node.probing = false;
+          node.counters.probeFailures++;
+        },
+      });
+      if (!ok) node.probing = false;
+    }
+  }
+
+  private probed(node: BackendNode, report: ReplicationReport): void {
+    node.report = report;
+    this.discoverPeers(node);
+    if (node.isUp) return;
+    const why = reviveReason(report, this.router.hasStandIn(node));
+    if (why !== null) node.revive(why);
+  }
+
+  /** Two nodes that name each other as replication peers stand in for each other. */
+  private discoverPeers(node: BackendNode): void {
+    const r = node.report;
+    if (!r || r.peerNodeId === 0) return;
+    for (const other of this.nodes) {
+      if (other === node || other.report?.nodeId !== r.peerNodeId) continue;
+      if (other.report.peerNodeId !== r.nodeId) continue;
+      if (node.peer !== other) {
+        node.peer = other;
+        other.peer = node;
+        this.log.info(`proxy: ${node.name} and ${other.name} replicate each other: each stands in for the other`);
+      }
+    }
+  }
+}
+
+/**
+ * Whether a node that was out may take traffic again: it answered, and it holds the data, as
+ * far as it can know: in sync with its peer, or not replicating at all. A node whose peer is
+ * gone too is the only copy left and comes back when nothing can stand in for it; a node in
+ * the middle of a resync never does.
+ */
+function reviveReason(r: ReplicationReport, hasStandIn: boolean): string | null {
+  if (!r.replicates) return 'answers; does not replicate';
+  if (r.state === 'in_sync') return 'answers; in sync with its peer';
+  if ((r.state === 'down' || r.state === 'connecting') && !hasStandIn) return 'answers; its peer is gone too, nothing else holds its keys';
+  return null;
+}

@@ -1,0 +1,112 @@
+/**
+ * Frames one backend's replies, in order, as they arrive. The proxy knows which request each
+ * reply answers (memcached answers in order on a connection), so it tells the reader what
+ * shape to expect: one line, VALUE blocks up to END, or STAT lines up to END. Any line that
+ * starts with an error word ends a reply of any shape.
+ */
+export const enum ReplyShape {
+  Line = 0,
+  Values = 1,
+  Stats = 2,
+}
+
+/** The largest reply line (VALUE header, STAT line) a backend may send before it is cut off. */
+const MAX_REPLY_LINE = 64 * 1024;
+
+export class ReplyFormatError extends Error {}
+
+/**
+ * Incremental framer: feed() chunks, then take complete replies with next(). A reply is
+ * returned as one Buffer (a view into the chunk when it did not span chunks).
+ */
+export class ReplyReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private off = 0;
+  /** Progress inside a Values/Stats reply that spans chunks: where the next line starts. */
+  private scan = 0;
+  /** Bytes a reply may hold: VALUE blocks of up to maxValue bytes each. */
+  constructor(private readonly maxValue: number) {}
+
+  feed(chunk: Buffer): void {
+    if (this.off >= this.buf.length) {
+      this.buf = chunk;
+      this.off = 0;
+      this.scan = 0;
+      return;
+    }
+    const rest = this.buf.subarray(this.off);
+    this.scan = Math.max(0, this.scan - this.off);
+    this.buf = Buffer.concat([rest, chunk], rest.length + chunk.length);
+    this.off = 0;
+  }
+
+  /** Bytes received and not yet taken as replies. */
+  get buffered(): number {
+    return this.buf.length - this.off;
+  }
+
+  /** The next complete reply of the given shape, or null until more bytes arrive. */
+  next(shape: ReplyShape): Buffer | null {
+    const buf = this.buf;
+    const start = this.off;
+    if (shape === ReplyShape.Line) {
+      const nl = buf.indexOf(10, start);
+      if (nl < 0) {
+        if (buf.length - start > MAX_REPLY_LINE) throw new ReplyFormatError('reply line too long');
+        return null;
+      }
+      this.off = nl + 1;
+      this.scan = 0;
+      return buf.subarray(start, nl + 1);
+    }
+    let at = Math.max(start, this.scan);
+    for (;;) {
+      const nl = buf.indexOf(10, at);
+      if (nl < 0) {
+        if (buf.length - at > MAX_REPLY_LINE) throw new ReplyFormatError('reply line too long');
+        this.scan = at;
+        return null;
+      }
+      const c = buf[at];
+      if (shape === ReplyShape.Values && c === 86 /* V */ && buf[at + 1] === 65 && buf[at + 5] === 32) {
+        const bytes = valueLength(buf, at, nl);
+        if (bytes < 0 || bytes > this.maxValue) throw new ReplyFormatError('bad VALUE line');
+        const next = nl + 1 + bytes + 2;
+        if (next > buf.length) {
+          this.scan = at;
+          return null;
+        }
+        at = next;
+        continue;
+      }
+      if (shape === ReplyShape.Stats && c === 83 /* S */ && buf[at + 1] === 84 && buf[at + 4] === 32) {
+        at = nl + 1;
+        continue;
+      }
+      // END, or an error line: the reply ends here.
+      this.off = nl + 1;
+      this.scan = 0;
+      return buf.subarray(start, nl + 1);
+    }
+  }
+}
+
+/** The <bytes> field of "VALUE <key> <flags> <bytes>[ <cas>]\r\n", or -1. */
+function valueLength(buf: Buffer, start: number, nl: number): number {
+  let field = 0;
+  let i = start;
+  while (i < nl && field < 3) {
+    if (buf[i] === 32) field++;
+    i++;
+  }
+  if (field < 3) return -1;
+  let n = 0;
+  let digits = 0;
+  for (; i < nl; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+    digits++;
+  }
+  return digits === 0 || digits > 10 ? -1 : n;
+}
