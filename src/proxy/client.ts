@@ -259,7 +259,7 @@ export class ClientConnection implements ReplySink {
         return true;
       case 'flush_all':
         if (req.delay === null) {
-          if (!req.noreply) this.local(line('CLIENT_ERROR bad command line format'));
+          if (!req.noreply) this.local(line('CLIENT_ERROR invalid exptime argument'));
           return true;
         }
         d.counters.cmdFlush++;
