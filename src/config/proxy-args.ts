@@ -25,6 +25,7 @@ export const PROXY_OPTIONS = {
   timeout: { long: 'timeout', takesValue: true },
   probeInterval: { long: 'probe-interval', takesValue: true },
   failureLimit: { long: 'failure-limit', takesValue: true },
+  warmup: { long: 'warmup', takesValue: true },
   config: { short: 'c', long: 'config', takesValue: true },
   help: { short: 'h', long: 'help', takesValue: false },
   version: { short: 'V', long: 'version', takesValue: false },
@@ -93,6 +94,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyCommand {
       case O.timeout: s.timeoutMs = milliseconds(value, '--timeout'); break;
       case O.probeInterval: s.probeIntervalMs = milliseconds(value, '--probe-interval'); break;
       case O.failureLimit: s.failureLimit = parseInteger(value, '--failure-limit', 1, 1000); break;
+      case O.warmup: s.warmupMs = parseInteger(value, '--warmup', 0, 86_400_000); break;
     }
   }
   if (cliShards.length > 0) s.shards = cliShards;
@@ -115,7 +117,7 @@ function checkDuplicates(s: ProxySettings): void {
  * The configuration file (JSON or YAML; JSON is YAML). Keys:
  *   listen, port, socket, servers (list: "host:port[:weight]" or a list/comma group of them),
  *   backups, max_clients, connections, timeout_ms, probe_interval_ms, failure_limit,
- *   max_item_size, verbose.
+ *   warmup_ms, max_item_size, verbose.
  */
 function applyConfigFile(s: ProxySettings, path: string): void {
   let doc: unknown;
@@ -145,6 +147,7 @@ function applyConfigFile(s: ProxySettings, path: string): void {
       case 'timeout_ms': s.timeoutMs = milliseconds(need(), where(key)); break;
       case 'probe_interval_ms': s.probeIntervalMs = milliseconds(need(), where(key)); break;
       case 'failure_limit': s.failureLimit = parseInteger(need(), where(key), 1, 1000); break;
+      case 'warmup_ms': s.warmupMs = parseInteger(need(), where(key), 0, 86_400_000); break;
       case 'max_item_size': s.maxValue = parseSize(need(), where(key), 1024, 1024 ** 3); break;
       case 'verbose': s.verbosity = parseInteger(need(), where(key), 0, 2); break;
       default: throw new UsageError(`${where(key)}: unknown setting`);

@@ -22,6 +22,8 @@ export interface ProxySettings {
   timeoutMs: number;
   probeIntervalMs: number;
   failureLimit: number;
+  /** With -b: how long a main without replication counts as refilling after it was lost. */
+  warmupMs: number;
   /** Largest value accepted from a client (the nodes apply their own -I). */
   maxValue: number;
   verbosity: number;
@@ -41,6 +43,7 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   timeoutMs: 1000,
   probeIntervalMs: 500,
   failureLimit: 2,
+  warmupMs: 60_000,
   maxValue: 1024 * 1024,
   verbosity: 0,
   daemonize: false,

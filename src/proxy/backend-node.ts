@@ -16,6 +16,8 @@ export interface HealthSettings {
   timeoutMs: number;
   connectionsPerNode: number;
   maxValue: number;
+  /** How long a node that does not replicate counts as refilling after it was lost. */
+  warmupMs: number;
 }
 
 /** What the last probe learnt from `stats replication`. */
@@ -55,6 +57,8 @@ export class BackendNode {
   peer: BackendNode | null = null;
   readonly counters = new NodeCounters();
   readonly latency = new LatencyHistogram();
+  /** A node without replication that was lost counts as not in sync until then (performance.now()). */
+  private coldUntil = 0;
   private readonly pool: (BackendConnection | null)[];
   private readonly onConnection = {
     onReply: (ms: number) => {
@@ -99,7 +103,19 @@ export class BackendNode {
     for (const c of this.pool) c?.checkTimeout(now, this.settings.timeoutMs);
   }
 
+  /**
+   * Whether the node may lack keys it should hold: resyncing from its peer, or (without
+   * replication) recently lost, so possibly restarted empty. Misses from it are asked of the
+   * backup pool.
+   */
+  isCold(): boolean {
+    const r = this.report;
+    if (r !== null && r.replicates) return r.state === 'full_sync' || r.state === 'partial_sync' || r.state === 'handshake';
+    return performance.now() < this.coldUntil;
+  }
+
   failure(reason: FailReason, message: string): void {
+    if (reason === 'connection') this.coldUntil = performance.now() + this.settings.warmupMs;
     if (reason === 'timeout') this.counters.timeouts++;
     else this.counters.errors++;
     this.failures++;

@@ -4,8 +4,7 @@ import { isGetLine, lineMayGrow } from '../engine/ts/protocol/line-limits';
 import { parseRequest, type Request } from '../engine/ts/protocol/request';
 import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, OUTPUT_HIGH_WATER } from '../engine/ts/net/limits';
 import type { Batcher } from './batcher';
-import type { Dispatcher } from './dispatcher';
-import { ReplyShape } from './reply-reader';
+import type { Dispatcher, Mirror } from './dispatcher';
 import { Slot, type ReplySink } from './slot';
 
 /** What a client connection needs from the proxy besides routing. */
@@ -38,6 +37,37 @@ const OK = line('OK');
 const NO_SHUTDOWN = line('ERROR: shutdown not enabled');
 const BAD_CHUNK = line('CLIENT_ERROR bad data chunk');
 const TOO_LARGE = line('SERVER_ERROR object too large for cache');
+const STORED = line('STORED');
+const TOUCHED = line('TOUCHED');
+const DELETED = line('DELETED');
+const NOT_FOUND = line('NOT_FOUND');
+
+/**
+ * What the backup pool gets after the main node answered a write: what the main now holds, or
+ * nothing. A value the main stored whole is copied as a set; one the main changed in place
+ * (append, prepend, incr, decr) is deleted from the backup, which cannot apply the same change
+ * to a value it may not have: the backup holds the main's value or none, never another.
+ */
+function storeMirror(req: StoreReq, data: Buffer): Mirror {
+  return (reply) => {
+    if (!reply.equals(STORED)) return null;
+    if (req.op === 'append' || req.op === 'prepend') return line(`delete ${req.key}`);
+    return Buffer.concat([line(`set ${req.key} ${req.flags} ${req.exptime} ${req.bytes}`), data]);
+  };
+}
+
+/** A delete is copied whether the main found the key or not: a restarted main may have lost it. */
+function deleteMirror(key: string): Mirror {
+  return (reply) => (reply.equals(DELETED) || reply.equals(NOT_FOUND) ? line(`delete ${key}`) : null);
+}
+
+function arithMirror(key: string): Mirror {
+  return (reply) => (reply[0]! >= 48 && reply[0]! <= 57 ? line(`delete ${key}`) : null);
+}
+
+function touchMirror(touch: Buffer): Mirror {
+  return (reply) => (reply.equals(TOUCHED) ? touch : null);
+}
 
 /**
  * One client of the proxy: frames its requests exactly as memcached does (same limits, same
@@ -185,7 +215,7 @@ export class ClientConnection implements ReplySink {
           if (req.bytes > this.host.maxValue) {
             if (!req.noreply) this.local(TOO_LARGE);
             // memcached drops the old value of a key whose set failed: a stale value must not outlive the write.
-            if (req.op === 'set') this.host.dispatcher.forward(req.key, line(`delete ${req.key}`), ReplyShape.Line, null, false, this.lane);
+            if (req.op === 'set') this.host.dispatcher.write(req.key, line(`delete ${req.key}`), null, false, this.lane, this.host.dispatcher.backups && deleteMirror(req.key));
             this.state = { kind: 'swallow', left: req.bytes + 2 };
             continue;
           }
@@ -227,7 +257,7 @@ export class ClientConnection implements ReplySink {
     } else {
       bytes = whole ?? Buffer.concat([raw, data]);
     }
-    d.forward(req.key, bytes, ReplyShape.Line, req.noreply ? null : this.newSlot(), req.op === 'set', this.lane);
+    d.write(req.key, bytes, req.noreply ? null : this.newSlot(), req.op === 'set', this.lane, d.backups === null ? null : storeMirror(req, data));
   }
 
   /** Runs one request that is not a storage command. Returns false when the connection ends. */
@@ -239,24 +269,24 @@ export class ClientConnection implements ReplySink {
         if (req.touch) d.counters.cmdTouch += req.keys.length;
         if (req.badKey) {
           this.local(line('CLIENT_ERROR bad command line format'));
-        } else if (req.keys.length === 1) {
-          d.forward(req.keys[0]!, raw, ReplyShape.Values, this.newSlot(), true, this.lane);
         } else {
           const cmd = `${req.touch ? 'gat' : 'get'}${req.withCas ? 's' : ''}`;
-          d.multiGet(req.touch ? `${cmd} ${req.exptime}` : cmd, req.keys, raw, this.newSlot(), this.lane);
+          d.get(req.touch ? `${cmd} ${req.exptime}` : cmd, req.keys, raw, this.newSlot(), this.lane);
         }
         return true;
       }
       case 'arith':
-        this.keyed(req.key, req.noreply ? line(`${req.incr ? 'incr' : 'decr'} ${req.key} ${req.delta}`) : raw, req.noreply, false);
+        this.keyed(req.key, req.noreply ? line(`${req.incr ? 'incr' : 'decr'} ${req.key} ${req.delta}`) : raw, req.noreply, false, d.backups && arithMirror(req.key));
         return true;
       case 'delete':
-        this.keyed(req.key, req.noreply ? line(`delete ${req.key}`) : raw, req.noreply, true);
+        this.keyed(req.key, req.noreply ? line(`delete ${req.key}`) : raw, req.noreply, true, d.backups && deleteMirror(req.key));
         return true;
-      case 'touch':
+      case 'touch': {
         d.counters.cmdTouch++;
-        this.keyed(req.key, req.noreply ? line(`touch ${req.key} ${req.exptime}`) : raw, req.noreply, true);
+        const touch = line(`touch ${req.key} ${req.exptime}`);
+        this.keyed(req.key, req.noreply ? touch : raw, req.noreply, true, d.backups && touchMirror(touch));
         return true;
+      }
       case 'flush_all':
         if (req.delay === null) {
           if (!req.noreply) this.local(line('CLIENT_ERROR invalid exptime argument'));
@@ -306,8 +336,8 @@ export class ClientConnection implements ReplySink {
     s.complete(null);
   }
 
-  private keyed(key: string, bytes: Buffer, noreply: boolean, retryable: boolean): void {
-    this.host.dispatcher.forward(key, bytes, ReplyShape.Line, noreply ? null : this.newSlot(), retryable, this.lane);
+  private keyed(key: string, bytes: Buffer, noreply: boolean, retryable: boolean, mirror: Mirror | null): void {
+    this.host.dispatcher.write(key, bytes, noreply ? null : this.newSlot(), retryable, this.lane, mirror);
   }
 
   private newSlot(): Slot {

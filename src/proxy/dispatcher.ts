@@ -1,19 +1,21 @@
 import type { FailReason, Pending } from './backend-connection';
 import type { BackendNode } from './backend-node';
+import type { BackupPool } from './backup';
 import { Ketama } from './ketama';
 import { ReplyShape } from './reply-reader';
 import type { Router } from './router';
 import { mergeGetReplies } from './merge';
-import { SERVER_ERROR_BUSY, SERVER_ERROR_LOST, SERVER_ERROR_TIMEOUT, SERVER_ERROR_UNAVAILABLE, type Slot } from './slot';
+import { SERVER_ERROR_BUSY, SERVER_ERROR_LOST, SERVER_ERROR_TIMEOUT, SERVER_ERROR_UNAVAILABLE } from './slot';
 
 /** Proxy-wide counters for `stats`. */
 export class ProxyCounters {
   requests = 0;
   forwarded = 0;
-  clientErrors = 0;
   serverErrors = 0;
   failovers = 0;
   retries = 0;
+  backupWrites = 0;
+  backupReads = 0;
   cmdGet = 0;
   cmdSet = 0;
   cmdTouch = 0;
@@ -24,8 +26,22 @@ function failureReply(reason: FailReason): Buffer {
   return reason === 'timeout' ? SERVER_ERROR_TIMEOUT : reason === 'overload' ? SERVER_ERROR_BUSY : SERVER_ERROR_LOST;
 }
 
+/** What takes a reply: a client's slot, or one part of a split get. */
+export interface ReplyTarget {
+  complete(out: Buffer | Buffer[] | null): void;
+}
+
+/** Given the main node's reply to a write, the bytes to copy to the backup (or null: nothing). */
+export type Mirror = (reply: Buffer) => Buffer | null;
+
+/** A retrieval's command and keys, kept when a backup may have to answer for the main. */
+export interface ReadPlan {
+  prefix: string;
+  keys: string[];
+}
+
 /**
- * Sends requests to the node their key routes to, and gives each reply to its slot. Reads and
+ * Sends requests to the node their key routes to, and gives each reply to its target. Reads and
  * writes whose effect does not depend on being applied once (get, gets, gat, gats, set, delete,
  * touch) are retried on the next node when the one they went to fails before replying; the
  * others (add, replace, append, prepend, cas, incr, decr) get a SERVER_ERROR instead, since
@@ -34,20 +50,27 @@ function failureReply(reason: FailReason): Buffer {
 export class Dispatcher {
   readonly counters = new ProxyCounters();
 
-  constructor(private readonly router: Router) {}
+  constructor(private readonly router: Router, readonly backups: BackupPool | null) {}
 
   resetCounters(): void {
     Object.assign(this.counters, new ProxyCounters());
   }
 
-  /** One request for one key. `slot` is null for noreply requests: the reply is dropped. */
-  forward(key: string, bytes: Buffer, shape: ReplyShape, slot: Slot | null, retryable: boolean, lane: number): void {
-    const f = new Forward(this, Ketama.hash(key), bytes, shape, slot, retryable, lane);
+  /**
+   * A write (or any one-key request): `target` null for noreply (the reply is dropped);
+   * `mirror` decides what the backup pool gets once the main node answered.
+   */
+  write(key: string, bytes: Buffer, target: ReplyTarget | null, retryable: boolean, lane: number, mirror: Mirror | null = null): void {
+    const f = new Forward(this, Ketama.hash(key), bytes, ReplyShape.Line, target, retryable, lane);
+    if (this.backups !== null) f.mirror = mirror;
     this.send(f);
   }
 
-  /** A get/gets/gat/gats for several keys: split per node, sent in parallel, merged in order. */
-  multiGet(prefix: string, keys: string[], raw: Buffer, slot: Slot, lane: number): void {
+  /**
+   * get/gets/gat/gats: one request when every key lives on one node (the client's bytes as
+   * they came), else split per node, sent in parallel and merged back in key order.
+   */
+  get(prefix: string, keys: string[], raw: Buffer, target: ReplyTarget, lane: number): void {
     const hashes = keys.map((k) => Ketama.hash(k));
     const byNode = new Map<BackendNode | null, number[]>();
     for (let i = 0; i < keys.length; i++) {
@@ -56,27 +79,30 @@ export class Dispatcher {
       if (!list) byNode.set(node, (list = []));
       list.push(i);
     }
-    if (byNode.size === 1 && !byNode.has(null)) {
-      this.send(new Forward(this, hashes[0]!, raw, ReplyShape.Values, slot, true, lane));
+    if (byNode.size === 1) {
+      this.send(this.read(hashes[0]!, raw, target, lane, prefix, keys));
       return;
     }
-    const split = new SplitGet(keys, slot, byNode.size);
-    for (const [node, indexes] of byNode) {
-      const part = split.part(indexes);
-      if (node === null) {
-        this.counters.serverErrors++;
-        part.complete(SERVER_ERROR_UNAVAILABLE);
-        continue;
-      }
-      const line = Buffer.from(`${prefix} ${indexes.map((i) => keys[i]).join(' ')}\r\n`, 'latin1');
-      this.send(new Forward(this, hashes[indexes[0]!]!, line, ReplyShape.Values, part, true, lane));
+    // Every part exists before any is sent: a part may complete at once (no node, a backup read).
+    const split = new SplitGet(keys, target);
+    const parts = [...byNode.values()].map((indexes) => ({ indexes, target: split.part(indexes) }));
+    for (const { indexes, target: part } of parts) {
+      const partKeys = indexes.map((i) => keys[i]!);
+      const line = Buffer.from(`${prefix} ${partKeys.join(' ')}\r\n`, 'latin1');
+      this.send(this.read(hashes[indexes[0]!]!, line, part, lane, prefix, partKeys));
     }
   }
 
-  /** flush_all: to every node that is up; OK once each shard has a node that did it. */
-  flushAll(bytes: Buffer, slot: Slot | null, lane: number): void {
-    const nodes = this.router.shards.flatMap((s) => s.nodes).filter((n) => n.isUp);
-    const fan = new FanOut(slot, nodes.length);
+  private read(hash: number, bytes: Buffer, target: ReplyTarget, lane: number, prefix: string, keys: string[]): Forward {
+    const f = new Forward(this, hash, bytes, ReplyShape.Values, target, true, lane);
+    if (this.backups !== null) f.readPlan = { prefix, keys };
+    return f;
+  }
+
+  /** flush_all: to every node that is up, backups included; OK once they did it. */
+  flushAll(bytes: Buffer, target: ReplyTarget | null, lane: number): void {
+    const nodes = [...this.router.shards.flatMap((s) => s.nodes), ...(this.backups?.nodes ?? [])].filter((n) => n.isUp);
+    const fan = new FanOut(target, nodes.length);
     for (const n of nodes) {
       const p: Pending = { shape: ReplyShape.Line, sentAt: performance.now(), deliver: (r) => fan.reply(r), fail: () => fan.reply(null) };
       if (!n.send(lane, bytes, p)) fan.reply(null);
@@ -87,8 +113,7 @@ export class Dispatcher {
   send(f: Forward): void {
     const node = this.router.pick(f.hash, f.tried);
     if (node === null) {
-      this.counters.serverErrors++;
-      f.target?.complete(SERVER_ERROR_UNAVAILABLE);
+      this.failed(f, SERVER_ERROR_UNAVAILABLE);
       return;
     }
     if (f.tried === null && node !== this.router.homeOf(f.hash)) {
@@ -110,14 +135,41 @@ export class Dispatcher {
         return;
       }
     }
+    this.failed(f, failureReply(reason));
+  }
+
+  /** No main node could answer: a read asks the backups; anything else reports the error. */
+  private failed(f: Forward, error: Buffer): void {
+    if (f.readPlan !== null && this.backups !== null) {
+      this.counters.backupReads++;
+      this.backups.read(f.readPlan, null, error, f.lane, f.target!);
+      return;
+    }
     this.counters.serverErrors++;
-    f.target?.complete(failureReply(reason));
+    f.target?.complete(error);
+  }
+
+  /** The main node answered `reply`: copy a write to the backup, or complete a read from it. */
+  answered(f: Forward, reply: Buffer): void {
+    const backups = this.backups;
+    if (backups !== null && f.mirror !== null) {
+      const copy = f.mirror(reply);
+      if (copy !== null) {
+        this.counters.backupWrites++;
+        backups.write(f.hash, copy, f.lane);
+      }
+    } else if (backups !== null && f.readPlan !== null && f.node !== null && (f.node.isCold() || !isGetReply(reply))) {
+      this.counters.backupReads++;
+      backups.read(f.readPlan, isGetReply(reply) ? reply : null, reply, f.lane, f.target!);
+      return;
+    }
+    f.target?.complete(reply);
   }
 }
 
-/** What takes a reply: a client's slot, or one part of a split get. */
-export interface ReplyTarget {
-  complete(out: Buffer | Buffer[] | null): void;
+/** Whether a reply is VALUE blocks and END (not an error line). */
+function isGetReply(reply: Buffer): boolean {
+  return reply[0] === 86 /* VALUE */ || (reply[0] === 69 && reply[1] === 78 && reply[2] === 68 /* END */);
 }
 
 /** A request for one node (one key, or the keys of a split get that live there). */
@@ -125,6 +177,8 @@ export class Forward implements Pending {
   sentAt = 0;
   node: BackendNode | null = null;
   tried: BackendNode[] | null = null;
+  mirror: Mirror | null = null;
+  readPlan: ReadPlan | null = null;
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -137,7 +191,8 @@ export class Forward implements Pending {
   ) {}
 
   deliver(reply: Buffer): void {
-    this.target?.complete(reply);
+    if (this.mirror === null && this.readPlan === null) this.target?.complete(reply);
+    else this.dispatcher.answered(this, reply);
   }
 
   fail(reason: FailReason): void {
@@ -145,30 +200,25 @@ export class Forward implements Pending {
   }
 }
 
-/** A multi-key get split over nodes: the parts' replies are merged back in key order. */
-class SplitGet {
+/** A multi-key get split in parts: the parts' replies are merged back in key order. */
+export class SplitGet {
   private readonly replies: (Buffer | null)[] = [];
   private readonly partKeys: number[][] = [];
-  private left: number;
+  private left = 0;
 
-  constructor(private readonly keys: string[], private readonly slot: Slot, parts: number) {
-    this.left = parts;
-  }
+  constructor(private readonly keys: string[], private readonly target: ReplyTarget) {}
 
   part(indexes: number[]): ReplyTarget {
     const i = this.partKeys.length;
     this.partKeys.push(indexes);
     this.replies.push(null);
+    this.left++;
     return {
       complete: (out) => {
         this.replies[i] = out as Buffer;
-        if (--this.left === 0) this.finish();
+        if (--this.left === 0) this.target.complete(mergeGetReplies(this.keys, this.partKeys, this.replies));
       },
     };
-  }
-
-  private finish(): void {
-    this.slot.complete(mergeGetReplies(this.keys, this.partKeys, this.replies));
   }
 }
 
@@ -178,16 +228,18 @@ class FanOut {
   private ok = 0;
   private firstError: Buffer | null = null;
 
-  constructor(private readonly slot: Slot | null, nodes: number) {
+  constructor(private readonly target: ReplyTarget | null, nodes: number) {
     this.left = nodes;
-    if (nodes === 0) slot?.complete(SERVER_ERROR_UNAVAILABLE);
+    if (nodes === 0) target?.complete(SERVER_ERROR_UNAVAILABLE);
   }
 
   reply(r: Buffer | null): void {
     if (r !== null && r.length === 4 && r[0] === 79 && r[1] === 75) this.ok++;
     else if (this.firstError === null) this.firstError = r ?? SERVER_ERROR_UNAVAILABLE;
     if (--this.left > 0) return;
-    this.slot?.complete(this.firstError === null ? OK : this.ok > 0 && this.firstError === SERVER_ERROR_UNAVAILABLE ? OK : this.firstError);
+    // A node that failed mid-way is about to be out; the others (and its replica) did the flush.
+    const ok = this.firstError === null || (this.firstError === SERVER_ERROR_UNAVAILABLE && this.ok > 0);
+    this.target?.complete(ok ? OK : this.firstError);
   }
 }
 

@@ -18,6 +18,11 @@ function valueBlocks(reply: Buffer): { key: string; block: Buffer }[] | null {
   }
 }
 
+/** The keys a get reply holds values for. */
+export function getReplyKeys(reply: Buffer): Set<string> {
+  return new Set((valueBlocks(reply) ?? []).map((b) => b.key));
+}
+
 /**
  * Puts the replies of a split multi-key get back together in the order the client asked for
  * the keys (memcached's order: hits in request order, duplicates repeated). A part that failed

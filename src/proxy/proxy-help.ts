@@ -29,9 +29,12 @@ Extensions:
       --probe-interval <ms>   how often every server is probed with "stats replication"
                               (default 500)
       --failure-limit <num>   consecutive failures that take a server out (default 2)
+      --warmup <ms>           with -b: after a main without replication was lost, its misses
+                              are asked of the backup for this long (default 60000)
   -c, --config <file>         settings from a JSON or YAML file; flags override it. Keys:
                               listen, port, socket, servers, backups, max_clients, connections,
-                              timeout_ms, probe_interval_ms, failure_limit, max_item_size, verbose
+                              timeout_ms, probe_interval_ms, failure_limit, warmup_ms,
+                              max_item_size, verbose
   -h, --help                  this text
   -V, --version               print the version
 

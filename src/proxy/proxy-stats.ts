@@ -51,7 +51,7 @@ export function renderBackendStats(nodes: readonly BackendNode[], router: Router
     const c = n.counters;
     lines.push(
       [`${p}address`, n.name],
-      [`${p}shard`, shard],
+      [`${p}shard`, shard < 0 ? 'backup' : shard],
       [`${p}state`, n.state],
       [`${p}replication`, n.report === null ? 'unknown' : n.report.replicates ? n.report.state : 'none'],
       [`${p}peer`, n.peer?.name ?? 'none'],

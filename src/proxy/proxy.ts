@@ -3,6 +3,7 @@ import type { ProxySettings, ServerAddress } from '../config/proxy-settings';
 import type { Logger } from '../log';
 import { PACKAGE_VERSION } from '../version';
 import { Batcher } from './batcher';
+import { BackupPool } from './backup';
 import { BackendNode, parseReplicationReport, PROBE_REQUEST, PROBE_SHAPE, type ReplicationReport } from './backend-node';
 import type { BackendConnection } from './backend-connection';
 import { ClientConnection, type ClientHost } from './client';
@@ -34,7 +35,9 @@ export class Proxy implements ClientHost {
     this.maxValue = settings.maxValue;
     const shards: Shard[] = settings.shards.map((group) => ({ nodes: group.map((a) => this.addNode(a)) }));
     this.router = new Router(shards);
-    this.dispatcher = new Dispatcher(this.router);
+    const backupNodes = settings.backups.map((a) => this.addNode(a));
+    const backups = backupNodes.length === 0 ? null : new BackupPool(new Router(backupNodes.map((n) => ({ nodes: [n] }))), backupNodes);
+    this.dispatcher = new Dispatcher(this.router, backups);
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     this.server.maxConnections = settings.maxClients;
   }
@@ -94,7 +97,7 @@ export class Proxy implements ClientHost {
     const node = new BackendNode(
       a,
       name,
-      { failureLimit: s.failureLimit, timeoutMs: s.timeoutMs, connectionsPerNode: s.connectionsPerServer, maxValue: s.maxValue },
+      { failureLimit: s.failureLimit, timeoutMs: s.timeoutMs, connectionsPerNode: s.connectionsPerServer, maxValue: s.maxValue, warmupMs: s.warmupMs },
       this.log,
       this.batcher,
     );
