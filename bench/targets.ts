@@ -55,7 +55,7 @@ export async function startTarget(t: Target, memoryMb: number): Promise<Running>
 
 export function stopTarget(r: Running): Promise<void> {
   return new Promise((resolve) => {
-    if (r.proc.exitCode !== null) return resolve();
+    if (r.proc.exitCode !== null || r.proc.signalCode !== null) return resolve();
     r.proc.once('exit', () => resolve());
     r.proc.kill('SIGKILL');
   });

@@ -4,9 +4,9 @@ export interface Flushable {
 }
 
 /**
- * Collects the connections that have output during one I/O callback and flushes each once
- * when the callback is done (process.nextTick runs right after it): requests that arrive
- * together leave together, in one write per connection.
+ * Collects the connections that have output during one turn of the event loop and flushes
+ * each once, after every I/O callback of that turn ran (setImmediate): requests from many
+ * clients that arrive together leave together, in one write per backend connection.
  */
 export class Batcher {
   private readonly dirty = new Set<Flushable>();
@@ -24,7 +24,7 @@ export class Batcher {
     this.dirty.add(c);
     if (!this.scheduled) {
       this.scheduled = true;
-      process.nextTick(this.run);
+      setImmediate(this.run);
     }
   }
 
