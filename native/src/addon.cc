@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "bench_hooks.h"
+#include "proxy_frame.h"
 #include "server.h"
 
 namespace mcha {
@@ -263,6 +264,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   mcha::register_bench_hooks(env, exports);
+  exports.Set("frameRequests", Napi::Function::New(env, mcha::FrameRequests, "frameRequests"));
   return mcha::NativeEngine::Init(env, exports);
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseArgv, parseInteger, type OptionSpec } from './argv';
 import { DEFAULT_PROXY_SETTINGS, type ProxySettings, type ServerAddress } from './proxy-settings';
-import { parseSize } from './serve-args';
+import { parseEngine, parseSize } from './serve-args';
 import { UsageError } from './usage-error';
 
 /** magent's flags, then the extensions (long names only). */
@@ -27,6 +27,7 @@ export const PROXY_OPTIONS = {
   failureLimit: { long: 'failure-limit', takesValue: true },
   warmup: { long: 'warmup', takesValue: true },
   config: { short: 'c', long: 'config', takesValue: true },
+  engine: { long: 'engine', takesValue: true },
   help: { short: 'h', long: 'help', takesValue: false },
   version: { short: 'V', long: 'version', takesValue: false },
 } satisfies Record<string, OptionSpec>;
@@ -94,6 +95,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyCommand {
       case O.timeout: s.timeoutMs = milliseconds(value, '--timeout'); break;
       case O.probeInterval: s.probeIntervalMs = milliseconds(value, '--probe-interval'); break;
       case O.failureLimit: s.failureLimit = parseInteger(value, '--failure-limit', 1, 1000); break;
+      case O.engine: s.engine = parseEngine(value); break;
       case O.warmup: s.warmupMs = parseInteger(value, '--warmup', 0, 86_400_000); break;
     }
   }

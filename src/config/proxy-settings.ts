@@ -1,3 +1,5 @@
+import type { EngineChoice } from './settings';
+
 /** A backend node as the proxy addresses it. */
 export interface ServerAddress {
   host: string;
@@ -27,6 +29,8 @@ export interface ProxySettings {
   /** Largest value accepted from a client (the nodes apply their own -I). */
   maxValue: number;
   verbosity: number;
+  /** Request framing: the addon's (native), TypeScript's (ts), or native when it loads (auto). */
+  engine: EngineChoice;
   daemonize: boolean;
   pidFile: string | null;
   user: string | null;
@@ -39,13 +43,14 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   shards: [],
   backups: [],
   maxClients: 4096,
-  connectionsPerServer: 2,
+  connectionsPerServer: 1,
   timeoutMs: 1000,
   probeIntervalMs: 500,
   failureLimit: 2,
   warmupMs: 60_000,
   maxValue: 1024 * 1024,
   verbosity: 0,
+  engine: 'auto',
   daemonize: false,
   pidFile: null,
   user: null,

@@ -156,7 +156,7 @@ function readSecretFile(path: string): string {
   }
 }
 
-function parseEngine(value: string): EngineChoice {
+export function parseEngine(value: string): EngineChoice {
   if (value === 'auto' || value === 'native' || value === 'ts') return value;
   throw new UsageError(`--engine: '${value}' is not one of auto, native, ts`);
 }

@@ -1,7 +1,11 @@
 /** Anything that sends what it queued during one event in a single write. */
 export interface Flushable {
-  flush(): void;
+  /** `force`: send what is ready even if the connection would rather wait for more. */
+  flush(force?: boolean): void;
 }
+
+/** How long output may wait for the rest of its batch. */
+const LATER_MS = 1;
 
 /**
  * Collects the connections that have output during one turn of the event loop and flushes
@@ -20,6 +24,22 @@ export class Batcher {
     }
   };
 
+  private readonly waiting = new Set<Flushable>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly runLater = (): void => {
+    this.timer = null;
+    for (const c of this.waiting) {
+      this.waiting.delete(c);
+      c.flush(true);
+    }
+  };
+
+  /** Flushes `c` (forced) after a short wait, unless it flushes by itself before. */
+  later(c: Flushable): void {
+    this.waiting.add(c);
+    this.timer ??= setTimeout(this.runLater, LATER_MS);
+  }
+
   add(c: Flushable): void {
     this.dirty.add(c);
     if (!this.scheduled) {
@@ -30,5 +50,6 @@ export class Batcher {
 
   forget(c: Flushable): void {
     this.dirty.delete(c);
+    this.waiting.delete(c);
   }
 }

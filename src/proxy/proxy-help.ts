@@ -13,7 +13,7 @@ magent's flags:
                               server took them; reads fall back to it on an error, and on a miss
                               from a main that is not in sync
   -n, --max-clients <num>     max simultaneous clients (default 4096)
-  -i, --connections <num>     pipelined connections per server (default 2)
+  -i, --connections <num>     pipelined connections per server (default 1)
   -k, --ketama                accepted: ketama is always used
   -D, --foreground            accepted: the proxy stays in the foreground unless -d is given
   -u, --user <name>           when started as root, switch to this user after binding
@@ -35,6 +35,8 @@ Extensions:
                               listen, port, socket, servers, backups, max_clients, connections,
                               timeout_ms, probe_interval_ms, failure_limit, warmup_ms,
                               max_item_size, verbose
+      --engine <name>         request framing: auto (default: native when the addon loads),
+                              native or ts
   -h, --help                  this text
   -V, --version               print the version
 

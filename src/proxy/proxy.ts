@@ -8,6 +8,7 @@ import { BackendNode, parseReplicationReport, PROBE_REQUEST, PROBE_SHAPE, type R
 import type { BackendConnection } from './backend-connection';
 import { ClientConnection, type ClientHost } from './client';
 import { Dispatcher } from './dispatcher';
+import type { NativeFramer } from './native-framer';
 import { Router, type Shard } from './router';
 import { renderProxyStats, renderBackendStats } from './proxy-stats';
 
@@ -20,6 +21,7 @@ export class Proxy implements ClientHost {
   readonly dispatcher: Dispatcher;
   readonly versionLine = Buffer.from(`VERSION ${PACKAGE_VERSION}\r\n`);
   readonly maxValue: number;
+  readonly framer: NativeFramer | null;
   readonly nodes: BackendNode[] = [];
   private readonly router: Router;
   private readonly server: net.Server;
@@ -31,13 +33,15 @@ export class Proxy implements ClientHost {
   private timer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly settings: ProxySettings, readonly log: Logger) {
+  constructor(private readonly settings: ProxySettings, readonly log: Logger, framer: NativeFramer | null) {
     this.maxValue = settings.maxValue;
     const shards: Shard[] = settings.shards.map((group) => ({ nodes: group.map((a) => this.addNode(a)) }));
     this.router = new Router(shards);
     const backupNodes = settings.backups.map((a) => this.addNode(a));
     const backups = backupNodes.length === 0 ? null : new BackupPool(new Router(backupNodes.map((n) => ({ nodes: [n] }))), backupNodes);
     this.dispatcher = new Dispatcher(this.router, backups);
+    // A backup pool needs every request's key and value (mirrors, fallbacks): the TypeScript path has them.
+    this.framer = framer !== null && backups === null ? framer : null;
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     this.server.maxConnections = settings.maxClients;
   }

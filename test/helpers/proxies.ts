@@ -1,5 +1,5 @@
 import { spawnTracked, stopProcess, type Spawned } from './processes';
-import { BIN, waitListening } from './servers';
+import { assertNoSanitizerReport, BIN, ENGINE, SANITIZER_ENV, waitListening } from './servers';
 import { command } from './replicas';
 import { parseStats } from './proc-stats';
 
@@ -11,9 +11,16 @@ export interface RunningProxy {
 
 /** Starts `memcache-ha-native proxy -p 0 ...` and waits for its listening line. */
 export async function startProxy(args: readonly string[]): Promise<RunningProxy> {
-  const proc = spawnTracked(process.execPath, [BIN, 'proxy', '-p', '0', ...args]);
+  const proc = spawnTracked(process.execPath, [BIN, 'proxy', '-p', '0', '--engine', ENGINE, ...args], SANITIZER_ENV);
   const port = await waitListening(proc, 10_000);
-  return { port, proc, stop: (signal) => stopProcess(proc, signal) };
+  return {
+    port,
+    proc,
+    stop: async (signal) => {
+      await stopProcess(proc, signal);
+      assertNoSanitizerReport(proc);
+    },
+  };
 }
 
 /** `stats proxy` as a map: backend:<i>:<field> -> value. */
