@@ -22,6 +22,7 @@ export interface ConnectionEvents {
 
 /** Stop queueing to a backend connection holding this much unsent output. */
 const SEND_HIGH_WATER = 8 * 1024 * 1024;
+const READ_BUFFER = 64 * 1024;
 
 /**
  * One TCP connection to a backend node, pipelined: requests go out in order (batched into
@@ -45,9 +46,11 @@ export class BackendConnection {
     private readonly batcher: Batcher,
   ) {
     this.reader = new ReplyReader(maxValue);
-    this.socket = net.connect({ host, port });
+    // Reads land in one buffer per connection, handed over without the stream machinery; what
+    // is kept past the callback (replies, a partial reply) is copied out of it.
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER);
+    this.socket = net.connect({ host, port, onread: { buffer: readBuffer, callback: (n: number) => this.onRead(readBuffer, n) } });
     this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.fail('connection', err.code ?? err.message));
     this.socket.on('close', () => this.fail('connection', 'connection closed'));
   }
@@ -90,6 +93,12 @@ export class BackendConnection {
     this.fail('connection', 'closed by the proxy', false);
   }
 
+  /** `onread` callback: keeps the socket flowing (true). */
+  private onRead(buffer: Buffer, n: number): boolean {
+    this.onData(buffer.subarray(0, n));
+    return true;
+  }
+
   private onData(chunk: Buffer): void {
     const reader = this.reader;
     reader.feed(chunk);
@@ -101,12 +110,13 @@ export class BackendConnection {
         if (reply === null) break;
         this.queue[this.head++] = undefined as unknown as Pending;
         this.events.onReply(now - p.sentAt);
-        p.deliver(reply);
+        p.deliver(Buffer.from(reply));
       }
     } catch (err) {
       if (err instanceof ReplyFormatError) return this.fail('connection', `unreadable reply: ${err.message}`);
       throw err;
     }
+    reader.keepRest();
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;

@@ -15,6 +15,8 @@ const MAX_REPLY_LINE = 64 * 1024;
 
 export class ReplyFormatError extends Error {}
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Incremental framer: feed() chunks, then take complete replies with next(). A reply is
  * returned as one Buffer (a view into the chunk when it did not span chunks).
@@ -37,6 +39,19 @@ export class ReplyReader {
     const rest = this.buf.subarray(this.off);
     this.scan = Math.max(0, this.scan - this.off);
     this.buf = Buffer.concat([rest, chunk], rest.length + chunk.length);
+    this.off = 0;
+  }
+
+  /** Copies the bytes not yet taken out of the chunk they arrived in (which will be reused). */
+  keepRest(): void {
+    if (this.off >= this.buf.length) {
+      this.buf = EMPTY;
+      this.off = 0;
+      this.scan = 0;
+      return;
+    }
+    this.buf = Buffer.from(this.buf.subarray(this.off));
+    this.scan = Math.max(0, this.scan - this.off);
     this.off = 0;
   }
 

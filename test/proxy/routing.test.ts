@@ -97,6 +97,25 @@ test('a multi-get over every shard comes back in request order, duplicates and m
   assert.is(await command(proxy.port, `get ${asked.join(' ')}\r\n`), want);
 });
 
+test('large values cross the proxy intact, alone and in a multi-get over every shard', async () => {
+  const big = (i: number, n: number) => Buffer.alloc(n, String.fromCharCode(97 + (i % 26))).toString('latin1');
+  const keys = Array.from({ length: 9 }, (_, i) => `big:${i}`);
+  const sizes = [1, 1000, 65_535, 65_536, 65_537, 200_000, 500_000, 1_000_000, 300];
+  const c = await RawClient.connect(proxy.port);
+  c.send(keys.map((k, i) => `set ${k} ${i} 0 ${sizes[i]}\r\n${big(i, sizes[i]!)}\r\n`).join(''));
+  assert.is(await c.readUntilSuffix('STORED\r\n'.repeat(keys.length), 10_000), 'STORED\r\n'.repeat(keys.length));
+  for (let i = 0; i < keys.length; i++) {
+    const want = `VALUE ${keys[i]} ${i} ${sizes[i]}\r\n${big(i, sizes[i]!)}\r\nEND\r\n`;
+    c.send(`get ${keys[i]}\r\n`);
+    assert.ok((await c.readUntilSuffix('END\r\n', 10_000)) === want, `value ${i} of ${sizes[i]} bytes`);
+  }
+  const all = keys.map((k, i) => `VALUE ${k} ${i} ${sizes[i]}\r\n${big(i, sizes[i]!)}\r\n`).join('') + 'END\r\n';
+  c.send(`get ${keys.join(' ')}\r\n`);
+  const got = await c.readUntil('the multi-get', (b) => (b.length >= all.length ? all.length : -1), 10_000);
+  assert.ok(got.toString('latin1') === all, 'the multi-get of large values');
+  c.close();
+});
+
 test('noreply writes reach the node and answer nothing; quit and half-close end after every reply', async () => {
   const c = await RawClient.connect(proxy.port);
   c.send('set nr 0 0 2 noreply\r\nhi\r\nincr nrn 1 noreply\r\ndelete nope noreply\r\nget nr\r\n');
