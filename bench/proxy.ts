@@ -29,12 +29,6 @@ export interface FailoverRow {
   maxMs: number;
 }
 
-export interface ProxyResults {
-  backend: string;
-  load: ProxyLoadRow[];
-  failover: FailoverRow[];
-}
-
 const LOADS = [
   { name: '4 conns x 32 pipelined', connections: 4, depth: 32 },
   { name: '16 conns x 1', connections: 16, depth: 1 },
@@ -68,9 +62,9 @@ async function startBackend(): Promise<{ name: string; running: Running }> {
   return { name: 'memcache-ha-native serve', running: await started(proc, port) };
 }
 
-async function startOurProxy(backendPort: number): Promise<Running> {
+async function startOurProxy(backendPort: number, engine: string): Promise<Running> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [BIN, 'proxy', '-p', String(port), '-s', `127.0.0.1:${backendPort}`], { stdio: 'ignore' });
+  const proc = spawn(process.execPath, [BIN, 'proxy', '--engine', engine, '-p', String(port), '-s', `127.0.0.1:${backendPort}`], { stdio: 'ignore' });
   return started(proc, port);
 }
 
@@ -98,12 +92,13 @@ async function startTwemproxy(backendPort: number): Promise<Running> {
 }
 
 /** Throughput and latency through our proxy and twemproxy, against the backend directly, side by side. */
-export async function proxyThroughput(rounds: number, seconds: number): Promise<{ backend: string; rows: ProxyLoadRow[] }> {
+export async function proxyThroughput(rounds: number, seconds: number, nativeLoads: boolean): Promise<{ backend: string; rows: ProxyLoadRow[] }> {
   const backend = await startBackend();
   const targets: { name: string; running: Running | null }[] = [{ name: 'direct', running: null }];
   try {
     await prefill(backend.running.port, KEYS, VALUE);
-    targets.push({ name: 'memcache-ha-native proxy', running: await startOurProxy(backend.running.port) });
+    if (nativeLoads) targets.push({ name: 'proxy (native framing)', running: await startOurProxy(backend.running.port, 'native') });
+    targets.push({ name: 'proxy (ts framing)', running: await startOurProxy(backend.running.port, 'ts') });
     if (onPath('nutcracker')) targets.push({ name: 'twemproxy (nutcracker)', running: await startTwemproxy(backend.running.port) });
     else log('nutcracker is not installed: no twemproxy column');
     const samples = new Map<string, (LoadResult & { cpu: number })[]>();

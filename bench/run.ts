@@ -6,6 +6,7 @@ import { hitRatioBenchmark, type HitRatioRow } from './hit-ratio';
 import { runLoad, prefill, type LoadResult } from './load';
 import { memoryBenchmark, type MemoryRow } from './memory';
 import { microBenchmarks, type MicroRow } from './micro';
+import { failoverTime, proxyThroughput, type FailoverRow, type ProxyLoadRow } from './proxy';
 import { fullSync, replicationLag, writeThroughput, type FullSyncRow, type LagRow, type WriteRow } from './replication';
 import { cpuSeconds } from '../test/helpers/proc-stats';
 import { availableTargets, log, startTarget, stopTarget, type Running, type Target } from './targets';
@@ -21,6 +22,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const LOAD = { connections: 4, depth: 32, keys: 10_000, valueSize: 100, getRatio: 0.9 };
 const COMMAND = 'npm run bench';
+const FAILOVER_KILLS = Number(process.env.BENCH_FAILOVER_KILLS ?? 20);
 
 interface LoadRow {
   target: string;
@@ -116,7 +118,41 @@ function replicationReport(r: ReplicationResults): string[] {
   ];
 }
 
-function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverhead: number, hits: HitRatioRow[], repl: ReplicationResults, seconds: number): string {
+interface ProxyResults {
+  backend: string;
+  load: ProxyLoadRow[];
+  failover: FailoverRow[];
+}
+
+function proxyReport(p: ProxyResults): string[] {
+  const loads = [...new Set(p.load.map((r) => r.load))];
+  const lines = [
+    `## Proxy: 90% get, 100-byte values, Zipf(0.99) over 10,000 keys, one backend (${p.backend}); direct, through our proxy and through twemproxy (ketama, MD5, 1 s timeout), ${ROUNDS} alternating rounds of ${SECONDS} s, medians`,
+    ``,
+    `| load | target | ops/s | vs direct | vs twemproxy | p50 RTT (us) | p99 RTT (us) | added p99 (us) | proxy CPU s / M requests |`,
+    `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+  ];
+  for (const load of loads) {
+    const rows = p.load.filter((r) => r.load === load);
+    const direct = rows.find((r) => r.target === 'direct')!;
+    const tw = rows.find((r) => r.target.startsWith('twemproxy'));
+    for (const r of rows) {
+      lines.push(`| ${load} | ${r.target} | ${Math.round(r.opsPerSec)} | ${ratio(r.opsPerSec, direct.opsPerSec)} | ${ratio(r.opsPerSec, tw?.opsPerSec)} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r === direct ? '-' : (r.p99us - direct.p99us).toFixed(0)} | ${r === direct ? '-' : r.proxyCpuPerMops.toFixed(2)} |`);
+    }
+  }
+  lines.push(
+    ``,
+    `## Failover: two replicated nodes (sync mode) behind the proxy; kill -9 the node a client's keys live on, time until a request sent after the kill is answered by the survivor; the killed node is restarted and taken back between kills`,
+    ``,
+    `| engine | kills | p50 ms | p99 ms | max ms |`,
+    `| --- | ---: | ---: | ---: | ---: |`,
+    ...p.failover.map((f) => `| ${f.engine} | ${f.kills} | ${f.p50ms.toFixed(1)} | ${f.p99ms.toFixed(1)} | ${f.maxMs.toFixed(1)} |`),
+    ``,
+  );
+  return lines;
+}
+
+function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverhead: number, hits: HitRatioRow[], repl: ReplicationResults, proxy: ProxyResults, seconds: number): string {
   const mcLoad = load.find((r) => r.target === 'memcached');
   const mcMem = memory.find((r) => r.target === 'memcached');
   const mcHit = hits.find((r) => r.target === 'memcached');
@@ -152,6 +188,7 @@ function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverh
     ...hits.map((r) => `| ${r.target} | ${r.gets} | ${r.misses} | ${r.missRatio.toFixed(4)} | ${ratio(r.missRatio, mcHit?.missRatio)} |`),
     ``,
     ...replicationReport(repl),
+    ...proxyReport(proxy),
   ].join('\n');
 }
 
@@ -172,10 +209,14 @@ function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverh
     fullSync: await fullSync(engines),
     lag: await replicationLag(engines, SECONDS),
   };
+  const proxyLoad = await proxyThroughput(ROUNDS, SECONDS, loaded.ok);
+  const failover: FailoverRow[] = [];
+  for (const e of engines) failover.push(await failoverTime(e, FAILOVER_KILLS));
+  const proxy: ProxyResults = { backend: proxyLoad.backend, load: proxyLoad.rows, failover };
   const seconds = (Date.now() - t0) / 1000;
-  const md = report(micro, load, memory, tsOverhead, hits, repl, seconds);
+  const md = report(micro, load, memory, tsOverhead, hits, repl, proxy, seconds);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify({ command: COMMAND, date: new Date().toISOString(), seconds, load: { ...LOAD, rounds: ROUNDS, seconds: SECONDS }, micro, loadResults: load, memory, tsItemOverhead: tsOverhead, hitRatio: hits, replication: repl }, null, 2) + '\n');
+  writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify({ command: COMMAND, date: new Date().toISOString(), seconds, load: { ...LOAD, rounds: ROUNDS, seconds: SECONDS }, micro, loadResults: load, memory, tsItemOverhead: tsOverhead, hitRatio: hits, replication: repl, proxy }, null, 2) + '\n');
   writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), md);
   process.stdout.write(`\n${md}\nwritten to bench/results/latest.{json,md}\n`);
 })().catch((err: unknown) => {
