@@ -23,7 +23,8 @@ export class RawClient {
 
   static connect(port: number, host = '127.0.0.1', timeoutMs = 5000): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host });
+      // A host that is a path is a unix socket.
+      const socket = host.startsWith('/') ? net.connect({ path: host }) : net.connect({ port, host });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`connect to ${host}:${port} timed out`));

@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RawClient } from '../helpers/client';
+import { waitFor } from '../helpers/processes';
+import { backendStats, startProxy, type RunningProxy } from '../helpers/proxies';
+import { command } from '../helpers/replicas';
+import { BIN, ENGINE, freePort, SANITIZER_ENV, startNode, type RunningServer } from '../helpers/servers';
+
+const test = suite(`proxy command line [${ENGINE}]`);
+let node: RunningServer | null = null;
+let proxy: RunningProxy | null = null;
+test.after.each(async () => {
+  await proxy?.stop();
+  proxy = null;
+  await node?.stop();
+  node = null;
+});
+
+function run(args: string[], timeout = 10_000) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: SANITIZER_ENV });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('proxy --help explains every flag with examples', () => {
+  const help = run(['proxy', '--help']);
+  assert.is(help.code, 0);
+  for (const flag of ['-p', '-l', '-s', '-b', '-n', '-i', '-k', '-D', '-u', '-g', '-f', '-d', '-P', '-v', '-I', '--timeout', '--probe-interval', '--failure-limit', '--warmup', '--config', '--engine']) {
+    assert.ok(help.out.includes(`${flag},`) || help.out.includes(`${flag} `), `help mentions ${flag}`);
+  }
+  assert.match(help.out, /Examples:\n {2}memcache-ha-native proxy -p 11233 -s 127\.0\.0\.1:11211 -s 127\.0\.0\.1:11222/);
+  assert.match(run(['--help']).out, /proxy/);
+});
+
+for (const [args, message] of [
+  [['proxy'], /no server given: use -s host:port/],
+  [['proxy', '-s', 'host:abc'], /-s: 'host:abc' is not host:port\[:weight\]/],
+  [['proxy', '-s', 'h:70000'], /port: 70000 is out of range/],
+  [['proxy', '-s', 'h:1:0'], /weight: 0 is out of range/],
+  [['proxy', '-s', 'a:1', '-s', 'a:1'], /server a:1 is given twice/],
+  [['proxy', '-s', 'a:1', '--timeout', '0'], /--timeout: 0 is out of range/],
+  [['proxy', '-s', 'a:1', '--bogus'], /unknown option --bogus/],
+  [['proxy', '-s', 'a:1', '--engine', 'fast'], /--engine: 'fast' is not one of auto, native, ts/],
+  [['proxy', '-c', '/nonexistent.yaml'], /--config \/nonexistent\.yaml: ENOENT/],
+] as const) {
+  test(`proxy ${args.slice(1).join(' ')} is refused with status 64`, () => {
+    const r = run([...args]);
+    assert.is(r.code, 64, r.err);
+    assert.match(r.err, message);
+  });
+}
+
+test('a YAML configuration file sets servers, groups and timeouts; flags override it', async () => {
+  node = await startNode();
+  const dir = mkdtempSync(join(tmpdir(), 'proxy-conf-'));
+  const file = join(dir, 'proxy.yaml');
+  const spare = await freePort();
+  writeFileSync(file, [`servers:`, `  - 127.0.0.1:${node.port},127.0.0.1:${spare}`, `timeout_ms: 300`, `port: 1`, ``].join('\n'));
+  proxy = await startProxy(['-c', file]);
+  assert.is.not(proxy.port, 1, '-p 0 on the command line overrides the file\'s port');
+  assert.is(await command(proxy.port, 'set k 0 0 1\r\nx\r\nget k\r\n'), 'STORED\r\nVALUE k 0 1\r\nx\r\nEND\r\n');
+  const stats = await backendStats(proxy.port);
+  assert.is(stats.get('backend:0:shard'), '0');
+  assert.is(stats.get('backend:1:shard'), '0', 'the two servers of the group form one shard');
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'servers: [a:1]\nspeed: 3\n');
+  assert.match(run(['proxy', '-c', bad]).err, /speed: unknown setting/);
+});
+
+test('-f listens on a unix socket; -d detaches and writes the pid file; SIGTERM removes both', async () => {
+  node = await startNode();
+  const dir = mkdtempSync(join(tmpdir(), 'proxy-d-'));
+  const sock = join(dir, 'proxy.sock');
+  const pidFile = join(dir, 'proxy.pid');
+  const r = run(['proxy', '-d', '-f', sock, '-P', pidFile, '--engine', ENGINE, '-s', `127.0.0.1:${node.port}`]);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /proxy listening on unix:/);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  try {
+    const c = await RawClient.connect(0, sock);
+    assert.is(await c.call('set u 0 0 1\r\ny\r\nget u\r\n', 'END\r\n'), 'STORED\r\nVALUE u 0 1\r\ny\r\nEND\r\n');
+    c.close();
+  } finally {
+    process.kill(pid, 'SIGTERM');
+  }
+  await waitFor('the daemon to exit and clean up', 5000, () => (!existsSync(pidFile) && !existsSync(sock) ? true : undefined));
+});
+
+test.run();
