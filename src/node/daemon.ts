@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Logger } from '../log';
 import { StartupError } from '../startup-error';
 
 /** Set in the environment of the process that -d starts, so it does not daemonize again. */
@@ -30,6 +32,54 @@ export function daemonize(argv: readonly string[]): Promise<string> {
       else reject(new StartupError(m.message));
     });
   });
+}
+
+/** What `serve` and `proxy` share at start-up. */
+export interface ServiceOptions {
+  daemonize: boolean;
+  pidFile: string | null;
+  verbosity: number;
+}
+
+/**
+ * Runs a service command: with -d, starts the same command detached and prints the listening
+ * line it reports; otherwise runs `start` (which returns that line) and prints it, or, in the
+ * daemon, reports it (or the failure) to the waiting parent. The pid file path is made
+ * absolute first: the daemon runs from /.
+ */
+export async function runService(
+  command: string,
+  argv: readonly string[],
+  options: ServiceOptions,
+  warnings: readonly string[],
+  start: (log: Logger) => Promise<string>,
+): Promise<void> {
+  if (options.pidFile) options.pidFile = resolve(options.pidFile);
+  const isDaemonChild = process.env[DAEMON_CHILD_ENV] === '1';
+  if (options.daemonize && !isDaemonChild) {
+    const absolute = options.pidFile ? [...argv, '-P', options.pidFile] : argv;
+    process.stdout.write(`${await daemonize([command, ...absolute])}\n`);
+    return;
+  }
+  const log = new Logger(options.verbosity);
+  for (const w of warnings) log.warn(w);
+  try {
+    const line = await start(log);
+    if (isDaemonChild) reportToParent({ type: 'ready', line });
+    else process.stdout.write(`${line}\n`);
+  } catch (err) {
+    if (isDaemonChild) reportToParent({ type: 'error', message: (err as Error).message });
+    throw err;
+  }
+}
+
+/** Removes a file this process created (pid file, unix socket) on the way out; gone is fine. */
+export function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone: nothing to clean.
+  }
 }
 
 /** In the daemon: tells the waiting parent how start-up went. */

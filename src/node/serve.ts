@@ -1,5 +1,4 @@
-import { unlinkSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseServeArgs } from '../config/serve-args';
 import type { Settings } from '../config/settings';
 import { createEngine } from '../engine/select';
@@ -8,7 +7,7 @@ import { Logger } from '../log';
 import { Replicator } from '../replication/replicator';
 import { StartupError } from '../startup-error';
 import { PACKAGE_VERSION } from '../version';
-import { DAEMON_CHILD_ENV, daemonize, reportToParent } from './daemon';
+import { removeQuietly, runService } from './daemon';
 import { accountToSwitchTo, switchTo } from './privileges';
 import { SERVE_HELP } from './serve-help';
 
@@ -17,24 +16,7 @@ export async function runServe(argv: readonly string[]): Promise<void> {
   const cmd = parseServeArgs(argv);
   if (cmd.kind === 'help') return void process.stdout.write(SERVE_HELP);
   if (cmd.kind === 'version') return void process.stdout.write(`memcache-ha-native ${PACKAGE_VERSION}\n`);
-  const { settings, warnings } = cmd;
-  if (settings.pidFile) settings.pidFile = resolve(settings.pidFile);
-  const isDaemonChild = process.env[DAEMON_CHILD_ENV] === '1';
-  if (settings.daemonize && !isDaemonChild) {
-    const absolute = settings.pidFile ? [...argv, '-P', settings.pidFile] : argv;
-    process.stdout.write(`${await daemonize(['serve', ...absolute])}\n`);
-    return;
-  }
-  const log = new Logger(settings.verbosity);
-  for (const w of warnings) log.warn(w);
-  try {
-    const line = await startNode(settings, log);
-    if (isDaemonChild) reportToParent({ type: 'ready', line });
-    else process.stdout.write(`${line}\n`);
-  } catch (err) {
-    if (isDaemonChild) reportToParent({ type: 'error', message: (err as Error).message });
-    throw err;
-  }
+  await runService('serve', argv, cmd.settings, cmd.warnings, (log) => startNode(cmd.settings, log));
 }
 
 async function startNode(settings: Settings, log: Logger): Promise<string> {
@@ -47,7 +29,7 @@ async function startNode(settings: Settings, log: Logger): Promise<string> {
     log.info(`stopping (${why})`);
     replicator?.stop();
     await engine?.stop();
-    if (settings.pidFile) removePidFile(settings.pidFile);
+    if (settings.pidFile) removeQuietly(settings.pidFile);
     log.info('stopped');
     process.exit(0);
   };
@@ -69,12 +51,4 @@ async function startNode(settings: Settings, log: Logger): Promise<string> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
   log.info(`listening on ${address.host}:${address.port} (engine ${engine.name}, -m ${settings.maxBytes / 1048576} MB, -c ${settings.maxConnections})`);
   return `memcache-ha-native: listening on ${address.host}:${address.port} engine=${engine.name} pid=${process.pid} (${chosen.why})`;
-}
-
-function removePidFile(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone: nothing to clean.
-  }
 }

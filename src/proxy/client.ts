@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../log';
 import { isGetLine, lineMayGrow } from '../engine/ts/protocol/line-limits';
+import { PendingInput } from '../engine/ts/protocol/pending-input';
 import { parseRequest, type Request } from '../engine/ts/protocol/request';
-import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, OUTPUT_HIGH_WATER } from '../engine/ts/net/limits';
+import { MAX_COMPLETE_LINE, OUTPUT_HIGH_WATER } from '../engine/ts/net/limits';
 import type { Batcher } from './batcher';
 import type { Dispatcher, Mirror } from './dispatcher';
 import { FRAME_INTS, FRAME_KINDS, type NativeFramer } from './native-framer';
@@ -81,8 +82,7 @@ function touchMirror(touch: Buffer): Mirror {
  */
 export class ClientConnection implements ReplySink {
   private state: State = LINE;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly pending = new PendingInput();
   private slots: Slot[] = [];
   private head = 0;
   private paused = false;
@@ -165,37 +165,18 @@ export class ClientConnection implements ReplySink {
     if (this.inFlight >= MAX_IN_FLIGHT || this.socket.writableLength >= OUTPUT_HIGH_WATER) return;
     this.paused = false;
     this.socket.resume();
-    const rest = this.takePending();
+    const rest = this.pending.take();
     if (rest) this.process(rest);
   }
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
-    if (this.pendingBytes > 0) {
-      if (this.state.kind === 'line' && chunk.indexOf(10) < 0) {
-        this.pending.push(chunk);
-        this.pendingBytes += chunk.length;
-        if (this.pendingBytes > MAX_COMMAND_LINE && this.pending[0]!.length < 128) {
-          this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
-        }
-        if (!lineMayGrow(this.pending[0]!, 0, this.pendingBytes)) this.close();
-        return;
-      }
-      this.pending.push(chunk);
-      chunk = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
-      this.pending = [];
-      this.pendingBytes = 0;
-    }
-    this.process(chunk);
+    const ready = this.pending.add(chunk, this.state.kind === 'line');
+    if (ready === 'close') return this.close();
+    if (ready === null) return;
+    this.process(ready);
   }
 
-  private takePending(): Buffer | null {
-    if (this.pendingBytes === 0) return null;
-    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    return buf;
-  }
 
   private process(buf: Buffer): void {
     let off = 0;
@@ -268,10 +249,7 @@ export class ClientConnection implements ReplySink {
         break;
       }
     }
-    if (off < end && !this.closing) {
-      this.pending.push(buf.subarray(off));
-      this.pendingBytes = end - off;
-    }
+    if (off < end && !this.closing) this.pending.keep(buf.subarray(off));
   }
 
   /** Sends what the native framer read; returns where its last request ended. */
@@ -402,8 +380,7 @@ export class ClientConnection implements ReplySink {
 
   private close(): void {
     this.closing = true;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.pending.clear();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS).unref();
   }

@@ -5,6 +5,7 @@ import { cpuSeconds } from '../helpers/proc-stats';
 import { waitFor } from '../helpers/processes';
 import { backendStats, startProxy, type RunningProxy } from '../helpers/proxies';
 import { command, kill, restart, startReplica, Testbed } from '../helpers/replicas';
+import { Relay } from '../helpers/relay';
 import { ENGINE, freePort, startNode, type RunningServer } from '../helpers/servers';
 
 const test = suite(`proxy failover [${ENGINE}]`);
@@ -129,6 +130,36 @@ test('async mode: only writes acknowledged just before a kill may be missing', a
     assert.ok(kills.some((t) => at <= t + 50 && at >= t - 200), `${k}, acknowledged ${at}, was not in flight at a kill (${kills})`);
   }
   assert.ok(load.errors <= 8, `${load.errors} client-visible errors`);
+});
+
+test('a node that serves while it resyncs (--serve-stale) gets no request until it reports itself in sync', async () => {
+  const XA = await freePort();
+  const a = await startReplica({ replPort: XA });
+  // B reaches A through a slow link (200 ms each way): its resync takes seconds, with its client port open.
+  const relay = (bed.relay = await Relay.start(XA, '127.0.0.1', 200));
+  const b = await startReplica({ replPort: relay.port, args: ['--serve-stale'] });
+  bed.nodes = [a, b];
+  proxy = await startProxy(['-s', `127.0.0.1:${a.port}`, '-s', `127.0.0.1:${b.port}`, ...FAST]);
+  const port = proxy.port;
+  await waitFor('B in sync', 15_000, async () => ((await backendStats(port)).get('backend:1:replication') === 'in_sync' ? true : undefined));
+  await kill(b);
+  await waitBackend(port, 1, 'out');
+  const keys = Array.from({ length: 500 }, (_, i) => `rs:${i}`);
+  await command(port, keys.map((k) => `set ${k} 0 0 ${k.length}\r\n${k}\r\n`).join(''), 'STORED\r\n'.repeat(keys.length));
+  await restart(b);
+  const seen: string[] = [];
+  await waitFor('B to be taken back', 20_000, async () => {
+    const s = await backendStats(port);
+    const state = s.get('backend:1:state')!;
+    const repl = s.get('backend:1:replication')!;
+    seen.push(`${state}/${repl}`);
+    return state === 'up' ? true : undefined;
+  });
+  assert.ok(seen.every((o) => !o.startsWith('up/') || o === 'up/in_sync'), `taken back before it was in sync: ${seen.join(' ')}`);
+  assert.ok(seen.some((o) => /^out\/(handshake|full_sync|partial_sync)$/.test(o)), `never probed while resyncing: ${seen.join(' ')}`);
+  // Taken back, it holds everything written while it was away.
+  const direct = await command(b.port, `get ${keys.join(' ')}\r\n`, 'END\r\n', 10_000);
+  assert.is(direct.split('VALUE ').length - 1, keys.length);
 });
 
 test('every node of a shard down: SERVER_ERROR within the timeout, and the proxy idles', async () => {

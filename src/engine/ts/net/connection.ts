@@ -8,7 +8,8 @@ import { nowSeconds } from '../store/clock';
 import { ReplyWriter } from '../protocol/reply-writer';
 import type { GatedConnection, HeldReplies, SyncGate } from './sync-gate';
 import { isGetLine, lineMayGrow } from '../protocol/line-limits';
-import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, OUTPUT_FLUSH_AT, OUTPUT_HIGH_WATER } from './limits';
+import { PendingInput } from '../protocol/pending-input';
+import { MAX_COMPLETE_LINE, OUTPUT_FLUSH_AT, OUTPUT_HIGH_WATER } from './limits';
 
 type State =
   | { kind: 'line' }
@@ -26,8 +27,7 @@ const CLOSE_LINGER_MS = 10_000;
 export class Connection implements GatedConnection {
   private state: State = LINE;
   /** Unconsumed input: the start of an incomplete line, kept as received chunks. */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly pending = new PendingInput();
   private readonly out = new ReplyWriter();
   private waitingForDrain = false;
   private closing = false;
@@ -90,40 +90,20 @@ export class Connection implements GatedConnection {
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.counters.bytesRead += chunk.length;
-    if (this.pendingBytes > 0) {
-      if (this.state.kind === 'line' && chunk.indexOf(10) < 0) {
-        this.pending.push(chunk);
-        this.pendingBytes += chunk.length;
-        // The get/gets test reads up to ~105 bytes: make sure the first chunk holds them.
-        if (this.pendingBytes > MAX_COMMAND_LINE && this.pending[0]!.length < 128) {
-          this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
-        }
-        if (!lineMayGrow(this.pending[0]!, 0, this.pendingBytes)) this.close();
-        return;
-      }
-      this.pending.push(chunk);
-      chunk = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
-      this.pending = [];
-      this.pendingBytes = 0;
-    }
-    this.process(chunk);
+    const ready = this.pending.add(chunk, this.state.kind === 'line');
+    if (ready === 'close') return this.close();
+    if (ready === null) return;
+    this.process(ready);
   }
 
   private onDrain(): void {
     if (!this.waitingForDrain || this.closing || this.heldBytes >= OUTPUT_HIGH_WATER) return;
     this.waitingForDrain = false;
     this.socket.resume();
-    const rest = this.takePending();
+    const rest = this.pending.take();
     if (rest) this.process(rest);
   }
 
-  private takePending(): Buffer | null {
-    if (this.pendingBytes === 0) return null;
-    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    return buf;
-  }
 
   private process(buf: Buffer): void {
     this.completions = 0;
@@ -192,10 +172,7 @@ export class Connection implements GatedConnection {
         break;
       }
     }
-    if (off < end) {
-      this.pending.push(buf.subarray(off));
-      this.pendingBytes = end - off;
-    }
+    if (off < end) this.pending.keep(buf.subarray(off));
     this.flush();
   }
 
@@ -243,8 +220,7 @@ export class Connection implements GatedConnection {
   /** Sends what is composed, then closes; a client that does not read it is cut off after a while. */
   private close(): void {
     this.closing = true;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.pending.clear();
     // Sync mode: replies still waiting for the peer go out before the connection ends.
     if (this.held.length > 0) {
       this.endAfterRelease = true;
