@@ -33,6 +33,7 @@ const LINE: State = { kind: 'line' };
 /** Stop reading from a client with this many requests waiting for replies. */
 const MAX_IN_FLIGHT = 4096;
 const CLOSE_LINGER_MS = 10_000;
+const END_LINGER_MS = 2_000;
 /** Replies waiting for the rest of their batch are sent anyway once this much is ready. */
 const EARLY_FLUSH_BYTES = 16 * 1024;
 
@@ -151,9 +152,11 @@ export class ClientConnection implements ReplySink {
     this.maybeResume();
   }
 
+  /** Shutdown: ends the connection; a client that does not close its side is cut off soon after. */
   end(): void {
     this.closing = true;
     this.socket.end();
+    setTimeout(() => this.socket.destroy(), END_LINGER_MS).unref();
   }
 
   private get inFlight(): number {

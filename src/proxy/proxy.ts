@@ -54,6 +54,8 @@ export class Proxy implements ClientHost {
       if (s.socketPath) this.server.listen(s.socketPath, resolve);
       else this.server.listen(s.port, s.listen, resolve);
     });
+    // After start-up an accept error (EMFILE...) is logged; the listener keeps going.
+    this.server.on('error', (err: NodeJS.ErrnoException) => this.log.warn(`proxy: accepting clients: ${err.code ?? err.message}`));
     const interval = Math.max(10, Math.min(250, Math.floor(s.timeoutMs / 4)));
     this.timer = setInterval(() => this.checkTimeouts(), interval);
     this.probeTimer = setInterval(() => this.probeAll(), s.probeIntervalMs);
