@@ -1,4 +1,5 @@
 import { UsageError } from './config/usage-error';
+import { runDoctor } from './node/doctor';
 import { runServe } from './node/serve';
 import { runProxy } from './proxy/run-proxy';
 import { StartupError } from './startup-error';
@@ -9,6 +10,13 @@ const USAGE = `Usage: memcache-ha-native <command> [options]
 Commands:
   serve     run a memcached-compatible cache node (see: memcache-ha-native serve --help)
   proxy     route clients over many nodes, with failover (see: memcache-ha-native proxy --help)
+  doctor    say which engine runs here (native or TypeScript) and, if not native, why
+
+Examples:
+  memcache-ha-native serve -p 11211 -m 1024
+  memcache-ha-native serve -d -x 127.0.0.1 --repl-mode sync
+  memcache-ha-native proxy -p 11233 -s 127.0.0.1:11211 -s 127.0.0.1:11222
+  memcache-ha-native doctor
 
 Options:
   -h, --help      this text
@@ -31,6 +39,8 @@ async function run(argv: readonly string[]): Promise<void> {
       return runServe(rest);
     case 'proxy':
       return runProxy(rest);
+    case 'doctor':
+      return runDoctor();
     case '-h':
     case '--help':
       process.stdout.write(USAGE);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -94,6 +94,37 @@ test('--engine auto falls back to ts with one line saying why when the addon doe
   const native = run(['serve', '-p', '0', '--engine', 'native'], 3000, env);
   assert.is(native.code, 1);
   assert.match(native.err, /--engine native: the native addon did not load: No native build was found/);
+});
+
+test('doctor says which engine runs and, when the addon does not load, why', () => {
+  const ok = run(['doctor']);
+  assert.is(ok.code, 0);
+  assert.match(ok.out, /^memcache-ha-native \d+\.\d+\.\d+\nnode v\d+/);
+  assert.match(ok.out, /native addon: loads \((prebuilt|built from source): \S+\.node\)\nengine: native\n/);
+  const empty = mkdtempSync(join(tmpdir(), 'mcha-no-addon-'));
+  const missing = run(['doctor'], 10_000, { ...process.env, MEMCACHE_HA_NATIVE_ADDON_DIR: empty });
+  assert.is(missing.code, 0);
+  assert.match(missing.out, /native addon: does not load: No native build was found/);
+  assert.match(missing.out, /engine: ts /);
+});
+
+test("--log-file takes the log (the addon's lines too); SIGHUP reopens it after a rotation", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcha-log-'));
+  const file = join(dir, 'node.log');
+  const node = await startNode(['-vv', '--log-file', file]);
+  const c = await RawClient.connect(node.port);
+  assert.is(await c.call('version\r\n'), `VERSION ${JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).version}\r\n`);
+  await waitFor('the command in the log', 5000, () => (/<\d+ version/.test(readFileSync(file, 'utf8')) ? true : undefined));
+  renameSync(file, `${file}.1`);
+  process.kill(node.proc.child.pid!, 'SIGHUP');
+  await waitFor('a new log file', 5000, () => (existsSync(file) && readFileSync(file, 'utf8').includes('log file reopened (SIGHUP)') ? true : undefined));
+  assert.is(await c.call('get after-rotation\r\n', 'END\r\n'), 'END\r\n');
+  await waitFor('the command in the new file', 5000, () => (readFileSync(file, 'utf8').includes('get after-rotation') ? true : undefined));
+  c.close();
+  await node.stop();
+  assert.match(readFileSync(file, 'utf8'), /info: stopped\n$/);
+  assert.match(readFileSync(`${file}.1`, 'utf8'), /info: listening on 127\.0\.0\.1:\d+/);
+  assert.is(node.proc.stderr(), '', 'nothing on stderr');
 });
 
 test('a port in use is reported in one line', async () => {

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "bench_hooks.h"
+#include "log.h"
 #include "proxy_frame.h"
 #include "server.h"
 
@@ -265,6 +266,10 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   mcha::register_bench_hooks(env, exports);
   exports.Set("frameRequests", Napi::Function::New(env, mcha::FrameRequests, "frameRequests"));
+  exports.Set("setLogFd", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    if (info.Length() == 1 && info[0].IsNumber()) mcha::set_log_fd(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+  }, "setLogFd"));
   return mcha::NativeEngine::Init(env, exports);
 }
 

@@ -9,6 +9,12 @@
 
 namespace mcha {
 
+namespace {
+int log_fd = STDERR_FILENO;
+}  // namespace
+
+void set_log_fd(int fd) { log_fd = fd; }
+
 void log_line(const char* level, std::string_view message) {
   struct timeval tv;
   gettimeofday(&tv, nullptr);
@@ -16,7 +22,7 @@ void log_line(const char* level, std::string_view message) {
   gmtime_r(&tv.tv_sec, &tm);
   char stamp[32];
   strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-  fprintf(stderr, "%s.%03dZ [%d] %s: %.*s\n", stamp, static_cast<int>(tv.tv_usec / 1000), static_cast<int>(getpid()), level,
+  dprintf(log_fd, "%s.%03dZ [%d] %s: %.*s\n", stamp, static_cast<int>(tv.tv_usec / 1000), static_cast<int>(getpid()), level,
           static_cast<int>(message.size()), message.data());
 }
 

@@ -20,6 +20,7 @@ export const PROXY_OPTIONS = {
   group: { short: 'g', long: 'group', takesValue: true },
   socket: { short: 'f', long: 'socket', takesValue: true },
   pidFile: { short: 'P', long: 'pidfile', takesValue: true },
+  logFile: { long: 'log-file', takesValue: true },
   verbose: { short: 'v', long: 'verbose', takesValue: false },
   itemSize: { short: 'I', long: 'max-item-size', takesValue: true },
   timeout: { long: 'timeout', takesValue: true },
@@ -90,6 +91,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyCommand {
       case O.group: warnings.push(`-g ${value}: the group of the user given with -u is used`); break;
       case O.socket: s.socketPath = value; break;
       case O.pidFile: s.pidFile = value; break;
+      case O.logFile: s.logFile = value; break;
       case O.verbose: s.verbosity++; break;
       case O.itemSize: s.maxValue = parseSize(value, '-I', 1024, 1024 ** 3); break;
       case O.timeout: s.timeoutMs = milliseconds(value, '--timeout'); break;

@@ -33,6 +33,8 @@ export interface ProxySettings {
   engine: EngineChoice;
   daemonize: boolean;
   pidFile: string | null;
+  /** --log-file: log lines go to this file (reopened on SIGHUP) instead of stderr. */
+  logFile: string | null;
   user: string | null;
 }
 
@@ -53,5 +55,6 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   engine: 'auto',
   daemonize: false,
   pidFile: null,
+  logFile: null,
   user: null,
 };

@@ -18,6 +18,7 @@ export const SERVE_OPTIONS = {
   verbose: { short: 'v', long: 'verbose', takesValue: false },
   daemon: { short: 'd', long: 'daemon', takesValue: false },
   pidFile: { short: 'P', long: 'pidfile', takesValue: true },
+  logFile: { long: 'log-file', takesValue: true },
   user: { short: 'u', long: 'user', takesValue: true },
   noEvictions: { short: 'M', long: 'disable-evictions', takesValue: false },
   noCas: { short: 'C', long: 'disable-cas', takesValue: false },
@@ -83,6 +84,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       case O.verbose: s.verbosity++; break;
       case O.daemon: s.daemonize = true; break;
       case O.pidFile: s.pidFile = value; break;
+      case O.logFile: s.logFile = value; break;
       case O.user: s.user = value; break;
       case O.noEvictions: s.evictions = false; break;
       case O.noCas: s.casEnabled = false; break;

@@ -11,6 +11,8 @@ export interface Settings {
   verbosity: number;
   daemonize: boolean;
   pidFile: string | null;
+  /** --log-file: log lines go to this file (reopened on SIGHUP) instead of stderr. */
+  logFile: string | null;
   user: string | null;
   evictions: boolean;
   casEnabled: boolean;
@@ -52,6 +54,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   verbosity: 0,
   daemonize: false,
   pidFile: null,
+  logFile: null,
   user: null,
   evictions: true,
   casEnabled: true,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Logger } from '../log';
+import { LogFile, Logger } from '../log';
 import { StartupError } from '../startup-error';
 
 /** Set in the environment of the process that -d starts, so it does not daemonize again. */
@@ -38,6 +38,7 @@ export function daemonize(argv: readonly string[]): Promise<string> {
 export interface ServiceOptions {
   daemonize: boolean;
   pidFile: string | null;
+  logFile: string | null;
   verbosity: number;
 }
 
@@ -55,13 +56,28 @@ export async function runService(
   start: (log: Logger) => Promise<string>,
 ): Promise<void> {
   if (options.pidFile) options.pidFile = resolve(options.pidFile);
+  if (options.logFile) options.logFile = resolve(options.logFile);
   const isDaemonChild = process.env[DAEMON_CHILD_ENV] === '1';
   if (options.daemonize && !isDaemonChild) {
-    const absolute = options.pidFile ? [...argv, '-P', options.pidFile] : argv;
+    const absolute = [...argv, ...(options.pidFile ? ['-P', options.pidFile] : []), ...(options.logFile ? ['--log-file', options.logFile] : [])];
     process.stdout.write(`${await daemonize([command, ...absolute])}\n`);
     return;
   }
-  const log = new Logger(options.verbosity);
+  let file: LogFile | null = null;
+  try {
+    file = options.logFile ? new LogFile(options.logFile) : null;
+  } catch (err) {
+    const message = `--log-file ${options.logFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+    if (isDaemonChild) reportToParent({ type: 'error', message });
+    throw new StartupError(message);
+  }
+  const log = new Logger(options.verbosity, file);
+  // SIGHUP (logrotate) reopens the log file; without one it is ignored rather than fatal.
+  process.on('SIGHUP', () => {
+    if (!file) return;
+    file.reopen();
+    log.info('log file reopened (SIGHUP)');
+  });
   for (const w of warnings) log.warn(w);
   try {
     const line = await start(log);

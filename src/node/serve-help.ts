@@ -13,6 +13,7 @@ A memcached-compatible cache node (classic text protocol).
   -v, --verbose               log more: -v events, -vv each command
   -d, --daemon                run in the background
   -P, --pidfile <file>        write the process id here (removed on exit)
+      --log-file <file>       log here instead of stderr (reopened on SIGHUP, for logrotate)
   -u, --user <name>           when started as root, switch to this user after binding
   -M, --disable-evictions     answer "SERVER_ERROR out of memory" instead of evicting
   -C, --disable-cas           do not use CAS (gets reports 0)

@@ -23,6 +23,7 @@ magent's flags:
 Extensions:
   -d, --daemon                run in the background
   -P, --pidfile <file>        write the process id here (removed on exit)
+      --log-file <file>       log here instead of stderr (reopened on SIGHUP, for logrotate)
   -v, --verbose               log more (-v: every failure and probe result)
   -I, --max-item-size <size>  largest value taken from a client (default 1m)
       --timeout <ms>          a backend request without a reply by then fails (default 1000)

@@ -70,12 +70,13 @@ test('a YAML configuration file sets servers, groups and timeouts; flags overrid
   assert.match(run(['proxy', '-c', bad]).err, /speed: unknown setting/);
 });
 
-test('-f listens on a unix socket; -d detaches and writes the pid file; SIGTERM removes both', async () => {
+test('-f listens on a unix socket; -d detaches, writes the pid file and logs to --log-file; SIGTERM removes both', async () => {
   node = await startNode();
   const dir = mkdtempSync(join(tmpdir(), 'proxy-d-'));
   const sock = join(dir, 'proxy.sock');
   const pidFile = join(dir, 'proxy.pid');
-  const r = run(['proxy', '-d', '-f', sock, '-P', pidFile, '--engine', ENGINE, '-s', `127.0.0.1:${node.port}`]);
+  const log = join(dir, 'proxy.log');
+  const r = run(['proxy', '-d', '-v', '--log-file', log, '-f', sock, '-P', pidFile, '--engine', ENGINE, '-s', `127.0.0.1:${node.port}`]);
   assert.is(r.code, 0, r.err);
   assert.match(r.out, /proxy listening on unix:/);
   const pid = Number(readFileSync(pidFile, 'utf8'));
@@ -87,6 +88,9 @@ test('-f listens on a unix socket; -d detaches and writes the pid file; SIGTERM 
     process.kill(pid, 'SIGTERM');
   }
   await waitFor('the daemon to exit and clean up', 5000, () => (!existsSync(pidFile) && !existsSync(sock) ? true : undefined));
+  const logged = readFileSync(log, 'utf8');
+  assert.match(logged, /info: proxy listening on unix:/);
+  assert.match(logged, /info: stopping \(SIGTERM\)/);
 });
 
 test.run();

@@ -5,6 +5,8 @@ import type { ReplicaPort } from '../replica';
 export interface NativeAddon {
   NativeEngine: new (settings: NativeSettings, onEvent: (type: NativeEvent, graceful: boolean) => void) => NativeHandle;
   /** Whole workloads in C++ per call, for the micro-benchmarks (bench/micro.ts). */
+  /** Sends the addon's log lines to this file descriptor (--log-file) instead of stderr. */
+  setLogFd(fd: number): void;
   /** The proxy's request framer (native/src/proxy_frame.cc): fills `out`, returns the count. */
   frameRequests(buf: Buffer, start: number, maxValue: number, out: Int32Array): number;
   bench: {

@@ -23,6 +23,7 @@ export class NativeEngine implements Engine {
 
   constructor(addon: NativeAddon, private readonly settings: Settings, hooks: EngineHooks) {
     const s = settings;
+    hooks.log.file?.follow((fd) => addon.setLogFd(fd));
     this.handle = new addon.NativeEngine(
       {
         listen: s.listen, port: s.port, maxBytes: s.maxBytes, maxConnections: s.maxConnections, threads: s.threads,

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+'use strict';
+// npm's install hook. Uses a prebuilt binary when one fits this platform (prebuilds/); else
+// builds the addon from source; when that fails too (no compiler, no headers), the install
+// still succeeds: the TypeScript engine runs, and one line says why.
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const target = `${process.platform}-${process.arch}`;
+
+/** null when the addon loads (prebuilt or built), else the first line of why not. */
+function loadError() {
+  try {
+    require('node-gyp-build')(root);
+    return null;
+  } catch (err) {
+    return String((err && err.message) || err).split('\n')[0];
+  }
+}
+
+/** node-gyp: the package's own when installed with dev dependencies, else the one npm provides on PATH. */
+function nodeGyp() {
+  try {
+    return [process.execPath, require.resolve('node-gyp/bin/node-gyp.js')];
+  } catch {
+    return ['node-gyp'];
+  }
+}
+
+/** The most telling line of a failed build's output. */
+function reason(output) {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const telling = lines.find((l) => /not found: |command not found|No such file|error:/i.test(l)) ?? lines.find((l) => /gyp ERR! stack Error/.test(l));
+  return (telling ?? lines[lines.length - 1] ?? 'unknown error').replace(/^gyp ERR! (stack )?/, '').slice(0, 200);
+}
+
+if (process.env.npm_config_build_from_source !== 'true' && loadError() === null) process.exit(0);
+
+const [cmd, ...args] = nodeGyp();
+const build = spawnSync(cmd, [...args, 'rebuild'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const output = `${build.stdout ?? ''}\n${build.stderr ?? ''}${build.error ? `\n${build.error.message}` : ''}`;
+if (build.status === 0 && loadError() === null) {
+  console.log(`memcache-ha-native: no prebuilt binary for ${target}: built the native addon from source`);
+} else {
+  console.log(
+    `memcache-ha-native: no prebuilt binary for ${target} and building from source failed (${reason(output)}): ` +
+      'the TypeScript engine will run (see "memcache-ha-native doctor")',
+  );
+}
+process.exit(0);

@@ -1,0 +1,39 @@
+import { ADDON_DIR_ENV, loadAddon } from '../engine/native/addon';
+import { join } from 'node:path';
+import { PACKAGE_VERSION } from '../version';
+
+/** Where node-gyp-build finds (or would look for) the addon. */
+function addonPath(): string {
+  const dir = process.env[ADDON_DIR_ENV] ?? join(__dirname, '..', '..', '..');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('node-gyp-build') as { path(dir: string): string }).path(dir);
+  } catch (err) {
+    return `none (${String((err as Error).message).split('\n')[0]})`;
+  }
+}
+
+/**
+ * `memcache-ha-native doctor`: which engine `serve` (and the proxy's framing) would use on this
+ * machine, and, when it is not the native one, why. Exits 0 either way: the TypeScript engine
+ * is a working fallback, not an error.
+ */
+export function runDoctor(): void {
+  const loaded = loadAddon();
+  const lines = [
+    `memcache-ha-native ${PACKAGE_VERSION}`,
+    `node ${process.version} (N-API ${process.versions.napi}), ${process.platform}-${process.arch}`,
+  ];
+  if (loaded.ok) {
+    const path = addonPath();
+    const origin = path.includes('prebuilds') ? 'prebuilt' : 'built from source';
+    lines.push(`native addon: loads (${origin}: ${path})`, 'engine: native');
+  } else {
+    lines.push(
+      `native addon: does not load: ${loaded.reason}`,
+      'engine: ts (the TypeScript engine: same behaviour, slower; see "Engines" in the README)',
+      'to get the native engine: reinstall with a C++ toolchain (g++, make, python3) on PATH, or on a platform with a prebuilt binary',
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
