@@ -28,11 +28,21 @@ function nodeGyp() {
   }
 }
 
-/** The most telling line of a failed build's output. */
+/** Why a build failed, in a few words: the known causes first, else its first error line. */
 function reason(output) {
+  const known = [
+    [/Could not find any Python/, 'no Python found'],
+    [/not found: (make|g\+\+|gcc|cc|c\+\+)/, (m) => `${m[1]} not found`],
+    [/network connectivity|ENOTFOUND|EAI_AGAIN|ECONNREFUSED/, 'could not download the Node.js headers'],
+    [/(\S+): (command )?not found/, (m) => `${m[1]} not found`],
+  ];
+  for (const [pattern, say] of known) {
+    const m = pattern.exec(output);
+    if (m) return typeof say === 'function' ? say(m) : say;
+  }
   const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
-  const telling = lines.find((l) => /not found: |command not found|No such file|error:/i.test(l)) ?? lines.find((l) => /gyp ERR! stack Error/.test(l));
-  return (telling ?? lines[lines.length - 1] ?? 'unknown error').replace(/^gyp ERR! (stack )?/, '').slice(0, 200);
+  const first = lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1] ?? 'unknown error';
+  return first.replace(/^gyp ERR! (stack )?/, '').slice(0, 160);
 }
 
 if (process.env.npm_config_build_from_source !== 'true' && loadError() === null) process.exit(0);
