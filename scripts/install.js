@@ -50,6 +50,8 @@ if (process.env.npm_config_build_from_source !== 'true' && loadError() === null)
 const [cmd, ...args] = nodeGyp();
 const build = spawnSync(cmd, [...args, 'rebuild'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const output = `${build.stdout ?? ''}\n${build.stderr ?? ''}${build.error ? `\n${build.error.message}` : ''}`;
+// The whole build output, for whoever needs more than the one line.
+if (process.env.MEMCACHE_HA_NATIVE_INSTALL_VERBOSE === '1') process.stderr.write(output);
 if (build.status === 0 && loadError() === null) {
   console.log(`memcache-ha-native: no prebuilt binary for ${target}: built the native addon from source`);
 } else {

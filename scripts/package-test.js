@@ -22,13 +22,13 @@ function fail(text) {
   process.exit(1);
 }
 
-/** A PATH holding node, a shell and python3, and no compiler or make. */
+/** A PATH holding node and a shell: no compiler, no make, no Python (node-gyp's toolchain). */
 function toolchainFreePath() {
   const bin = path.join(work, 'bin');
   fs.mkdirSync(bin);
   const which = (cmd) => execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim();
-  for (const cmd of ['node', 'sh', 'python3']) fs.symlinkSync(which(cmd), path.join(bin, cmd));
-  for (const cmd of ['cc', 'gcc', 'g++', 'c++', 'make', 'clang']) {
+  for (const cmd of ['node', 'sh']) fs.symlinkSync(which(cmd), path.join(bin, cmd));
+  for (const cmd of ['cc', 'gcc', 'g++', 'c++', 'make', 'clang', 'python3']) {
     if (fs.existsSync(path.join(bin, cmd))) fail(`${cmd} is on the test PATH`);
   }
   return bin;
