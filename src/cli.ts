@@ -40,7 +40,7 @@ async function run(argv: readonly string[]): Promise<void> {
     case 'proxy':
       return runProxy(rest);
     case 'doctor':
-      return runDoctor();
+      return runDoctor(rest);
     case '-h':
     case '--help':
       process.stdout.write(USAGE);

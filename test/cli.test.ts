@@ -106,6 +106,8 @@ test('doctor says which engine runs and, when the addon does not load, why', () 
   assert.is(missing.code, 0);
   assert.match(missing.out, /native addon: does not load: No native build was found/);
   assert.match(missing.out, /engine: ts /);
+  assert.match(run(['doctor', '--help']).out, /^Usage: memcache-ha-native doctor\n/);
+  assert.is(run(['doctor', '-x']).code, 64);
 });
 
 test("--log-file takes the log (the addon's lines too); SIGHUP reopens it after a rotation", async () => {

@@ -1,6 +1,17 @@
 import { ADDON_DIR_ENV, loadAddon } from '../engine/native/addon';
 import { join } from 'node:path';
+import { UsageError } from '../config/usage-error';
 import { PACKAGE_VERSION } from '../version';
+
+const DOCTOR_HELP = `Usage: memcache-ha-native doctor
+
+Says which engine "serve" runs on this machine (and the proxy's request framing uses): native,
+from the prebuilt binary or one built from source, or the TypeScript engine, with the reason the
+addon does not load. Exits 0 either way: the TypeScript engine is a working fallback.
+
+Example:
+  npx memcache-ha-native doctor
+`;
 
 /** Where node-gyp-build finds (or would look for) the addon. */
 function addonPath(): string {
@@ -18,7 +29,9 @@ function addonPath(): string {
  * machine, and, when it is not the native one, why. Exits 0 either way: the TypeScript engine
  * is a working fallback, not an error.
  */
-export function runDoctor(): void {
+export function runDoctor(argv: readonly string[]): void {
+  if (argv.includes('-h') || argv.includes('--help')) return void process.stdout.write(DOCTOR_HELP);
+  if (argv.length > 0) throw new UsageError(`doctor takes no options: '${argv[0]}' (see memcache-ha-native doctor --help)`);
   const loaded = loadAddon();
   const lines = [
     `memcache-ha-native ${PACKAGE_VERSION}`,

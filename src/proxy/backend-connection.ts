@@ -59,10 +59,6 @@ export class BackendConnection {
     return this.closed;
   }
 
-  get inFlight(): number {
-    return this.queue.length - this.head;
-  }
-
   /** Queues a request; it is written when the current event's work is done (see flush). */
   send(bytes: Buffer, p: Pending): boolean {
     if (this.closed || this.socket.writableLength + this.outgoingBytes > SEND_HIGH_WATER) return false;
