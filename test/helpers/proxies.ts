@@ -1,26 +1,12 @@
-import { spawnTracked, stopProcess, type Spawned } from './processes';
-import { assertNoSanitizerReport, BIN, ENGINE, SANITIZER_ENV, waitListening } from './servers';
+import { ENGINE, startCommand, type RunningServer } from './servers';
 import { command } from './replicas';
 import { parseStats } from './proc-stats';
 
-export interface RunningProxy {
-  port: number;
-  proc: Spawned;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
+export type RunningProxy = RunningServer;
 
-/** Starts `memcache-ha-native proxy -p 0 ...` and waits for its listening line. */
-export async function startProxy(args: readonly string[]): Promise<RunningProxy> {
-  const proc = spawnTracked(process.execPath, [BIN, 'proxy', '-p', '0', '--engine', ENGINE, ...args], SANITIZER_ENV);
-  const port = await waitListening(proc, 10_000);
-  return {
-    port,
-    proc,
-    stop: async (signal) => {
-      await stopProcess(proc, signal);
-      assertNoSanitizerReport(proc);
-    },
-  };
+/** Starts `memcache-ha-native proxy -p 0 ...` (framing of the engine under test) and waits for its listening line. */
+export function startProxy(args: readonly string[]): Promise<RunningProxy> {
+  return startCommand('proxy', ['--engine', ENGINE, ...args]);
 }
 
 /** `stats proxy` as a map: backend:<i>:<field> -> value. */

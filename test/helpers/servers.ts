@@ -29,8 +29,13 @@ export function assertNoSanitizerReport(proc: Spawned): void {
 }
 
 /** Starts `memcache-ha-native serve` on a free port with the engine under test. */
-export async function startNode(args: readonly string[] = [], engine = ENGINE): Promise<RunningServer> {
-  const proc = spawnTracked(process.execPath, [BIN, 'serve', '-p', '0', '--engine', engine, ...args], SANITIZER_ENV);
+export function startNode(args: readonly string[] = [], engine = ENGINE): Promise<RunningServer> {
+  return startCommand('serve', ['--engine', engine, ...args]);
+}
+
+/** Starts `memcache-ha-native <command> -p 0 ...` and waits for its listening line (sanitizer-checked on stop). */
+export async function startCommand(command: 'serve' | 'proxy', args: readonly string[]): Promise<RunningServer> {
+  const proc = spawnTracked(process.execPath, [BIN, command, '-p', '0', ...args], SANITIZER_ENV);
   const port = await waitListening(proc, 10_000);
   return {
     port,
