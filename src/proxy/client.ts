@@ -180,7 +180,6 @@ export class ClientConnection implements ReplySink {
     this.process(ready);
   }
 
-
   private process(buf: Buffer): void {
     let off = 0;
     const end = buf.length;
