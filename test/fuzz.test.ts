@@ -2,7 +2,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient } from './helpers/client';
 import { Random } from './differential/random';
-import { ENGINE, startNode, type RunningServer } from './helpers/servers';
+import { startProxy } from './helpers/proxies';
+import { ENGINE, startNode } from './helpers/servers';
 
 /**
  * Bounded fuzzing over TCP: malformed, truncated, oversized and random input, in batches, each
@@ -13,8 +14,6 @@ import { ENGINE, startNode, type RunningServer } from './helpers/servers';
  */
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const BATCHES = Number(process.env.FUZZ_BATCHES ?? 300);
-const test = suite(`fuzz (seed ${seed}) [${ENGINE}]`);
-let server: RunningServer;
 
 const COMMANDS = ['get', 'gets', 'gat', 'gats', 'set', 'add', 'replace', 'append', 'prepend', 'cas', 'incr', 'decr', 'delete', 'touch', 'stats', 'version', 'verbosity', 'mn', 'shutdown'];
 const TOKENS = ['0', '-1', '1', '4294967296', '18446744073709551616', '2147483647', '2147483648', '-2147483649', 'noreply', 'x'.repeat(251), 'k', '', ' ', '\t', '\x00', '99999999999', '1048600', '+1', 'abc'];
@@ -62,35 +61,60 @@ function batch(r: Random): string {
   return out;
 }
 
-test.before(async () => {
-  server = await startNode(['-m', '16', '-c', '200']);
-});
+interface Target {
+  port: number;
+  stop(): Promise<void>;
+}
 
-test.after(async () => {
-  await server.stop();
-});
+/** The same hostile batches against one target: a node, or the proxy in front of two nodes. */
+function fuzzSuite(what: string, start: () => Promise<Target>): void {
+  const test = suite(`fuzz ${what} (seed ${seed}) [${ENGINE}]`);
+  let target: Target;
+  test.before(async () => {
+    target = await start();
+  });
+  test.after(async () => {
+    await target.stop();
+  });
 
-test(`${BATCHES} batches of hostile input; a valid client is always served exactly`, async () => {
-  const r = new Random(seed);
-  for (let i = 0; i < BATCHES; i++) {
-    const hostile = await RawClient.connect(server.port);
-    hostile.send(batch(r));
-    if (r.chance(0.5)) await new Promise((res) => setTimeout(res, r.int(0, 3)));
-    hostile.close();
-    const probe = await RawClient.connect(server.port);
-    const value = `ok-${i}`;
-    const reply = await probe.call(`set probe-${i} 7 0 ${value.length}\r\n${value}\r\nget probe-${i}\r\n`, 'END\r\n', 5000).catch((err: Error) => {
-      throw new Error(`seed ${seed} (replay: FUZZ_SEED=${seed}), batch ${i}: ${err.message}`);
-    });
-    probe.close();
-    assert.is(reply, `STORED\r\nVALUE probe-${i} 7 ${value.length}\r\n${value}\r\nEND\r\n`, `seed ${seed}, batch ${i}`);
-  }
-});
+  test(`${BATCHES} batches of hostile input; a valid client is always served exactly`, async () => {
+    const r = new Random(seed);
+    for (let i = 0; i < BATCHES; i++) {
+      const hostile = await RawClient.connect(target.port);
+      hostile.send(batch(r));
+      if (r.chance(0.5)) await new Promise((res) => setTimeout(res, r.int(0, 3)));
+      hostile.close();
+      const probe = await RawClient.connect(target.port);
+      const value = `ok-${i}`;
+      const reply = await probe.call(`set probe-${i} 7 0 ${value.length}\r\n${value}\r\nget probe-${i}\r\n`, 'END\r\n', 5000).catch((err: Error) => {
+        throw new Error(`seed ${seed} (replay: FUZZ_SEED=${seed}), batch ${i}: ${err.message}`);
+      });
+      probe.close();
+      assert.is(reply, `STORED\r\nVALUE probe-${i} 7 ${value.length}\r\n${value}\r\nEND\r\n`, `seed ${seed}, batch ${i}`);
+    }
+  });
 
-test('the data written before the fuzzing is still there', async () => {
-  const c = await RawClient.connect(server.port);
-  assert.is(await c.call('get probe-0\r\n', 'END\r\n'), 'VALUE probe-0 7 4\r\nok-0\r\nEND\r\n');
-  c.close();
-});
+  test('the data written before the fuzzing is still there', async () => {
+    const c = await RawClient.connect(target.port);
+    assert.is(await c.call('get probe-0\r\n', 'END\r\n'), 'VALUE probe-0 7 4\r\nok-0\r\nEND\r\n');
+    c.close();
+  });
 
-test.run();
+  test.run();
+}
+
+fuzzSuite('a node', () => startNode(['-m', '16', '-c', '200']));
+
+// Through the proxy: its framing (native or TypeScript, as the engine under test) meets the
+// same input first, and whatever it forwards must not upset the nodes behind it.
+fuzzSuite('the proxy', async () => {
+  const nodes = await Promise.all([startNode(['-m', '16']), startNode(['-m', '16'])]);
+  const proxy = await startProxy([...nodes.flatMap((n) => ['-s', `127.0.0.1:${n.port}`]), '-n', '200']);
+  return {
+    port: proxy.port,
+    stop: async () => {
+      await proxy.stop();
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+});
