@@ -19,7 +19,7 @@ export class BackupPool {
 
   /** Fire and forget: the backup's reply is read and dropped; its failures count for its health. */
   write(hash: number, bytes: Buffer, lane: number): void {
-    const node = this.router.pick(hash, null);
+    const node = this.router.pick(this.router.pointOf(hash), null);
     if (node === null) return;
     node.send(lane, bytes, { shape: ReplyShape.Line, sentAt: performance.now(), deliver: () => undefined, fail: () => undefined });
   }
@@ -36,7 +36,7 @@ export class BackupPool {
     const byNode = new Map<BackendNode, number[]>();
     keys.forEach((k, i) => {
       if (found.has(k)) return void fromMain.push(i);
-      const node = this.router.pick(Ketama.hash(k), null);
+      const node = this.router.pick(this.router.pointOf(Ketama.hash(k)), null);
       if (node === null) return void fromMain.push(i);
       let list = byNode.get(node);
       if (!list) byNode.set(node, (list = []));

@@ -76,10 +76,14 @@ export class Dispatcher {
    * they came), else split per node, sent in parallel and merged back in key order.
    */
   get(prefix: string, keys: string[], raw: Buffer, target: ReplyTarget, lane: number): void {
+    if (keys.length === 1) {
+      this.send(this.read(Ketama.hash(keys[0]!), raw, target, lane, prefix, keys));
+      return;
+    }
     const hashes = keys.map((k) => Ketama.hash(k));
     const byNode = new Map<BackendNode | null, number[]>();
     for (let i = 0; i < keys.length; i++) {
-      const node = this.router.pick(hashes[i]!, null);
+      const node = this.router.pick(this.router.pointOf(hashes[i]!), null);
       let list = byNode.get(node);
       if (!list) byNode.set(node, (list = []));
       list.push(i);
@@ -116,14 +120,18 @@ export class Dispatcher {
 
   /** Sends (or re-sends) a request to the node its key routes to now. */
   send(f: Forward): void {
-    const node = this.router.pick(f.hash, f.tried);
+    const point = this.router.pointOf(f.hash);
+    const node = this.router.pick(point, f.tried);
     if (node === null) {
       this.failed(f, SERVER_ERROR_UNAVAILABLE);
       return;
     }
-    if (f.tried === null && node !== this.router.homeOf(f.hash)) {
-      this.counters.failovers++;
-      this.router.homeOf(f.hash).counters.failovers++;
+    if (f.tried === null) {
+      const home = this.router.home(point);
+      if (node !== home) {
+        this.counters.failovers++;
+        home.counters.failovers++;
+      }
     }
     f.node = node;
     f.sentAt = performance.now();

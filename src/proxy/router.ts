@@ -19,9 +19,18 @@ export class Router {
     this.ring = new Ketama(shards.map((s) => s.nodes[0]!.address));
   }
 
-  /** The node a key's request goes to, skipping `tried` (nodes that already failed it). */
-  pick(hash: number, tried: readonly BackendNode[] | null): BackendNode | null {
-    const point = this.ring.pointOf(hash);
+  /** The ring point a key hash lands on: where pick() and home() start. */
+  pointOf(hash: number): number {
+    return this.ring.pointOf(hash);
+  }
+
+  /** The first node of the shard owning `point`: where its keys go while it is up. */
+  home(point: number): BackendNode {
+    return this.shards[this.ring.ownerAt(point)]!.nodes[0]!;
+  }
+
+  /** The node a request for `point` goes to, skipping `tried` (nodes that already failed it). */
+  pick(point: number, tried: readonly BackendNode[] | null): BackendNode | null {
     const home = this.shards[this.ring.ownerAt(point)]!;
     const first = home.nodes[0]!;
     if (first.isUp && tried === null) return first;
@@ -36,11 +45,6 @@ export class Router {
       for (const n of shard.nodes) if (n.isUp && !tried?.includes(n)) return n;
     }
     return null;
-  }
-
-  /** The shard's primary for a key (for failover counting). */
-  homeOf(hash: number): BackendNode {
-    return this.shards[this.ring.ownerAt(this.ring.pointOf(hash))]!.nodes[0]!;
   }
 
   /** Whether some node of the shards `node` could stand in for is up (its group and its peer). */

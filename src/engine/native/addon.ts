@@ -4,11 +4,11 @@ import type { ReplicaPort } from '../replica';
 /** The C++ addon's surface (native/src/addon.cc). */
 export interface NativeAddon {
   NativeEngine: new (settings: NativeSettings, onEvent: (type: NativeEvent, graceful: boolean) => void) => NativeHandle;
-  /** Whole workloads in C++ per call, for the micro-benchmarks (bench/micro.ts). */
   /** Sends the addon's log lines to this file descriptor (--log-file) instead of stderr. */
   setLogFd(fd: number): void;
   /** The proxy's request framer (native/src/proxy_frame.cc): fills `out`, returns the count. */
   frameRequests(buf: Buffer, start: number, maxValue: number, out: Int32Array): number;
+  /** Whole workloads in C++ per call, for the micro-benchmarks (bench/micro.ts). */
   bench: {
     parseLines(buf: Buffer): number;
     storeOps(ops: number, keys: number, valueSize: number): number;
