@@ -1,5 +1,4 @@
-import { ADDON_DIR_ENV, loadAddon } from '../engine/native/addon';
-import { join } from 'node:path';
+import { addonDir, loadAddon } from '../engine/native/addon';
 import { UsageError } from '../config/usage-error';
 import { PACKAGE_VERSION } from '../version';
 
@@ -15,10 +14,9 @@ Example:
 
 /** Where node-gyp-build finds (or would look for) the addon. */
 function addonPath(): string {
-  const dir = process.env[ADDON_DIR_ENV] ?? join(__dirname, '..', '..', '..');
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('node-gyp-build') as { path(dir: string): string }).path(dir);
+    return (require('node-gyp-build') as { path(dir: string): string }).path(addonDir());
   } catch (err) {
     return `none (${String((err as Error).message).split('\n')[0]})`;
   }

@@ -6,8 +6,7 @@ import { removeQuietly, runService } from '../node/daemon';
 import { accountToSwitchTo, switchTo } from '../node/privileges';
 import { StartupError } from '../startup-error';
 import { PACKAGE_VERSION } from '../version';
-import type { EngineChoice } from '../config/settings';
-import { loadAddon } from '../engine/native/addon';
+import { chooseAddon } from '../engine/select';
 import { NativeFramer } from './native-framer';
 import { Proxy } from './proxy';
 import { PROXY_HELP } from './proxy-help';
@@ -22,8 +21,8 @@ export async function runProxy(argv: readonly string[]): Promise<void> {
 
 async function startProxy(settings: ProxySettings, log: Logger): Promise<string> {
   const account = settings.user ? accountToSwitchTo(settings.user) : null;
-  const framing = chooseFramer(settings.engine, settings.maxValue, log);
-  const proxy = new Proxy(settings, log, framing.framer);
+  const chosen = chooseAddon(settings.engine, log);
+  const proxy = new Proxy(settings, log, chosen.addon && new NativeFramer(chosen.addon, settings.maxValue));
   const address = await proxy.start().catch((err: NodeJS.ErrnoException) => {
     throw new StartupError(`failed to listen on ${settings.socketPath ?? `${settings.listen}:${settings.port}`}: ${err.code ?? err.message}`);
   });
@@ -42,16 +41,6 @@ async function startProxy(settings: ProxySettings, log: Logger): Promise<string>
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
   log.info(`proxy listening on ${address}, servers: ${proxy.nodes.map((n) => n.name).join(' ')}`);
   const engine = proxy.framer ? 'native' : 'ts';
-  const why = framing.framer && !proxy.framer ? 'the backup pool (-b) needs every key: TypeScript framing' : framing.why;
+  const why = chosen.addon && !proxy.framer ? 'the backup pool (-b) needs every key: TypeScript framing' : chosen.why;
   return `memcache-ha-native: proxy listening on ${address} engine=${engine} pid=${process.pid} (${proxy.nodes.length} servers; ${why})`;
-}
-
-/** The addon's framer unless --engine ts, or it did not load (then --engine native fails). */
-function chooseFramer(engine: EngineChoice, maxValue: number, log: Logger): { framer: NativeFramer | null; why: string } {
-  if (engine === 'ts') return { framer: null, why: 'asked for with --engine ts' };
-  const loaded = loadAddon();
-  if (loaded.ok) return { framer: new NativeFramer(loaded.addon, maxValue), why: engine === 'native' ? 'asked for with --engine native' : 'the native addon loaded' };
-  if (engine === 'native') throw new StartupError(`--engine native: the native addon did not load: ${loaded.reason}`);
-  log.warn(`engine ts: the native addon did not load (${loaded.reason})`);
-  return { framer: null, why: 'the native addon did not load' };
 }

@@ -50,13 +50,18 @@ let cached: AddonLoad | null = null;
 /** Where node-gyp-build looks for build/ and prebuilds/: the package, unless MEMCACHE_HA_NATIVE_ADDON_DIR says otherwise. */
 export const ADDON_DIR_ENV = 'MEMCACHE_HA_NATIVE_ADDON_DIR';
 
+/** The package directory node-gyp-build searches (build/, prebuilds/), or MEMCACHE_HA_NATIVE_ADDON_DIR. */
+export function addonDir(): string {
+  return process.env[ADDON_DIR_ENV] ?? join(__dirname, '..', '..', '..', '..');
+}
+
 /** Loads the addon once (prebuilt or built from source, via node-gyp-build); says why not. */
 export function loadAddon(): AddonLoad {
   if (cached) return cached;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const load = require('node-gyp-build') as (dir: string) => NativeAddon;
-    cached = { ok: true, addon: load(process.env[ADDON_DIR_ENV] ?? join(__dirname, '..', '..', '..', '..')) };
+    cached = { ok: true, addon: load(addonDir()) };
   } catch (err) {
     const first = String((err as Error).message ?? err).split('\n')[0]!;
     cached = { ok: false, reason: first };
