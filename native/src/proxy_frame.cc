@@ -19,6 +19,45 @@ uint32_t key_hash(std::string_view key) {
   return words[0];
 }
 
+// Frames the request at p[off, n) into d[0, kInts) and returns where it ends, or 0 when framing
+// stops there (incomplete, not a plain one-key request, or an error for the TypeScript path).
+size_t frame_one(const char* p, size_t n, size_t off, int64_t max_value, Request& req, int32_t* d) {
+  const char* nl = static_cast<const char*>(memchr(p + off, '\n', n - off));
+  if (!nl) return 0;
+  size_t len = static_cast<size_t>(nl - (p + off));
+  if (len > kMaxCompleteLine) return 0;
+  size_t line = len > 1 && p[off + len - 1] == '\r' ? len - 1 : len;
+  parse_request(p + off, line, req);
+  if (req.noreply) return 0;
+  size_t end = off + len + 1;
+  std::string_view key = req.key;
+  int32_t kind;
+  switch (req.kind) {
+    case Kind::Get:
+      if (req.touch || req.bad_key || req.keys.size() != 1) return 0;
+      kind = kGet;
+      key = req.keys[0];
+      break;
+    case Kind::Store: {
+      if (req.bytes < 0 || req.bytes > max_value) return 0;
+      size_t data = static_cast<size_t>(req.bytes) + 2;
+      if (n - end < data || p[end + data - 2] != '\r' || p[end + data - 1] != '\n') return 0;
+      end += data;
+      kind = req.op == StoreOp::Set ? kSet : kStoreOther;
+      break;
+    }
+    case Kind::Delete: kind = kDelete; break;
+    case Kind::Touch: kind = kTouch; break;
+    case Kind::Arith: kind = kArith; break;
+    default: return 0;
+  }
+  d[0] = kind;
+  d[1] = static_cast<int32_t>(off);
+  d[2] = static_cast<int32_t>(end);
+  d[3] = static_cast<int32_t>(key_hash(key));
+  return end;
+}
+
 }  // namespace
 
 // Frames the whole requests at the start of buf[start, length) that the proxy forwards as they
@@ -45,52 +84,8 @@ Napi::Value FrameRequests(const Napi::CallbackInfo& info) {
   static Request req;
   size_t count = 0;
   while (off < n && count < capacity) {
-    const char* nl = static_cast<const char*>(memchr(p + off, '\n', n - off));
-    if (!nl) break;
-    size_t len = static_cast<size_t>(nl - (p + off));
-    if (len > kMaxCompleteLine) break;
-    size_t line = len > 1 && p[off + len - 1] == '\r' ? len - 1 : len;
-    parse_request(p + off, line, req);
-    if (req.noreply) break;
-    size_t end = off + len + 1;
-    int32_t kind;
-    std::string_view key;
-    switch (req.kind) {
-      case Kind::Get:
-        if (req.touch || req.bad_key || req.keys.size() != 1) return Napi::Number::New(env, static_cast<double>(count));
-        kind = kGet;
-        key = req.keys[0];
-        break;
-      case Kind::Store: {
-        if (req.bytes < 0 || req.bytes > max_value) return Napi::Number::New(env, static_cast<double>(count));
-        size_t data = static_cast<size_t>(req.bytes) + 2;
-        if (n - end < data) return Napi::Number::New(env, static_cast<double>(count));
-        if (p[end + data - 2] != '\r' || p[end + data - 1] != '\n') return Napi::Number::New(env, static_cast<double>(count));
-        end += data;
-        kind = req.op == StoreOp::Set ? kSet : kStoreOther;
-        key = req.key;
-        break;
-      }
-      case Kind::Delete:
-        kind = kDelete;
-        key = req.key;
-        break;
-      case Kind::Touch:
-        kind = kTouch;
-        key = req.key;
-        break;
-      case Kind::Arith:
-        kind = kArith;
-        key = req.key;
-        break;
-      default:
-        return Napi::Number::New(env, static_cast<double>(count));
-    }
-    int32_t* d = o + count * kInts;
-    d[0] = kind;
-    d[1] = static_cast<int32_t>(off);
-    d[2] = static_cast<int32_t>(end);
-    d[3] = static_cast<int32_t>(key_hash(key));
+    size_t end = frame_one(p, n, off, max_value, req, o + count * kInts);
+    if (end == 0) break;
     count++;
     off = end;
   }
