@@ -137,8 +137,9 @@ export async function proxyThroughput(rounds: number, seconds: number, nativeLoa
   }
 }
 
-async function startReplica(engine: string, replPort: number): Promise<Running> {
-  const port = await freePort();
+/** A sync-mode replica on `port` (a free one unless given: a restart keeps its port). */
+async function startReplica(engine: string, replPort: number, port?: number): Promise<Running> {
+  port ??= await freePort();
   const proc = spawn(process.execPath, [BIN, 'serve', '--engine', engine, '-p', String(port), '-x', '127.0.0.1', '-X', String(replPort), '--repl-mode', 'sync'], { stdio: 'ignore' });
   return started(proc, port);
 }
@@ -177,7 +178,7 @@ export async function failoverTime(engine: string, kills: number): Promise<Failo
       }
       log(`failover ${engine} ${i + 1}/${kills}: ${samples[samples.length - 1]!.toFixed(1)} ms`);
       await stopTarget(nodes[0]!);
-      nodes[0] = await restartOn(engine, nodes[0]!.port, X);
+      nodes[0] = await startReplica(engine, X, nodes[0]!.port);
     }
     client.close();
   } finally {
@@ -185,11 +186,6 @@ export async function failoverTime(engine: string, kills: number): Promise<Failo
     for (const n of nodes) await stopTarget(n);
   }
   return { engine, kills: samples.length, p50ms: quantile(samples, 0.5), p99ms: quantile(samples, 0.99), maxMs: Math.max(...samples) };
-}
-
-async function restartOn(engine: string, port: number, replPort: number): Promise<Running> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--engine', engine, '-p', String(port), '-x', '127.0.0.1', '-X', String(replPort), '--repl-mode', 'sync'], { stdio: 'ignore' });
-  return started(proc, port);
 }
 
 /** Waits until the proxy reports backend `i` up. */
