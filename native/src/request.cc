@@ -95,6 +95,8 @@ void parse_arith(const Words& w, Request& r, bool incr, bool noreply) {
 }
 
 void parse_delete(const Words& w, size_t ntokens, Request& r, bool noreply) {
+  // memcached looks for noreply only after a key: "delete noreply" deletes the key "noreply".
+  noreply = noreply && ntokens > 3;
   r.noreply = noreply;
   if (ntokens > 3) {
     bool hold_is_zero = w.w[2] == "0";

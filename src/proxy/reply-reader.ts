@@ -3,6 +3,10 @@
  * reply answers (memcached answers in order on a connection), so it tells the reader what
  * shape to expect: one line, VALUE blocks up to END, or STAT lines up to END. Any line that
  * starts with an error word ends a reply of any shape.
+ *
+ * A reply that cannot answer the request it is read for (a VALUE line for a set, a stray line
+ * inside a get's reply) means the proxy and the node disagree about which reply is whose: the
+ * reader throws, and the connection is dropped rather than hand one client another's data.
  */
 export const enum ReplyShape {
   Line = 0,
@@ -70,6 +74,7 @@ export class ReplyReader {
         if (buf.length - start > MAX_REPLY_LINE) throw new ReplyFormatError('reply line too long');
         return null;
       }
+      if (!isOneLineReply(buf, start, nl)) throw new ReplyFormatError('reply out of step (a multi-line reply where one line was due)');
       this.off = nl + 1;
       this.scan = 0;
       return buf.subarray(start, nl + 1);
@@ -98,12 +103,33 @@ export class ReplyReader {
         at = nl + 1;
         continue;
       }
-      // END, or an error line: the reply ends here.
+      // END, or an error line: the reply ends here. Anything else is out of step.
+      if (!isEnd(buf, at, nl) && !isError(buf, at)) throw new ReplyFormatError('reply out of step (an unexpected line in a multi-line reply)');
       this.off = nl + 1;
       this.scan = 0;
       return buf.subarray(start, nl + 1);
     }
   }
+}
+
+function startsWith(buf: Buffer, at: number, word: string): boolean {
+  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+/** "END\r\n" (or "END\n"), the line at `at` ending at the newline `nl`. */
+function isEnd(buf: Buffer, at: number, nl: number): boolean {
+  const len = buf[nl - 1] === 13 ? nl - 1 - at : nl - at;
+  return len === 3 && startsWith(buf, at, 'END');
+}
+
+function isError(buf: Buffer, at: number): boolean {
+  return startsWith(buf, at, 'ERROR') || startsWith(buf, at, 'CLIENT_ERROR') || startsWith(buf, at, 'SERVER_ERROR');
+}
+
+/** A line that can be a whole reply by itself: not the start or end of a multi-line one. */
+function isOneLineReply(buf: Buffer, at: number, nl: number): boolean {
+  return !startsWith(buf, at, 'VALUE ') && !startsWith(buf, at, 'STAT ') && !isEnd(buf, at, nl);
 }
 
 /** The <bytes> field of "VALUE <key> <flags> <bytes>[ <cas>]\r\n", or -1. */

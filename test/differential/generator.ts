@@ -17,6 +17,9 @@ export class CommandGenerator {
   constructor(private readonly r: Random, prefix: string, keyCount = 40) {
     this.keys = Array.from({ length: keyCount }, (_, i) => `${prefix}k${i}`);
     this.keys.push(`${prefix}tab\tkey`, `${prefix}ctl\x01key`, `${prefix}${'x'.repeat(250 - prefix.length)}`);
+    // Keys spelled like protocol words, unprefixed: where parsers most easily disagree
+    // ("delete noreply" deletes the key "noreply" and is answered).
+    this.keys.push('noreply', '0');
   }
 
   next(): Command {

@@ -7,6 +7,7 @@ protocolSuite('delete and touch', [
   { name: 'delete <key> 0 is allowed', send: 'set a 0 0 1\r\nx\r\ndelete a 0\r\n', expect: 'STORED\r\nDELETED\r\n' },
   { name: 'delete with a hold time is refused', send: 'delete a 1\r\ndelete a x y\r\n', expect: USAGE + USAGE },
   { name: 'delete noreply forms', send: 'set a 0 0 1\r\nx\r\nset b 0 0 1\r\nx\r\ndelete a noreply\r\ndelete b 0 noreply\r\nget a b\r\n', expect: 'STORED\r\nSTORED\r\nEND\r\n' },
+  { name: 'a lone "noreply" after delete is the key, answered', send: 'set noreply 0 0 1\r\nx\r\ndelete noreply\r\nget noreply\r\ndelete noreply\r\ndelete noreply noreply\r\n', expect: 'STORED\r\nDELETED\r\nEND\r\nNOT_FOUND\r\n' },
   { name: 'delete token counts', send: 'delete\r\ndelete a 0 noreply x\r\n', expect: 'ERROR\r\nERROR\r\n' },
   { name: 'delete over-long key', send: `delete ${'k'.repeat(251)}\r\n`, expect: 'CLIENT_ERROR bad command line format\r\n' },
   { name: 'touch hit and miss', send: 'set a 0 0 1\r\nx\r\ntouch a 100\r\ntouch b 100\r\n', expect: 'STORED\r\nTOUCHED\r\nNOT_FOUND\r\n' },

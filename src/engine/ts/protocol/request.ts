@@ -154,7 +154,9 @@ function parseArith(incr: boolean, words: string[], noreply: boolean): Request {
   return { kind: 'arith', incr, key, delta, noreply };
 }
 
-function parseDelete(words: string[], ntokens: number, noreply: boolean): Request {
+function parseDelete(words: string[], ntokens: number, lastIsNoreply: boolean): Request {
+  // memcached looks for noreply only after a key: "delete noreply" deletes the key "noreply".
+  const noreply = lastIsNoreply && ntokens > 3;
   if (ntokens > 3) {
     const holdIsZero = words[2] === '0';
     const valid = (ntokens === 4 && (holdIsZero || noreply)) || (ntokens === 5 && holdIsZero && noreply);
