@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { loadAddon } from '../src/engine/native/addon';
 import { pipe } from './targets';
 import { Zipf } from './zipf';
 
@@ -58,8 +59,27 @@ function batches(o: LoadOptions, connection: number): Buffer[] {
   return out;
 }
 
+/**
+ * Which load generator runs: the addon's (C++ on a worker thread, a few hundred ns of CPU per
+ * request) when it loads, unless BENCH_LOADGEN=js; the JavaScript one otherwise. On a 2-core
+ * host the generator's CPU is taken from the servers it measures, so the cheaper one is used.
+ */
+export const LOADGEN: 'native' | 'js' = process.env.BENCH_LOADGEN !== 'js' && loadAddon().ok ? 'native' : 'js';
+
 /** Pipelined get/set load over several connections against one server, for a fixed time. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  if (LOADGEN === 'native') {
+    const addon = loadAddon();
+    if (addon.ok) {
+      const pools = Array.from({ length: o.connections }, (_, ci) => batches(o, ci));
+      const r = await addon.addon.bench.runLoad(o.port, o.depth, o.durationMs, pools);
+      return { ...r, opsPerSec: r.ops / r.seconds };
+    }
+  }
+  return runLoadJs(o);
+}
+
+async function runLoadJs(o: LoadOptions): Promise<LoadResult> {
   const cpu0 = process.cpuUsage();
   const started = process.hrtime.bigint();
   const deadline = Date.now() + o.durationMs;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { freePort, waitUntilServing } from '../test/helpers/servers';
@@ -17,6 +18,27 @@ export interface WriteRow {
   /** The load benchmark's mix (90% get): alone and with an async peer. */
   mixedStandalone: number;
   mixedAsync: number;
+  /**
+   * The host control: the node alone while a busy loop at idle priority (nice 19) takes
+   * whatever CPU the node and the load generator leave. It does no replication work at all:
+   * what it costs the node is what any second busy process costs it on this host.
+   */
+  standaloneSpinner: number;
+  /** CPU (user + system) the loaded node spent per set, microseconds: alone, with an async peer. */
+  cpuPerSetStandalone: number;
+  cpuPerSetAsync: number;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** A busy loop at nice 19 (the lowest priority): it runs only where nothing else wants the CPU. */
+function startSpinner(): Node {
+  const proc = spawn('nice', ['-n', '19', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' });
+  return { proc, port: 0, stderr: () => '' };
 }
 
 export interface FullSyncRow {
@@ -76,30 +98,41 @@ export async function writeThroughput(engines: string[], rounds: number, seconds
   const rows: WriteRow[] = [];
   for (const engine of engines) {
     const alone = async (): Promise<Node[]> => [await startNode(engine, [])];
-    const setups: Array<[keyof Omit<WriteRow, 'engine'>, () => Promise<Node[]>, number]> = [
+    type Measured = 'standalone' | 'async' | 'sync' | 'mixedStandalone' | 'mixedAsync' | 'standaloneSpinner';
+    const setups: Array<[Measured, () => Promise<Node[]>, number]> = [
       ['standalone', alone, 0],
       ['async', () => startPair(engine, 'async'), 0],
       ['sync', () => startPair(engine, 'sync'), 0],
       ['mixedStandalone', alone, 0.9],
       ['mixedAsync', () => startPair(engine, 'async'), 0.9],
+      ['standaloneSpinner', async () => [...(await alone()), startSpinner()], 0],
     ];
     const samples: Record<string, number[]> = {};
+    const cpuPerSet: Record<string, number[]> = {};
     for (let round = 1; round <= rounds; round++) {
       for (const [name, start, getRatio] of round % 2 ? setups : [...setups].reverse()) {
         const nodes = await start();
         try {
           if (getRatio > 0) await prefill(nodes[0]!.port, load.keys, load.valueSize);
+          const pid = nodes[0]!.proc.pid!;
+          const cpu0 = cpuSeconds(pid);
           const r = await runLoad({ port: nodes[0]!.port, durationMs: seconds * 1000, seed: round, ...load, getRatio });
+          const us = ((cpuSeconds(pid) - cpu0) / r.ops) * 1e6;
           samples[name] ??= [];
           samples[name]!.push(r.opsPerSec);
-          log(`replication ${engine} ${name} round ${round}/${rounds}: ${Math.round(r.opsPerSec)} ops/s`);
+          cpuPerSet[name] ??= [];
+          cpuPerSet[name]!.push(us);
+          log(`replication ${engine} ${name} round ${round}/${rounds}: ${Math.round(r.opsPerSec)} ops/s, the node's CPU ${us.toFixed(2)} us per request`);
         } finally {
           await stop(...nodes);
         }
       }
     }
-    const m = (k: string): number => median(samples[k]!);
-    rows.push({ engine, standalone: m('standalone'), async: m('async'), sync: m('sync'), mixedStandalone: m('mixedStandalone'), mixedAsync: m('mixedAsync') });
+    const m = (k: Measured): number => median(samples[k]!);
+    rows.push({
+      engine, standalone: m('standalone'), async: m('async'), sync: m('sync'), mixedStandalone: m('mixedStandalone'), mixedAsync: m('mixedAsync'),
+      standaloneSpinner: m('standaloneSpinner'), cpuPerSetStandalone: median(cpuPerSet.standalone!), cpuPerSetAsync: median(cpuPerSet.async!),
+    });
   }
   return rows;
 }

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAddon } from '../src/engine/native/addon';
 import { hitRatioBenchmark, type HitRatioRow } from './hit-ratio';
-import { runLoad, prefill, type LoadResult } from './load';
+import { LOADGEN, runLoad, prefill, type LoadResult } from './load';
 import { memoryBenchmark, type MemoryRow } from './memory';
 import { microBenchmarks, type MicroRow } from './micro';
 import { failoverTime, proxyThroughput, type FailoverRow, type ProxyLoadRow } from './proxy';
@@ -103,7 +103,12 @@ function replicationReport(r: ReplicationResults): string[] {
     `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...r.writes.map((w) => `| ${w.engine} | ${Math.round(w.standalone)} | ${Math.round(w.async)} | ${(w.async / w.standalone).toFixed(2)} | ${Math.round(w.sync)} | ${(w.sync / w.standalone).toFixed(2)} | ${Math.round(w.mixedStandalone)} | ${Math.round(w.mixedAsync)} | ${(w.mixedAsync / w.mixedStandalone).toFixed(2)} |`),
     ``,
-    `The peer runs on the same 2-core machine as the node and the load generator: three busy processes on two cores.`,
+    `The peer runs on the same 2-core machine as the node and the load generator (${LOADGEN === 'native' ? "the addon's, in C++" : 'in JavaScript'}). Two controls in the same rounds:`,
+    `the node alone while a busy loop runs at the lowest priority (nice 19; it takes only CPU nobody else wants and does no replication), and the loaded node's own CPU per set.`,
+    ``,
+    `| engine | alone sets/s | alone + idle-priority spinner | spinner / alone | node CPU per set alone, us | with an async peer, us | alone / async (CPU capacity) |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...r.writes.map((w) => `| ${w.engine} | ${Math.round(w.standalone)} | ${Math.round(w.standaloneSpinner)} | ${(w.standaloneSpinner / w.standalone).toFixed(2)} | ${w.cpuPerSetStandalone.toFixed(3)} | ${w.cpuPerSetAsync.toFixed(3)} | ${(w.cpuPerSetStandalone / w.cpuPerSetAsync).toFixed(2)} |`),
     ``,
     `## Full sync: an empty peer joins a node holding 1,000,000 items of 100 bytes (time from the receiver's log)`,
     ``,
