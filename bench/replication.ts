@@ -9,6 +9,7 @@ import { log, pipe } from './targets';
 const BIN = join(__dirname, '..', '..', 'bin', 'memcache-ha-native.js');
 const SYNC_ITEMS = 1_000_000;
 const SYNC_VALUE = 100;
+const WARM_UP_MS = 1000;
 
 export interface WriteRow {
   engine: string;
@@ -114,6 +115,8 @@ export async function writeThroughput(engines: string[], rounds: number, seconds
         const nodes = await start();
         try {
           if (getRatio > 0) await prefill(nodes[0]!.port, load.keys, load.valueSize);
+          // One unmeasured second first: steady state, with the JavaScript side (replication) compiled.
+          await runLoad({ port: nodes[0]!.port, durationMs: WARM_UP_MS, seed: round + 1000, ...load, getRatio });
           const pid = nodes[0]!.proc.pid!;
           const cpu0 = cpuSeconds(pid);
           const r = await runLoad({ port: nodes[0]!.port, durationMs: seconds * 1000, seed: round, ...load, getRatio });
