@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { RawClient } from './helpers/client';
 import { Random } from './differential/random';
 import { startProxy } from './helpers/proxies';
-import { ENGINE, startNode } from './helpers/servers';
+import { ENGINE, startMemcached, startNode } from './helpers/servers';
 
 /**
  * Bounded fuzzing over TCP: malformed, truncated, oversized and random input, in batches, each
@@ -106,15 +106,19 @@ function fuzzSuite(what: string, start: () => Promise<Target>): void {
 fuzzSuite('a node', () => startNode(['-m', '16', '-c', '200']));
 
 // Through the proxy: its framing (native or TypeScript, as the engine under test) meets the
-// same input first, and whatever it forwards must not upset the nodes behind it.
-fuzzSuite('the proxy', async () => {
-  const nodes = await Promise.all([startNode(['-m', '16']), startNode(['-m', '16'])]);
-  const proxy = await startProxy([...nodes.flatMap((n) => ['-s', `127.0.0.1:${n.port}`]), '-n', '200']);
-  return {
-    port: proxy.port,
-    stop: async () => {
-      await proxy.stop();
-      await Promise.all(nodes.map((n) => n.stop()));
-    },
-  };
-});
+// same input first, and whatever it forwards must not upset the nodes behind it. In front of
+// the real memcached too: the proxy must agree with memcached itself on which requests get a
+// reply (a disagreement hands one client another's reply; "delete noreply" once did).
+for (const [what, start] of [['the proxy', startNode], ['the proxy over memcached', startMemcached]] as const) {
+  fuzzSuite(what, async () => {
+    const nodes = await Promise.all([start(['-m', '16']), start(['-m', '16'])]);
+    const proxy = await startProxy([...nodes.flatMap((n) => ['-s', `127.0.0.1:${n.port}`]), '-n', '200']);
+    return {
+      port: proxy.port,
+      stop: async () => {
+        await proxy.stop();
+        await Promise.all(nodes.map((n) => n.stop()));
+      },
+    };
+  });
+}
