@@ -129,6 +129,7 @@ class LoadWorker : public Napi::AsyncWorker {
         return fail("poll");
       }
       auto now = std::chrono::steady_clock::now();
+      if (now > deadline + std::chrono::seconds(10)) return fail("replies stopped coming", 0);
       for (size_t i = 0; i < conns_.size(); i++) {
         LoadConn& c = conns_[i];
         if (c.fd < 0 || fds[i].revents == 0) continue;
@@ -138,7 +139,8 @@ class LoadWorker : public Napi::AsyncWorker {
         if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
           ssize_t n = read(c.fd, buf.data(), buf.size());
           if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-          if (n <= 0) return fail(n == 0 ? "the server closed a connection" : "read");
+          if (n == 0) return fail("the server closed a connection", 0);
+          if (n < 0) return fail("read");
           count(c, buf.data(), static_cast<size_t>(n));
           if (c.outstanding <= 0) {
             rtts_us_.push_back(std::chrono::duration<double, std::micro>(now - c.sent_at).count());
@@ -221,7 +223,10 @@ class LoadWorker : public Napi::AsyncWorker {
     ops_ += static_cast<uint64_t>(done > 0 ? done : 0);
   }
 
-  void fail(const char* what) { SetError(std::string("load generator: ") + what + ": " + strerror(errno)); }
+  // `err`: the errno to name, or 0 for a failure that is not a system call's.
+  void fail(const char* what, int err = errno) {
+    SetError(std::string("load generator: ") + what + (err ? std::string(": ") + strerror(err) : std::string()));
+  }
 
   Napi::Promise::Deferred deferred_;
   uint16_t port_;
