@@ -8,6 +8,13 @@ export interface NativeAddon {
   setLogFd(fd: number): void;
   /** The proxy's request framer (native/src/proxy_frame.cc): fills `out`, returns the count. */
   frameRequests(buf: Buffer, start: number, maxValue: number, out: Int32Array): number;
+  /** The proxy's C++ data path, for its tests (native/src/proxy_hooks.cc). */
+  proxyTest: {
+    /** The length of the whole reply of `shape` (0 line, 1 values, 2 stats) at the start of `buf`; 0: incomplete; -1: not that reply. */
+    frameReply(buf: Buffer, shape: number, maxValue: number): number;
+    /** One backend connection to 127.0.0.1:port: every request sent, then done(replies, failure, waiting). */
+    roundTrip(port: number, requests: Buffer, lengths: Int32Array, shapes: Int32Array, maxValue: number, done: (replies: Buffer[], failure: string | null, waiting: number) => void): void;
+  };
   /** Whole workloads in C++ per call, for the micro-benchmarks (bench/micro.ts). */
   bench: {
     parseLines(buf: Buffer): number;

@@ -1,0 +1,77 @@
+// One pipelined connection from the proxy's C++ data path to a memcached node: requests go out
+// in order (one write per loop turn at most, more while the socket is full), replies come back
+// in the same order and are framed by the shape each request expects. A failure (connect
+// error, reset, a reply out of step, or the owner's close(), e.g. on its timeout) ends the
+// connection and hands every request still waiting back to the owner, which retries or fails
+// each one.
+#pragma once
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "proxy_reply.h"
+
+namespace mcha {
+
+struct BackendRequest {
+  uint64_t token;     // the owner's: which client slot waits for this reply
+  ReplyShape shape;
+  uint64_t sent_ms;   // uv_now when queued (for the timeouts still to come)
+};
+
+class BackendConn {
+ public:
+  struct Callbacks {
+    // A whole reply, in request order; the bytes are valid during the call only.
+    std::function<void(const BackendRequest&, const char* reply, size_t len)> reply;
+    // The connection ended: `waiting` holds every request with no reply, oldest first.
+    std::function<void(std::vector<BackendRequest>&& waiting, const char* why)> failed;
+  };
+
+  // Connects at once; `max_value` bounds a VALUE block, `max_unsent` the queued output.
+  static BackendConn* open(uv_loop_t* loop, const sockaddr* addr, size_t max_value, size_t max_unsent, Callbacks cb);
+
+  // Queues one request; false (nothing queued) when the connection is closed or too far behind.
+  bool send(const char* p, size_t n, const BackendRequest& r);
+  // Ends the connection; `failed` runs (later, from the loop) with what was waiting.
+  void close(const char* why);
+  bool closed() const { return closing_; }
+  size_t waiting() const { return pending_.size(); }
+
+ private:
+  BackendConn(uv_loop_t* loop, size_t max_value, size_t max_unsent, Callbacks cb);
+  static void on_connect(uv_connect_t* req, int status);
+  static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_check(uv_check_t* h);
+  static void on_closed(uv_handle_t* h);
+  void kick_write();
+  void consume();
+
+  uv_tcp_t handle_;
+  uv_connect_t connect_req_;
+  uv_write_t write_req_;
+  uv_check_t check_;
+  int open_handles_ = 0;
+  bool connected_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  const char* why_ = nullptr;
+  size_t max_value_;
+  size_t max_unsent_;
+  Callbacks cb_;
+  std::deque<BackendRequest> pending_;
+  std::string out_;
+  std::string inflight_;
+  std::string in_;
+  size_t in_off_ = 0;
+  size_t scan_ = 0;
+  char read_buf_[64 * 1024];
+};
+
+}  // namespace mcha

@@ -1,0 +1,22 @@
+// Framing of a memcached node's replies for the proxy's C++ data path (the same rules as
+// src/proxy/reply-reader.ts): the proxy knows which request each reply answers, so it says what
+// shape to expect, and a reply that cannot answer that request means the two sides disagree
+// about whose reply is whose.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace mcha {
+
+enum class ReplyShape : uint8_t { Line = 0, Values = 1, Stats = 2 };
+
+// The largest reply line (VALUE header, STAT line) a node may send.
+constexpr size_t kMaxReplyLine = 64 * 1024;
+
+// The length of the complete reply of `shape` at the start of p[0, n): > 0 when it is whole,
+// 0 while more bytes are needed, -1 when the bytes cannot be that reply (out of step, a bad
+// VALUE line, a line over kMaxReplyLine): the connection must then be dropped. `scan` carries
+// progress across calls for one reply (start it at 0; it is where the next line starts).
+long frame_reply(const char* p, size_t n, ReplyShape shape, size_t max_value, size_t& scan);
+
+}  // namespace mcha
