@@ -64,19 +64,16 @@ function batches(o: LoadOptions, connection: number): Buffer[] {
  * request) when it loads, unless BENCH_LOADGEN=js; the JavaScript one otherwise. On a 2-core
  * host the generator's CPU is taken from the servers it measures, so the cheaper one is used.
  */
-export const LOADGEN: 'native' | 'js' = process.env.BENCH_LOADGEN !== 'js' && loadAddon().ok ? 'native' : 'js';
+const loaded = process.env.BENCH_LOADGEN === 'js' ? null : loadAddon();
+const nativeLoad = loaded?.ok ? loaded.addon.bench.runLoad : null;
+export const LOADGEN: 'native' | 'js' = nativeLoad ? 'native' : 'js';
 
 /** Pipelined get/set load over several connections against one server, for a fixed time. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  if (LOADGEN === 'native') {
-    const addon = loadAddon();
-    if (addon.ok) {
-      const pools = Array.from({ length: o.connections }, (_, ci) => batches(o, ci));
-      const r = await addon.addon.bench.runLoad(o.port, o.depth, o.durationMs, pools);
-      return { ...r, opsPerSec: r.ops / r.seconds };
-    }
-  }
-  return runLoadJs(o);
+  if (!nativeLoad) return runLoadJs(o);
+  const pools = Array.from({ length: o.connections }, (_, ci) => batches(o, ci));
+  const r = await nativeLoad(o.port, o.depth, o.durationMs, pools);
+  return { ...r, opsPerSec: r.ops / r.seconds };
 }
 
 async function runLoadJs(o: LoadOptions): Promise<LoadResult> {

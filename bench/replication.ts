@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { cpuSeconds } from '../test/helpers/proc-stats';
 import { freePort, waitUntilServing } from '../test/helpers/servers';
 import { runLoad, prefill, type LoadOptions } from './load';
 import { log, pipe } from './targets';
@@ -28,12 +28,6 @@ export interface WriteRow {
   /** CPU (user + system) the loaded node spent per set, microseconds: alone, with an async peer. */
   cpuPerSetStandalone: number;
   cpuPerSetAsync: number;
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** A busy loop at nice 19 (the lowest priority): it runs only where nothing else wants the CPU. */
