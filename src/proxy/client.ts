@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../log';
 import { isGetLine, lineMayGrow } from '../engine/ts/protocol/line-limits';
+import { fillBlock, skipBlock } from '../engine/ts/protocol/data-block';
 import { PendingInput } from '../engine/ts/protocol/pending-input';
 import { parseRequest, type Request } from '../engine/ts/protocol/request';
 import { MAX_COMPLETE_LINE, OUTPUT_HIGH_WATER } from '../engine/ts/net/limits';
@@ -186,17 +187,12 @@ export class ClientConnection implements ReplySink {
     while (off < end && !this.closing) {
       const st = this.state;
       if (st.kind === 'swallow') {
-        const n = Math.min(st.left, end - off);
-        off += n;
-        st.left -= n;
+        off = skipBlock(st, off, end);
         if (st.left === 0) this.state = LINE;
         continue;
       }
       if (st.kind === 'data') {
-        const n = Math.min(st.data.length - st.filled, end - off);
-        buf.copy(st.data, st.filled, off, off + n);
-        off += n;
-        st.filled += n;
+        off = fillBlock(st, buf, off, end);
         if (st.filled < st.data.length) break;
         this.state = LINE;
         this.store(st.req, st.line, st.data, null);

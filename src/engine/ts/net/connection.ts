@@ -8,6 +8,7 @@ import { nowSeconds } from '../store/clock';
 import { ReplyWriter } from '../protocol/reply-writer';
 import type { GatedConnection, HeldReplies, SyncGate } from './sync-gate';
 import { isGetLine, lineMayGrow } from '../protocol/line-limits';
+import { fillBlock, skipBlock } from '../protocol/data-block';
 import { PendingInput } from '../protocol/pending-input';
 import { MAX_COMPLETE_LINE, OUTPUT_FLUSH_AT, OUTPUT_HIGH_WATER } from './limits';
 
@@ -120,9 +121,7 @@ export class Connection implements GatedConnection {
     while (off < end && !this.closing) {
       const st = this.state;
       if (st.kind === 'swallow') {
-        const n = Math.min(st.left, end - off);
-        off += n;
-        st.left -= n;
+        off = skipBlock(st, off, end);
         if (st.left === 0) {
           this.state = LINE;
           this.completed(false);
@@ -130,10 +129,7 @@ export class Connection implements GatedConnection {
         continue;
       }
       if (st.kind === 'data') {
-        const n = Math.min(st.data.length - st.filled, end - off);
-        buf.copy(st.data, st.filled, off, off + n);
-        off += n;
-        st.filled += n;
+        off = fillBlock(st, buf, off, end);
         if (st.filled < st.data.length) break;
         this.state = LINE;
         this.commands.completeStore(st.req, st.data, this.out);
