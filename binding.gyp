@@ -14,6 +14,7 @@
         "native/src/md5.cc",
         "native/src/numbers.cc",
         "native/src/proxy_backend.cc",
+        "native/src/proxy_core.cc",
         "native/src/proxy_frame.cc",
         "native/src/proxy_hooks.cc",
         "native/src/proxy_reply.cc",

@@ -11,6 +11,7 @@
 
 #include "bench_hooks.h"
 #include "log.h"
+#include "proxy_core.h"
 #include "proxy_frame.h"
 #include "proxy_hooks.h"
 #include "server.h"
@@ -267,6 +268,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   mcha::register_bench_hooks(env, exports);
   mcha::register_proxy_hooks(env, exports);
+  mcha::register_proxy_core(env, exports);
   exports.Set("frameRequests", Napi::Function::New(env, mcha::FrameRequests, "frameRequests"));
   exports.Set("setLogFd", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     if (info.Length() == 1 && info[0].IsNumber()) mcha::set_log_fd(info[0].As<Napi::Number>().Int32Value());

@@ -30,10 +30,11 @@ bool BackendConn::send(const char* p, size_t n, const BackendRequest& r) {
   return true;
 }
 
-void BackendConn::close(const char* why) {
+void BackendConn::close(const char* why, CloseReason reason) {
   if (closing_) return;
   closing_ = true;
   why_ = why;
+  reason_ = reason;
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), on_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), on_closed);
 }
@@ -112,7 +113,7 @@ void BackendConn::consume() {
     pending_.pop_front();
     size_t at = in_off_;
     in_off_ += static_cast<size_t>(len);
-    cb_.reply(r, in_.data() + at, static_cast<size_t>(len));
+    cb_.reply(this, r, in_.data() + at, static_cast<size_t>(len));
   }
   if (closing_) return;
   if (pending_.empty() && in_off_ < in_.size()) return close("a reply nobody asked for");
@@ -128,7 +129,7 @@ void BackendConn::on_closed(uv_handle_t* h) {
   if (--c->open_handles_ > 0) return;
   std::vector<BackendRequest> waiting(c->pending_.begin(), c->pending_.end());
   c->pending_.clear();
-  if (c->cb_.failed) c->cb_.failed(std::move(waiting), c->why_ ? c->why_ : "closed");
+  if (c->cb_.failed) c->cb_.failed(c, std::move(waiting), c->why_.c_str(), c->reason_);
   delete c;
 }
 

@@ -20,16 +20,20 @@ namespace mcha {
 struct BackendRequest {
   uint64_t token;     // the owner's: which client slot waits for this reply
   ReplyShape shape;
-  uint64_t sent_ms;   // uv_now when queued (for the timeouts still to come)
+  uint64_t sent_ns;   // uv_hrtime when queued: latency, and the owner's timeouts
 };
+
+// Why a connection ended: the owner counts the first two against the node's health.
+enum class CloseReason : uint8_t { Connection, Timeout, ByOwner };
 
 class BackendConn {
  public:
   struct Callbacks {
     // A whole reply, in request order; the bytes are valid during the call only.
-    std::function<void(const BackendRequest&, const char* reply, size_t len)> reply;
-    // The connection ended: `waiting` holds every request with no reply, oldest first.
-    std::function<void(std::vector<BackendRequest>&& waiting, const char* why)> failed;
+    std::function<void(BackendConn*, const BackendRequest&, const char* reply, size_t len)> reply;
+    // The connection ended (and is deleted right after): `waiting` holds every request with no
+    // reply, oldest first.
+    std::function<void(BackendConn*, std::vector<BackendRequest>&& waiting, const char* why, CloseReason)> failed;
   };
 
   // Connects at once; `max_value` bounds a VALUE block, `max_unsent` the queued output.
@@ -38,9 +42,11 @@ class BackendConn {
   // Queues one request; false (nothing queued) when the connection is closed or too far behind.
   bool send(const char* p, size_t n, const BackendRequest& r);
   // Ends the connection; `failed` runs (later, from the loop) with what was waiting.
-  void close(const char* why);
+  void close(const char* why, CloseReason reason = CloseReason::Connection);
   bool closed() const { return closing_; }
   size_t waiting() const { return pending_.size(); }
+  // When the oldest request without a reply was queued (uv_hrtime); 0 when none waits.
+  uint64_t oldest_sent() const { return pending_.empty() ? 0 : pending_.front().sent_ns; }
 
  private:
   BackendConn(uv_loop_t* loop, size_t max_value, size_t max_unsent, Callbacks cb);
@@ -61,7 +67,8 @@ class BackendConn {
   bool connected_ = false;
   bool writing_ = false;
   bool closing_ = false;
-  const char* why_ = nullptr;
+  std::string why_;
+  CloseReason reason_ = CloseReason::Connection;
   size_t max_value_;
   size_t max_unsent_;
   Callbacks cb_;

@@ -3,70 +3,65 @@
 #include <cstring>
 
 #include "md5.h"
-#include "request.h"
 
 namespace mcha {
 namespace {
 
-// Descriptor kinds (src/proxy/native-framer.ts mirrors them).
-enum FrameKind : int32_t { kGet = 1, kSet = 2, kStoreOther = 3, kDelete = 4, kTouch = 5, kArith = 6 };
-constexpr size_t kInts = 4;             // kind, start, end, key hash
+constexpr size_t kInts = 4;                 // kind, start, end, key hash
 constexpr size_t kMaxCompleteLine = 16384;  // longer lines go to the TypeScript path (it may close)
 
-uint32_t key_hash(std::string_view key) {
+}  // namespace
+
+uint32_t key_hash(const char* p, size_t n) {
   uint32_t words[4];
-  md5_words(key.data(), key.size(), words);
+  md5_words(p, n, words);
   return words[0];
 }
 
-// Frames the request at p[off, n) into d[0, kInts) and returns where it ends, or 0 when framing
-// stops there (incomplete, not a plain one-key request, or an error for the TypeScript path).
-size_t frame_one(const char* p, size_t n, size_t off, int64_t max_value, Request& req, int32_t* d) {
+Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool multi_get, Request& req, PlainRequest& out) {
   const char* nl = static_cast<const char*>(memchr(p + off, '\n', n - off));
-  if (!nl) return 0;
+  if (!nl) return n - off > kMaxCompleteLine ? Framed::Other : Framed::NeedMore;
   size_t len = static_cast<size_t>(nl - (p + off));
-  if (len > kMaxCompleteLine) return 0;
+  if (len > kMaxCompleteLine) return Framed::Other;
   size_t line = len > 1 && p[off + len - 1] == '\r' ? len - 1 : len;
   parse_request(p + off, line, req);
-  if (req.noreply) return 0;
+  if (req.noreply) return Framed::Other;
   size_t end = off + len + 1;
   std::string_view key = req.key;
   int32_t kind;
   switch (req.kind) {
     case Kind::Get:
-      if (req.touch || req.bad_key || req.keys.size() != 1) return 0;
-      kind = kGet;
+      if (req.touch || req.bad_key || req.keys.empty() || (req.keys.size() != 1 && !multi_get)) return Framed::Other;
+      kind = kFrameGet;
       key = req.keys[0];
       break;
     case Kind::Store: {
-      if (req.bytes < 0 || req.bytes > max_value) return 0;
+      if (req.bytes < 0 || req.bytes > max_value) return Framed::Other;
       size_t data = static_cast<size_t>(req.bytes) + 2;
-      if (n - end < data || p[end + data - 2] != '\r' || p[end + data - 1] != '\n') return 0;
+      if (n - end < data) return Framed::NeedMore;
+      if (p[end + data - 2] != '\r' || p[end + data - 1] != '\n') return Framed::Other;
       end += data;
-      kind = req.op == StoreOp::Set ? kSet : kStoreOther;
+      kind = req.op == StoreOp::Set ? kFrameSet : kFrameStoreOther;
       break;
     }
-    case Kind::Delete: kind = kDelete; break;
-    case Kind::Touch: kind = kTouch; break;
-    case Kind::Arith: kind = kArith; break;
-    default: return 0;
+    case Kind::Delete: kind = kFrameDelete; break;
+    case Kind::Touch: kind = kFrameTouch; break;
+    case Kind::Arith: kind = kFrameArith; break;
+    default: return Framed::Other;
   }
-  d[0] = kind;
-  d[1] = static_cast<int32_t>(off);
-  d[2] = static_cast<int32_t>(end);
-  d[3] = static_cast<int32_t>(key_hash(key));
-  return end;
+  out.kind = kind;
+  out.start = off;
+  out.end = end;
+  out.hash = key_hash(key.data(), key.size());
+  return Framed::Plain;
 }
-
-}  // namespace
 
 // Frames the whole requests at the start of buf[start, length) that the proxy forwards as they
 // are: a get or gets of one key; set, add, replace, append, prepend, cas with their complete,
 // well-terminated data block of at most maxValue bytes; delete, incr, decr, touch. None with
 // noreply (the proxy rewrites those). Each gives four ints in `out`: kind, start, end (past the
 // data block) and the MD5 hash of the key. Framing stops at the first request that is
-// incomplete or anything else (errors included): the TypeScript path takes it from there, with
-// memcached's exact replies. Every length is checked against the buffer before it is used.
+// incomplete or anything else (errors included): the TypeScript path takes it from there.
 Napi::Value FrameRequests(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 4 || !info[0].IsBuffer() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsTypedArray()) {
@@ -82,12 +77,17 @@ Napi::Value FrameRequests(const Napi::CallbackInfo& info) {
   const size_t capacity = out.ElementLength() / kInts;
   int32_t* o = out.Data();
   static Request req;
+  PlainRequest r;
   size_t count = 0;
   while (off < n && count < capacity) {
-    size_t end = frame_one(p, n, off, max_value, req, o + count * kInts);
-    if (end == 0) break;
+    if (frame_plain(p, n, off, max_value, false, req, r) != Framed::Plain) break;
+    int32_t* d = o + count * kInts;
+    d[0] = r.kind;
+    d[1] = static_cast<int32_t>(r.start);
+    d[2] = static_cast<int32_t>(r.end);
+    d[3] = static_cast<int32_t>(r.hash);
     count++;
-    off = end;
+    off = r.end;
   }
   return Napi::Number::New(env, static_cast<double>(count));
 }

@@ -1,9 +1,39 @@
 // Request framing for the proxy: splits a client's input into whole requests and hashes their
-// keys, so the TypeScript proxy routes a pipelined read with one call into the addon.
+// keys, for the TypeScript proxy (one call frames a pipelined read) and for the C++ data path
+// (proxy_core.cc).
 #pragma once
 #include <napi.h>
 
+#include <cstddef>
+#include <cstdint>
+
+#include "request.h"
+
 namespace mcha {
+
+// Descriptor kinds (src/proxy/native-framer.ts mirrors them).
+enum FrameKind : int32_t { kFrameGet = 1, kFrameSet = 2, kFrameStoreOther = 3, kFrameDelete = 4, kFrameTouch = 5, kFrameArith = 6 };
+
+// A plain request: one the proxy forwards byte for byte to the node its key routes to.
+struct PlainRequest {
+  int32_t kind = 0;
+  size_t start = 0;
+  size_t end = 0;     // past the data block of a storage command
+  uint32_t hash = 0;  // ketama's hash (first MD5 word) of the (first) key
+};
+
+enum class Framed { Plain, NeedMore, Other };
+
+// Frames the request at p[off, n): Plain (filled in `out`, `req` holds the parsed line; its
+// views point into p); NeedMore while it may still become a plain request (its line, or a data
+// block of at most max_value bytes, is incomplete); Other for everything else (not one key,
+// noreply, an error, an over-long line...): the TypeScript path handles those, with memcached's
+// exact replies. `multi_get`: a get or gets of several keys is Plain too (hash: the first key's).
+// Every length is checked against the buffer before it is used.
+Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool multi_get, Request& req, PlainRequest& out);
+
+// The ketama hash of a key.
+uint32_t key_hash(const char* p, size_t n);
 
 // frameRequests(buf, start, maxValue, out: Int32Array) -> count. See proxy_frame.cc.
 Napi::Value FrameRequests(const Napi::CallbackInfo& info);

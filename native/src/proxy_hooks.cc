@@ -106,17 +106,17 @@ Napi::Value RoundTripHook(const Napi::CallbackInfo& info) {
   struct sockaddr_in addr;
   uv_ip4_addr("127.0.0.1", static_cast<int>(info[0].As<Napi::Number>().Uint32Value()), &addr);
   BackendConn::Callbacks cb;
-  cb.reply = [rt](const BackendRequest&, const char* p, size_t n) {
+  cb.reply = [rt](BackendConn*, const BackendRequest&, const char* p, size_t n) {
     rt->replies.emplace_back(p, n);
     if (rt->replies.size() == rt->expected) rt->conn->close("done");
   };
-  cb.failed = [rt](std::vector<BackendRequest>&& waiting, const char* why) {
+  cb.failed = [rt](BackendConn*, std::vector<BackendRequest>&& waiting, const char* why, CloseReason) {
     bool complete = rt->replies.size() == rt->expected;
     rt->finish(complete ? nullptr : why, waiting.size());
   };
   rt->conn = BackendConn::open(loop, reinterpret_cast<const sockaddr*>(&addr), info[4].As<Napi::Number>().Uint32Value(), 64 * 1024 * 1024, std::move(cb));
   size_t off = 0;
-  uint64_t now = uv_now(loop);
+  uint64_t now = uv_hrtime();
   for (size_t i = 0; i < lengths.ElementLength(); i++) {
     BackendRequest r{i, static_cast<ReplyShape>(shapes[i]), now};
     if (!rt->conn->send(data.Data() + off, static_cast<size_t>(lengths[i]), r)) break;

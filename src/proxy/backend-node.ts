@@ -56,6 +56,10 @@ export class BackendNode {
   /** Its replication peer among the proxy's nodes, once both reported each other's ids. */
   peer: BackendNode | null = null;
   readonly counters = new NodeCounters();
+  /** Replies the C++ data path had from this node when it last reported a failure. */
+  nativeReplies = 0;
+  /** Runs when the node goes out or comes back. */
+  onStateChange: (() => void) | null = null;
   readonly latency = new LatencyHistogram();
   /** A node without replication that was lost counts as not in sync until then (performance.now()). */
   private coldUntil = 0;
@@ -124,6 +128,7 @@ export class BackendNode {
       this.counters.outages++;
       this.log.warn(`proxy: backend ${this.name} is out after ${this.failures} failures (last: ${message})`);
       for (const c of this.pool) c?.close();
+      this.onStateChange?.();
     } else if (this.state === 'up') {
       this.log.info(`proxy: backend ${this.name}: ${message}`);
     } else {
@@ -137,6 +142,7 @@ export class BackendNode {
     if (this.state === 'up') return;
     this.state = 'up';
     this.log.warn(`proxy: backend ${this.name} is back (${why})`);
+    this.onStateChange?.();
   }
 
   close(): void {

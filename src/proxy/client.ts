@@ -173,6 +173,11 @@ export class ClientConnection implements ReplySink {
     if (rest) this.process(rest);
   }
 
+  /** Input read before this connection took the socket over (from the C++ data path). */
+  feed(chunk: Buffer): void {
+    if (chunk.length > 0) this.onData(chunk);
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     const ready = this.pending.add(chunk, this.state.kind === 'line');

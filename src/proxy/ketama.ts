@@ -18,7 +18,7 @@ const DEFAULT_PORT = 11211;
  * wrapping to the first point.
  */
 export class Ketama {
-  private readonly values: Uint32Array;
+  private readonly points: Uint32Array;
   private readonly owners: Uint16Array;
 
   constructor(members: readonly RingMember[]) {
@@ -36,13 +36,18 @@ export class Ketama {
       }
     });
     points.sort((a, b) => a.value - b.value);
-    this.values = Uint32Array.from(points, (p) => p.value);
+    this.points = Uint32Array.from(points, (p) => p.value);
     this.owners = Uint16Array.from(points, (p) => p.owner);
+  }
+
+  /** The points' values, ascending (for the C++ data path's copy of the ring). */
+  get values(): Uint32Array {
+    return this.points;
   }
 
   /** How many points the continuum holds (for stats and tests). */
   get size(): number {
-    return this.values.length;
+    return this.points.length;
   }
 
   /** libmemcached's key hash in ketama mode: the first MD5 word of the key. */
@@ -52,7 +57,7 @@ export class Ketama {
 
   /** The index of the point that `hash` lands on. */
   pointOf(hash: number): number {
-    const v = this.values;
+    const v = this.points;
     let lo = 0;
     let hi = v.length;
     while (lo < hi) {

@@ -13,6 +13,15 @@ export class LatencyHistogram {
     this.count++;
   }
 
+  /** Adds counts per bucket (the C++ data path's histogram, same buckets). */
+  addCounts(counts: ArrayLike<number>, from: number): void {
+    for (let b = 0; b < 32; b++) {
+      const n = counts[from + b]!;
+      this.buckets[b]! += n;
+      this.count += n;
+    }
+  }
+
   /** Upper bound, in microseconds, under which a fraction `q` of the samples fall. */
   quantileUs(q: number): number {
     if (this.count === 0) return 0;

@@ -24,7 +24,7 @@ export const FRAME_KINDS: readonly ({ shape: ReplyShape; retryable: boolean; cou
 export class NativeFramer {
   readonly out = new Int32Array(CAPACITY * FRAME_INTS);
 
-  constructor(private readonly addon: NativeAddon, private readonly maxValue: number) {}
+  constructor(readonly addon: NativeAddon, private readonly maxValue: number) {}
 
   /** Frames from `start`; returns how many descriptors `out` holds. */
   frame(buf: Buffer, start: number): number {

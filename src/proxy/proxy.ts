@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { ProxySettings, ServerAddress } from '../config/proxy-settings';
 import type { Logger } from '../log';
@@ -9,6 +10,7 @@ import type { BackendConnection } from './backend-connection';
 import { ClientConnection, type ClientHost } from './client';
 import { Dispatcher } from './dispatcher';
 import type { NativeFramer } from './native-framer';
+import { NativeCore, type NativeCoreHost } from './native-core';
 import { Router, type Shard } from './router';
 import { renderProxyStats, renderBackendStats } from './proxy-stats';
 
@@ -16,7 +18,7 @@ import { renderProxyStats, renderBackendStats } from './proxy-stats';
  * The proxy: listens for memcached clients, routes their requests over the shards with ketama,
  * watches every node (request failures, timeouts, probes) and fails over inside a shard.
  */
-export class Proxy implements ClientHost {
+export class Proxy implements ClientHost, NativeCoreHost {
   readonly batcher = new Batcher();
   readonly dispatcher: Dispatcher;
   readonly versionLine = Buffer.from(`VERSION ${PACKAGE_VERSION}\r\n`);
@@ -24,7 +26,9 @@ export class Proxy implements ClientHost {
   readonly framer: NativeFramer | null;
   readonly nodes: BackendNode[] = [];
   private readonly router: Router;
-  private readonly server: net.Server;
+  private server: net.Server | null = null;
+  /** The C++ data path: clients connect to it; it hands those needing TypeScript over. */
+  private core: NativeCore | null = null;
   private readonly clients = new Set<ClientConnection>();
   private readonly probeConnections = new Map<BackendNode, BackendConnection>();
   private readonly startedAt = Date.now();
@@ -42,26 +46,76 @@ export class Proxy implements ClientHost {
     this.dispatcher = new Dispatcher(this.router, backups);
     // A backup pool needs every request's key and value (mirrors, fallbacks): the TypeScript path has them.
     this.framer = framer !== null && backups === null ? framer : null;
-    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
-    this.server.maxConnections = settings.maxClients;
+    for (const n of this.nodes) n.onStateChange = () => this.core?.pushRoutes();
+  }
+
+  /** Whether clients are served by the C++ data path (else every client is on the TypeScript one). */
+  get native(): boolean {
+    return this.core !== null;
   }
 
   /** Starts listening; resolves with the address clients use. */
   async start(): Promise<string> {
     const s = this.settings;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      if (s.socketPath) this.server.listen(s.socketPath, resolve);
-      else this.server.listen(s.port, s.listen, resolve);
-    });
-    // After start-up an accept error (EMFILE...) is logged; the listener keeps going.
-    this.server.on('error', (err: NodeJS.ErrnoException) => this.log.warn(`proxy: accepting clients: ${err.code ?? err.message}`));
+    let address: string;
+    if (this.framer !== null && !s.socketPath) {
+      address = await this.startNative(this.framer);
+    } else {
+      const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+      server.maxConnections = s.maxClients;
+      this.server = server;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        if (s.socketPath) server.listen(s.socketPath, resolve);
+        else server.listen(s.port, s.listen, resolve);
+      });
+      // After start-up an accept error (EMFILE...) is logged; the listener keeps going.
+      server.on('error', (err: NodeJS.ErrnoException) => this.log.warn(`proxy: accepting clients: ${err.code ?? err.message}`));
+      const a = server.address();
+      address = typeof a === 'string' || a === null ? `unix:${s.socketPath}` : `${a.address}:${a.port}`;
+    }
     const interval = Math.max(10, Math.min(250, Math.floor(s.timeoutMs / 4)));
     this.timer = setInterval(() => this.checkTimeouts(), interval);
     this.probeTimer = setInterval(() => this.probeAll(), s.probeIntervalMs);
     this.probeAll();
-    const a = this.server.address();
-    return typeof a === 'string' || a === null ? `unix:${s.socketPath}` : `${a.address}:${a.port}`;
+    return address;
+  }
+
+  /** The C++ data path listens (libuv binds numeric addresses: names are looked up first). */
+  private async startNative(framer: NativeFramer): Promise<string> {
+    const s = this.settings;
+    const numeric = async (host: string): Promise<string> => (net.isIP(host) ? host : (await lookup(host)).address);
+    const addresses = await Promise.all(this.nodes.map(async (n) => ({ host: await numeric(n.address.host), port: n.address.port })));
+    const core = new NativeCore(framer.addon, this.router, this, {
+      maxValue: s.maxValue,
+      maxClients: s.maxClients,
+      connectionsPerNode: s.connectionsPerServer,
+      addresses,
+    });
+    try {
+      const bound = core.listen(await numeric(s.listen), s.port);
+      this.core = core;
+      return bound.host.includes(':') ? `[${bound.host}]:${bound.port}` : `${bound.host}:${bound.port}`;
+    } catch (err) {
+      core.stop();
+      throw err;
+    }
+  }
+
+  nodeFailed(node: BackendNode, reason: 'timeout' | 'connection', message: string, replies: number): void {
+    // A reply since the last failure resets the count, as on the TypeScript path.
+    if (replies !== node.nativeReplies) {
+      node.nativeReplies = replies;
+      node.failures = 0;
+    }
+    node.failure(reason, message);
+  }
+
+  /** A client the C++ data path hands over: from here on the TypeScript path serves it. */
+  adopt(fd: number, lane: number, unread: Buffer): void {
+    const socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+    const client = this.track(socket, lane);
+    client.feed(unread);
   }
 
   async stop(): Promise<void> {
@@ -70,15 +124,19 @@ export class Proxy implements ClientHost {
     for (const c of this.clients) c.end();
     for (const n of this.nodes) n.close();
     for (const c of this.probeConnections.values()) c.close();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.core?.stop();
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   stats(args: string[]): Buffer | null {
+    const native = this.core?.fold(this.dispatcher.counters) ?? { current: 0, total: 0 };
     if (args.length === 0) {
       return renderProxyStats({
         uptime: Math.floor((Date.now() - this.startedAt) / 1000),
-        currConnections: this.clients.size,
-        totalConnections: this.totalConnections,
+        // A connection handed over from the C++ path was counted there already.
+        currConnections: this.clients.size + native.current,
+        totalConnections: this.totalConnections + native.total,
         counters: this.dispatcher.counters,
         nodes: this.nodes,
         maxClients: this.settings.maxClients,
@@ -88,6 +146,7 @@ export class Proxy implements ClientHost {
     if (args.length === 1 && args[0] === 'reset') {
       this.dispatcher.resetCounters();
       for (const n of this.nodes) n.resetCounters();
+      this.core?.resetStats();
       return Buffer.from('RESET\r\n');
     }
     return null;
@@ -113,17 +172,25 @@ export class Proxy implements ClientHost {
 
   private accept(socket: net.Socket): void {
     this.totalConnections++;
-    const client = new ClientConnection(socket, this, this.nextLane++);
+    this.track(socket, this.nextLane++);
+  }
+
+  private track(socket: net.Socket, lane: number): ClientConnection {
+    const client = new ClientConnection(socket, this, lane);
     this.clients.add(client);
+    this.core?.setOtherClients(this.clients.size);
     socket.once('close', () => {
       this.clients.delete(client);
       this.batcher.forget(client);
+      this.core?.setOtherClients(this.clients.size);
     });
+    return client;
   }
 
   private checkTimeouts(): void {
     const now = performance.now();
     for (const n of this.nodes) n.checkTimeouts(now);
+    this.core?.checkTimeouts(this.settings.timeoutMs);
     for (const c of this.probeConnections.values()) c.checkTimeout(now, this.settings.timeoutMs);
   }
 
@@ -173,6 +240,7 @@ export class Proxy implements ClientHost {
         node.peer = other;
         other.peer = node;
         this.log.info(`proxy: ${node.name} and ${other.name} replicate each other: each stands in for the other`);
+        this.core?.pushRoutes();
       }
     }
   }

@@ -40,7 +40,12 @@ async function startProxy(settings: ProxySettings, log: Logger): Promise<string>
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
   log.info(`proxy listening on ${address}, servers: ${proxy.nodes.map((n) => n.name).join(' ')}`);
-  const engine = proxy.framer ? 'native' : 'ts';
-  const why = chosen.addon && !proxy.framer ? 'the backup pool (-b) needs every key: TypeScript framing' : chosen.why;
+  const engine = proxy.native ? 'native' : proxy.framer ? 'native framing' : 'ts';
+  const why =
+    chosen.addon && !proxy.framer
+      ? 'the backup pool (-b) needs every key: TypeScript framing'
+      : chosen.addon && !proxy.native
+        ? 'a unix socket (-f): TypeScript connections, native framing'
+        : chosen.why;
   return `memcache-ha-native: proxy listening on ${address} engine=${engine} pid=${process.pid} (${proxy.nodes.length} servers; ${why})`;
 }

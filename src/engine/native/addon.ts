@@ -8,6 +8,8 @@ export interface NativeAddon {
   setLogFd(fd: number): void;
   /** The proxy's request framer (native/src/proxy_frame.cc): fills `out`, returns the count. */
   frameRequests(buf: Buffer, start: number, maxValue: number, out: Int32Array): number;
+  /** The proxy's C++ data path (native/src/proxy_core.cc). */
+  ProxyCore: new (settings: ProxyCoreSettings, onEvent: (type: number, a: number, b: number, detail: [string, number] | Buffer) => void) => ProxyCoreHandle;
   /** The proxy's C++ data path, for its tests (native/src/proxy_hooks.cc). */
   proxyTest: {
     /** The length of the whole reply of `shape` (0 line, 1 values, 2 stats) at the start of `buf`; 0: incomplete; -1: not that reply. */
@@ -22,6 +24,31 @@ export interface NativeAddon {
     /** The benchmarks' load generator on a worker thread: one connection per pool of prebuilt batches. */
     runLoad(port: number, depth: number, durationMs: number, pools: Buffer[][]): Promise<{ ops: number; seconds: number; p50us: number; p99us: number; clientCpu: number }>;
   };
+}
+
+export interface ProxyCoreSettings {
+  maxValue: number;
+  maxClients: number;
+  connectionsPerNode: number;
+  /** Numeric addresses, in the proxy's node order. */
+  nodes: { host: string; port: number }[];
+  /** The ketama continuum's point values, ascending. */
+  points: Uint32Array;
+}
+
+export interface ProxyCoreHandle {
+  /** Binds `host` (numeric) and listens; throws an Error with a libuv `code`. */
+  listen(host: string, port: number): { host: string; port: number };
+  /** Per point: up to 4 candidate node indexes (-1 pads) in the order to try them; its home node; per node: up. */
+  setRoutes(candidates: Int16Array, home: Int16Array, up: Uint8Array): void;
+  checkTimeouts(timeoutMs: number): void;
+  /** Clients on the TypeScript path (they count against -n too). */
+  setOtherClients(n: number): void;
+  /** Counters (see src/proxy/native-core.ts for the layout). */
+  stats(): Float64Array;
+  resetStats(): void;
+  /** Closes the listener, every client and backend connection. */
+  stop(): void;
 }
 
 export type NativeEvent = 'shutdown' | 'stopped' | 'records';

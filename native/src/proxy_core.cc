@@ -1,0 +1,866 @@
+// The proxy's C++ data path (see proxy_core.h). A client connection here is a libuv handle: its
+// plain requests (frame_plain) are routed by the ketama point of their key through the table
+// TypeScript pushes (up to four candidate nodes per point, in the order the TypeScript router
+// would try them), sent on a pipelined BackendConn per node and lane, and answered in request
+// order from a ring of slots, one writev per client per loop turn. A request whose node fails
+// before replying is retried on the next candidate when that is safe (get, gets, set, delete,
+// touch), else answered with a SERVER_ERROR, as src/proxy/dispatcher.ts does.
+#include "proxy_core.h"
+
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy_backend.h"
+#include "proxy_frame.h"
+
+namespace mcha {
+namespace {
+
+constexpr size_t kReadSize = 64 * 1024;
+// Stop reading from a client with this many replies owed, or this much output unsent (the
+// TypeScript client's bounds, src/proxy/client.ts and src/engine/ts/net/limits.ts).
+constexpr uint32_t kMaxInFlight = 4096;
+constexpr size_t kOutputHighWater = 4 * 1024 * 1024;
+constexpr size_t kBackendMaxUnsent = 8 * 1024 * 1024;
+constexpr int kMaxTries = 4;
+constexpr int kCandidates = 4;
+constexpr size_t kKeepCapacity = 64 * 1024;
+constexpr size_t kMaxIov = 512;
+
+const std::string kUnavailable = "SERVER_ERROR backend unavailable\r\n";
+const std::string kTimeout = "SERVER_ERROR backend timeout\r\n";
+const std::string kLost = "SERVER_ERROR backend connection lost\r\n";
+const std::string kBusy = "SERVER_ERROR backend overloaded\r\n";
+
+// Proxy-wide counters, in this order in stats() (src/proxy/native-core.ts reads them).
+enum Counter { kCurrConnections, kTotalConnections, kRequests, kForwarded, kServerErrors, kFailovers, kRetries, kCmdGet, kCmdSet, kCmdTouch, kCounters };
+// Per node: requests, failovers, then 32 latency buckets (powers of two of microseconds).
+constexpr int kLatencyBuckets = 32;
+constexpr int kNodeCounters = 2 + kLatencyBuckets;
+
+enum class Failure { Connection, Timeout, Overload };
+enum EventType : int32_t { kEventFailure = 1, kEventHandoff = 2 };
+
+bool retryable(int32_t kind) { return kind == kFrameGet || kind == kFrameSet || kind == kFrameDelete || kind == kFrameTouch; }
+ReplyShape shape_of(int32_t kind) { return kind == kFrameGet ? ReplyShape::Values : ReplyShape::Line; }
+const std::string& failure_reply(Failure f) { return f == Failure::Timeout ? kTimeout : f == Failure::Overload ? kBusy : kLost; }
+
+struct Slot {
+  std::string req;  // the request's bytes, kept until it is answered (a retry resends them)
+  std::string out;  // the reply
+  uint32_t point = 0;
+  int32_t kind = 0;
+  uint8_t ntried = 0;
+  int16_t tried[kMaxTries] = {};
+  bool done = false;
+};
+
+class Core;
+
+struct Client {
+  uv_tcp_t handle;
+  uv_write_t write_req;
+  Core* core = nullptr;
+  uint32_t id = 0;
+  uint32_t lane = 0;
+  std::string in;  // input not framed yet, from in_off
+  size_t in_off = 0;
+  std::vector<Slot> ring;  // slots head_seq .. head_seq + count, at seq & (size - 1)
+  uint32_t head_seq = 0;
+  uint32_t count = 0;
+  std::string out;       // replies not handed to libuv yet
+  std::string inflight;  // handed to uv_write, until its callback
+  bool writing = false;
+  bool reading = false;
+  bool eof = false;
+  bool handoff = false;  // a request for the TypeScript path is next: hand over once idle
+  bool closing = false;
+  bool dirty = false;
+
+  Slot& at(uint32_t seq) { return ring[seq & (ring.size() - 1)]; }
+  bool idle() const { return count == 0 && !writing && out.empty(); }
+};
+
+struct Node {
+  sockaddr_storage addr;
+  std::vector<BackendConn*> conns;  // one per lane
+  bool up = true;
+  double replies = 0;
+  double counters[kNodeCounters] = {};
+};
+
+struct Event {
+  int32_t type;
+  int32_t a;
+  int32_t b;
+  double replies;
+  std::string text;
+};
+
+class Core {
+ public:
+  Core(napi_env env, uv_loop_t* loop, napi_value callback, size_t max_value, uint32_t max_clients)
+      : env_(env), loop_(loop), max_value_(max_value), max_clients_(max_clients) {
+    napi_create_reference(env, callback, 1, &callback_);
+    napi_value name;
+    napi_create_string_utf8(env, "memcache-ha-native proxy", NAPI_AUTO_LENGTH, &name);
+    napi_async_init(env, nullptr, name, &context_);
+    uv_check_init(loop, &check_);
+    check_.data = this;
+    uv_check_start(&check_, on_check);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&check_));
+    uv_idle_init(loop, &idle_);
+    idle_.data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(&idle_));
+    open_ = 2;
+  }
+
+  void add_node(const sockaddr_storage& addr, size_t lanes) {
+    Node n;
+    n.addr = addr;
+    n.conns.assign(std::max<size_t>(lanes, 1), nullptr);
+    nodes_.push_back(n);
+  }
+
+  void set_points(const uint32_t* values, size_t n) { points_.assign(values, values + n); }
+
+  // cand: kCandidates node indexes per point (-1 pads), home: the home node per point, up: per node.
+  void set_routes(const int16_t* cand, const int16_t* home, const uint8_t* up) {
+    size_t points = points_.size();
+    cand_.assign(cand, cand + points * kCandidates);
+    home_.assign(home, home + points);
+    for (size_t i = 0; i < nodes_.size(); i++) {
+      bool now = up[i] != 0;
+      Node& n = nodes_[i];
+      if (n.up && !now) {
+        // Out: its connections close, and what waited on them is retried elsewhere.
+        for (BackendConn* c : n.conns)
+          if (c) c->close("closed by the proxy", CloseReason::ByOwner);
+      }
+      n.up = now;
+    }
+  }
+
+  int listen(const std::string& host, uint32_t port, std::string& bound_host, uint32_t& bound_port) {
+    sockaddr_storage addr;
+    int rc = uv_ip4_addr(host.c_str(), static_cast<int>(port), reinterpret_cast<sockaddr_in*>(&addr));
+    if (rc != 0) rc = uv_ip6_addr(host.c_str(), static_cast<int>(port), reinterpret_cast<sockaddr_in6*>(&addr));
+    if (rc != 0) return rc;
+    uv_tcp_init(loop_, &listener_);
+    listener_.data = this;
+    open_++;
+    listening_ = true;
+    rc = uv_tcp_bind(&listener_, reinterpret_cast<sockaddr*>(&addr), 0);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 1024, on_connection);
+    if (rc != 0) {
+      close_listener();
+      return rc;
+    }
+    sockaddr_storage name;
+    int len = sizeof(name);
+    uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&name), &len);
+    char text[64] = {0};
+    if (name.ss_family == AF_INET6) {
+      auto* a6 = reinterpret_cast<sockaddr_in6*>(&name);
+      uv_ip6_name(a6, text, sizeof(text));
+      bound_port = ntohs(a6->sin6_port);
+    } else {
+      auto* a4 = reinterpret_cast<sockaddr_in*>(&name);
+      uv_ip4_name(a4, text, sizeof(text));
+      bound_port = ntohs(a4->sin_port);
+    }
+    bound_host = text;
+    return 0;
+  }
+
+  // Fails every backend connection whose oldest request waited longer than timeout_ms.
+  void check_timeouts(uint64_t timeout_ms) {
+    uint64_t now = uv_hrtime();
+    std::string why = "no reply within " + std::to_string(timeout_ms) + " ms";
+    for (Node& n : nodes_)
+      for (BackendConn* c : n.conns) {
+        if (!c || c->closed()) continue;
+        uint64_t oldest = c->oldest_sent();
+        if (oldest != 0 && now - oldest > timeout_ms * 1000000) c->close(why.c_str(), CloseReason::Timeout);
+      }
+  }
+
+  void set_other_clients(uint32_t n) { other_clients_ = n; }
+
+  void stats(std::vector<double>& out) {
+    counters_[kCurrConnections] = static_cast<double>(clients_.size());
+    out.assign(counters_, counters_ + kCounters);
+    for (const Node& n : nodes_) out.insert(out.end(), n.counters, n.counters + kNodeCounters);
+  }
+
+  void reset_stats() {
+    for (int i = kRequests; i < kCounters; i++) counters_[i] = 0;
+    for (Node& n : nodes_) std::fill(n.counters, n.counters + kNodeCounters, 0.0);
+  }
+
+  // Closes everything; frees itself once every handle and connection is closed.
+  void stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    napi_delete_reference(env_, callback_);
+    napi_async_destroy(env_, context_);
+    callback_ = nullptr;
+    events_.clear();
+    close_listener();
+    std::vector<Client*> all;
+    for (auto& kv : clients_) all.push_back(kv.second);
+    for (Client* c : all) close_client(c);
+    for (Node& n : nodes_)
+      for (BackendConn* c : n.conns)
+        if (c) c->close("the proxy stops", CloseReason::ByOwner);
+    uv_close(reinterpret_cast<uv_handle_t*>(&check_), on_handle_closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&idle_), on_handle_closed);
+  }
+
+ private:
+  // ---- clients ----
+
+  static void on_connection(uv_stream_t* server, int status) {
+    auto* core = static_cast<Core*>(server->data);
+    if (status < 0 || core->stopping_) return;  // EMFILE and the like: the next one may fare better
+    auto* c = new Client();
+    c->core = core;
+    uv_tcp_init(core->loop_, &c->handle);
+    c->handle.data = c;
+    core->open_++;
+    if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->handle)) != 0 ||
+        (core->max_clients_ > 0 && core->clients_.size() + core->other_clients_ >= core->max_clients_)) {
+      // Over -n, as net.Server does: closed at once.
+      c->closing = true;
+      uv_close(reinterpret_cast<uv_handle_t*>(&c->handle), on_client_closed);
+      return;
+    }
+    uv_tcp_nodelay(&c->handle, 1);
+    c->id = core->next_id_++;
+    c->lane = core->next_lane_++;
+    c->ring.resize(16);
+    core->clients_[c->id] = c;
+    core->counters_[kTotalConnections]++;
+    core->update_reading(c);
+  }
+
+  Client* find(uint32_t id) {
+    auto it = clients_.find(id);
+    return it == clients_.end() ? nullptr : it->second;
+  }
+
+  size_t unsent(const Client* c) const { return c->out.size() + c->inflight.size(); }
+
+  void update_reading(Client* c) {
+    if (c->closing) return;
+    bool want = !c->eof && !c->handoff && c->count < kMaxInFlight && unsent(c) < kOutputHighWater;
+    if (want == c->reading) return;
+    if (want) {
+      c->reading = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle), on_alloc, on_read) == 0;
+    } else {
+      uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->handle));
+      c->reading = false;
+    }
+  }
+
+  static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+    auto* c = static_cast<Client*>(h->data);
+    buf->base = c->core->read_buf_;
+    buf->len = sizeof(c->core->read_buf_);
+  }
+
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+    auto* c = static_cast<Client*>(s->data);
+    Core* core = c->core;
+    if (c->closing) return;
+    if (nread < 0) {
+      if (nread != UV_EOF) return core->close_client(c);
+      // The client shut its side: every reply owed still goes out, then the connection ends.
+      c->eof = true;
+      core->update_reading(c);
+      core->mark_dirty(c);
+      return;
+    }
+    if (nread == 0) return;
+    size_t n = static_cast<size_t>(nread);
+    if (c->in_off == c->in.size()) {
+      // Nothing held back: frame straight from the read buffer, keep only an incomplete tail.
+      c->in.clear();
+      c->in_off = 0;
+      size_t off = core->process(c, buf->base, n, 0);
+      if (off < n) c->in.assign(buf->base + off, n - off);
+    } else {
+      c->in.append(buf->base, n);
+      core->process_held(c);
+    }
+    core->update_reading(c);
+  }
+
+  void process_held(Client* c) {
+    c->in_off = process(c, c->in.data(), c->in.size(), c->in_off);
+    if (c->in_off == c->in.size()) {
+      c->in.clear();
+      c->in_off = 0;
+    } else if (c->in_off > kReadSize) {
+      c->in.erase(0, c->in_off);
+      c->in_off = 0;
+    }
+  }
+
+  // Forwards the plain requests in p[off, n); returns where framing stopped.
+  size_t process(Client* c, const char* p, size_t n, size_t off) {
+    PlainRequest r;
+    while (off < n && !c->closing && !c->handoff && !stopping_) {
+      if (c->count >= kMaxInFlight || unsent(c) >= kOutputHighWater) break;
+      Framed f = frame_plain(p, n, off, static_cast<int64_t>(max_value_), true, req_, r);
+      if (f == Framed::NeedMore) break;
+      if (f == Framed::Plain && r.kind == kFrameGet && req_.keys.size() > 1 && !one_node(req_)) f = Framed::Other;
+      if (f == Framed::Other) {
+        // The TypeScript path takes this connection from this request on, once the replies
+        // owed before it went out.
+        c->handoff = true;
+        mark_dirty(c);
+        break;
+      }
+      forward(c, p + r.start, r.end - r.start, r);
+      off = r.end;
+    }
+    return off;
+  }
+
+  uint32_t point_of(uint32_t hash) const {
+    auto it = std::lower_bound(points_.begin(), points_.end(), hash);
+    return it == points_.end() ? 0 : static_cast<uint32_t>(it - points_.begin());
+  }
+
+  // Whether every key of a multi-get goes to the same node now (then it is forwarded whole).
+  bool one_node(const Request& req) {
+    int first = -1;
+    for (std::string_view k : req.keys) {
+      uint32_t point = point_of(key_hash(k.data(), k.size()));
+      int node = cand_.empty() ? -1 : cand_[point * kCandidates];
+      if (first == -1) first = node;
+      if (node < 0 || node != first) return false;
+    }
+    return true;
+  }
+
+  void forward(Client* c, const char* p, size_t len, const PlainRequest& r) {
+    counters_[kRequests]++;
+    if (r.kind == kFrameGet) counters_[kCmdGet] += static_cast<double>(req_.keys.size());
+    else if (r.kind == kFrameSet || r.kind == kFrameStoreOther) counters_[kCmdSet]++;
+    else if (r.kind == kFrameTouch) counters_[kCmdTouch]++;
+    if (c->count == c->ring.size()) grow(c);
+    uint32_t seq = c->head_seq + c->count++;
+    Slot& s = c->at(seq);
+    s.req.assign(p, len);
+    s.kind = r.kind;
+    s.point = point_of(r.hash);
+    s.ntried = 0;
+    s.done = false;
+    route(c, seq);
+  }
+
+  void grow(Client* c) {
+    std::vector<Slot> bigger(c->ring.size() * 2);
+    for (uint32_t i = 0; i < c->count; i++) {
+      uint32_t seq = c->head_seq + i;
+      bigger[seq & (bigger.size() - 1)] = std::move(c->at(seq));
+    }
+    c->ring.swap(bigger);
+  }
+
+  int pick(const Slot& s) const {
+    if (cand_.empty()) return -1;
+    for (int i = 0; i < kCandidates; i++) {
+      int n = cand_[s.point * kCandidates + i];
+      if (n < 0) break;
+      if (!nodes_[n].up || std::find(s.tried, s.tried + s.ntried, n) != s.tried + s.ntried) continue;
+      return n;
+    }
+    return -1;
+  }
+
+  // Sends (or resends) the request in slot `seq` to the node its key routes to now.
+  void route(Client* c, uint32_t seq) {
+    Slot& s = c->at(seq);
+    int node = pick(s);
+    if (node < 0) {
+      counters_[kServerErrors]++;
+      return complete(c, seq, kUnavailable.data(), kUnavailable.size());
+    }
+    if (s.ntried == 0 && home_[s.point] != node) {
+      counters_[kFailovers]++;
+      nodes_[home_[s.point]].counters[1]++;
+    }
+    counters_[kForwarded]++;
+    Node& n = nodes_[node];
+    n.counters[0]++;
+    BackendConn*& conn = n.conns[c->lane % n.conns.size()];
+    if (!conn || conn->closed()) conn = open_conn(node, c->lane % n.conns.size());
+    work();
+    BackendRequest br{(static_cast<uint64_t>(c->id) << 32) | seq, shape_of(s.kind), uv_hrtime()};
+    if (!conn->send(s.req.data(), s.req.size(), br)) retry(c, seq, node, Failure::Overload);
+  }
+
+  void retry(Client* c, uint32_t seq, int node, Failure why) {
+    Slot& s = c->at(seq);
+    if (retryable(s.kind)) {
+      s.tried[s.ntried++] = static_cast<int16_t>(node);
+      if (s.ntried < kMaxTries) {
+        counters_[kRetries]++;
+        return route(c, seq);
+      }
+    }
+    counters_[kServerErrors]++;
+    const std::string& reply = failure_reply(why);
+    complete(c, seq, reply.data(), reply.size());
+  }
+
+  void complete(Client* c, uint32_t seq, const char* p, size_t n) {
+    Slot& s = c->at(seq);
+    s.out.assign(p, n);
+    s.done = true;
+    s.req.clear();
+    if (seq == c->head_seq) mark_dirty(c);
+  }
+
+  // The slot a backend reply or failure is for, or null (its client is gone).
+  Slot* slot_for(uint64_t token, Client*& c, uint32_t& seq) {
+    c = find(static_cast<uint32_t>(token >> 32));
+    if (!c || c->closing) return nullptr;
+    seq = static_cast<uint32_t>(token);
+    if (seq - c->head_seq >= c->count) return nullptr;
+    Slot& s = c->at(seq);
+    return s.done ? nullptr : &s;
+  }
+
+  void mark_dirty(Client* c) {
+    if (!c->dirty) {
+      c->dirty = true;
+      dirty_.push_back(c->id);
+    }
+    work();
+  }
+
+  // Sends the replies ready at the head of the order, in one writev.
+  void flush(Client* c) {
+    if (c->closing) return;
+    uint32_t n = 0;
+    while (n < c->count && c->at(c->head_seq + n).done) n++;
+    if (n > 0) {
+      size_t done = 0;
+      if (!c->writing && c->out.empty()) {
+        // Straight from the slots; what the kernel does not take is copied to out.
+        uint32_t k = std::min<uint32_t>(n, kMaxIov);
+        iov_.resize(k);
+        size_t total = 0;
+        for (uint32_t i = 0; i < k; i++) {
+          Slot& s = c->at(c->head_seq + i);
+          iov_[i] = uv_buf_init(s.out.data(), static_cast<unsigned>(s.out.size()));
+          total += s.out.size();
+        }
+        int w = uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), iov_.data(), k);
+        if (w < 0 && w != UV_EAGAIN) return close_client(c);
+        done = w > 0 ? static_cast<size_t>(w) : 0;
+        if (done > total) done = total;
+      }
+      for (uint32_t i = 0; i < n; i++) {
+        Slot& s = c->at(c->head_seq + i);
+        if (done >= s.out.size()) {
+          done -= s.out.size();
+        } else {
+          c->out.append(s.out, done, std::string::npos);
+          done = 0;
+        }
+        s.done = false;
+        if (s.out.capacity() > kKeepCapacity) std::string().swap(s.out);
+        else s.out.clear();
+        if (s.req.capacity() > kKeepCapacity) std::string().swap(s.req);
+      }
+      c->head_seq += n;
+      c->count -= n;
+      kick_write(c);
+      if (c->closing) return;
+    }
+    maybe_finish(c);
+  }
+
+  void kick_write(Client* c) {
+    if (c->writing || c->out.empty() || c->closing) return;
+    c->inflight.swap(c->out);
+    c->out.clear();
+    uv_buf_t b = uv_buf_init(c->inflight.data(), static_cast<unsigned>(c->inflight.size()));
+    c->write_req.data = c;
+    c->writing = true;
+    if (uv_write(&c->write_req, reinterpret_cast<uv_stream_t*>(&c->handle), &b, 1, on_write) != 0) {
+      c->writing = false;
+      close_client(c);
+    }
+  }
+
+  static void on_write(uv_write_t* req, int status) {
+    auto* c = static_cast<Client*>(req->data);
+    c->writing = false;
+    c->inflight.clear();
+    if (c->closing) return;
+    if (status < 0) return c->core->close_client(c);
+    c->core->kick_write(c);
+    c->core->maybe_finish(c);
+  }
+
+  // After output moved: hand over, end, or read again when the bounds allow.
+  void maybe_finish(Client* c) {
+    if (c->closing) return;
+    if (c->handoff && c->idle()) return handoff(c);
+    if (c->eof && c->idle()) return close_client(c);
+    if (!c->reading && !c->handoff && !c->eof && c->count < kMaxInFlight && unsent(c) < kOutputHighWater) {
+      process_held(c);
+      update_reading(c);
+    }
+  }
+
+  // Gives the connection to TypeScript: a duplicate of its descriptor and its unread input.
+  void handoff(Client* c) {
+    int fd = -1;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->handle), &fd) == 0) fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (fd >= 0 && !stopping_) {
+      Event e{kEventHandoff, fd, static_cast<int32_t>(c->lane), 0, c->in.substr(c->in_off)};
+      events_.push_back(std::move(e));
+      work();
+    } else if (fd >= 0) {
+      ::close(fd);
+    }
+    close_client(c);
+  }
+
+  void close_client(Client* c) {
+    if (c->closing) return;
+    c->closing = true;
+    clients_.erase(c->id);
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->handle), on_client_closed);
+  }
+
+  static void on_client_closed(uv_handle_t* h) {
+    auto* c = static_cast<Client*>(h->data);
+    Core* core = c->core;
+    delete c;
+    core->handle_closed();
+  }
+
+  // ---- backends ----
+
+  BackendConn* open_conn(int node, size_t lane) {
+    BackendConn::Callbacks cb;
+    cb.reply = [this, node](BackendConn*, const BackendRequest& r, const char* p, size_t n) { on_reply(node, r, p, n); };
+    cb.failed = [this, node, lane](BackendConn* conn, std::vector<BackendRequest>&& waiting, const char* why, CloseReason reason) {
+      on_failed(node, lane, conn, std::move(waiting), why, reason);
+    };
+    open_++;
+    return BackendConn::open(loop_, reinterpret_cast<const sockaddr*>(&nodes_[node].addr), max_value_, kBackendMaxUnsent, std::move(cb));
+  }
+
+  void on_reply(int node, const BackendRequest& r, const char* p, size_t n) {
+    Node& nd = nodes_[node];
+    nd.replies++;
+    uint64_t us = (uv_hrtime() - r.sent_ns) / 1000;
+    int bucket = us <= 1 ? 0 : std::min(kLatencyBuckets - 1, 64 - __builtin_clzll(us - 1));
+    nd.counters[2 + bucket]++;
+    Client* c;
+    uint32_t seq;
+    if (slot_for(r.token, c, seq)) complete(c, seq, p, n);
+  }
+
+  void on_failed(int node, size_t lane, BackendConn* conn, std::vector<BackendRequest>&& waiting, const char* why, CloseReason reason) {
+    Node& nd = nodes_[node];
+    if (nd.conns[lane] == conn) nd.conns[lane] = nullptr;
+    if (!stopping_) {
+      if (reason != CloseReason::ByOwner) {
+        events_.push_back(Event{kEventFailure, node, reason == CloseReason::Timeout ? 1 : 0, nd.replies, why});
+        work();
+      }
+      Failure f = reason == CloseReason::Timeout ? Failure::Timeout : Failure::Connection;
+      for (const BackendRequest& r : waiting) {
+        Client* c;
+        uint32_t seq;
+        if (slot_for(r.token, c, seq)) retry(c, seq, node, f);
+      }
+    }
+    handle_closed();
+  }
+
+  // ---- the loop ----
+
+  // Work was queued (replies to flush, requests to send, events): the next poll must not block.
+  void work() {
+    work_ = true;
+    if (!idle_active_ && !stopping_) {
+      idle_active_ = true;
+      uv_idle_start(&idle_, [](uv_idle_t*) {});
+    }
+  }
+
+  static void on_check(uv_check_t* h) {
+    auto* core = static_cast<Core*>(h->data);
+    core->work_ = false;
+    std::vector<uint32_t> dirty;
+    dirty.swap(core->dirty_);
+    for (uint32_t id : dirty) {
+      Client* c = core->find(id);
+      if (!c) continue;
+      c->dirty = false;
+      core->flush(c);
+    }
+    core->deliver_events();
+    if (!core->work_ && core->idle_active_ && !core->stopping_) {
+      core->idle_active_ = false;
+      uv_idle_stop(&core->idle_);
+    }
+  }
+
+  void deliver_events() {
+    while (!events_.empty() && callback_) {
+      Event e = std::move(events_.front());
+      events_.pop_front();
+      napi_handle_scope scope;
+      if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
+      napi_value fn, recv, argv[4], result;
+      napi_get_reference_value(env_, callback_, &fn);
+      napi_get_global(env_, &recv);
+      napi_create_int32(env_, e.type, &argv[0]);
+      napi_create_int32(env_, e.a, &argv[1]);
+      napi_create_int32(env_, e.b, &argv[2]);
+      if (e.type == kEventFailure) {
+        napi_value msg, replies, pair;
+        napi_create_string_utf8(env_, e.text.data(), e.text.size(), &msg);
+        napi_create_double(env_, e.replies, &replies);
+        napi_create_array_with_length(env_, 2, &pair);
+        napi_set_element(env_, pair, 0, msg);
+        napi_set_element(env_, pair, 1, replies);
+        argv[3] = pair;
+      } else {
+        void* copy = nullptr;
+        napi_create_buffer_copy(env_, e.text.size(), e.text.data(), &copy, &argv[3]);
+      }
+      if (fn && napi_make_callback(env_, context_, recv, fn, 4, argv, &result) != napi_ok) {
+        bool pending = false;
+        napi_is_exception_pending(env_, &pending);
+        if (pending) {
+          napi_value err;
+          napi_get_and_clear_last_exception(env_, &err);
+          napi_fatal_exception(env_, err);
+        }
+      }
+      napi_close_handle_scope(env_, scope);
+      if (stopping_) break;  // the callback stopped the proxy
+    }
+  }
+
+  void close_listener() {
+    if (!listening_) return;
+    listening_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), on_handle_closed);
+  }
+
+  static void on_handle_closed(uv_handle_t* h) { static_cast<Core*>(h->data)->handle_closed(); }
+
+  void handle_closed() {
+    if (--open_ == 0 && stopping_) delete this;
+  }
+
+  napi_env env_;
+  uv_loop_t* loop_;
+  napi_ref callback_ = nullptr;
+  napi_async_context context_ = nullptr;
+  uv_check_t check_;
+  uv_idle_t idle_;
+  uv_tcp_t listener_;
+  bool listening_ = false;
+  bool idle_active_ = false;
+  bool work_ = false;
+  bool stopping_ = false;
+  int open_ = 0;  // handles and backend connections still open
+  size_t max_value_;
+  uint32_t max_clients_;
+  uint32_t other_clients_ = 0;
+  uint32_t next_id_ = 1;
+  uint32_t next_lane_ = 0;
+  std::unordered_map<uint32_t, Client*> clients_;
+  std::vector<uint32_t> dirty_;
+  std::deque<Event> events_;
+  std::vector<Node> nodes_;
+  std::vector<uint32_t> points_;
+  std::vector<int16_t> cand_;
+  std::vector<int16_t> home_;
+  std::vector<uv_buf_t> iov_;
+  double counters_[kCounters] = {};
+  Request req_;
+  char read_buf_[kReadSize];
+};
+
+// new ProxyCore({maxValue, maxClients, connectionsPerNode, nodes: [{host, port}], points: Uint32Array},
+//               onEvent(type, a, b, detail)): 1 = a node failed (node, timeout?, [message, replies]),
+// 2 = a client for the TypeScript path (fd, lane, unread bytes).
+class ProxyCoreWrap : public Napi::ObjectWrap<ProxyCoreWrap> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function cls = DefineClass(env, "ProxyCore",
+                                     {InstanceMethod("listen", &ProxyCoreWrap::Listen), InstanceMethod("setRoutes", &ProxyCoreWrap::SetRoutes),
+                                      InstanceMethod("checkTimeouts", &ProxyCoreWrap::CheckTimeouts),
+                                      InstanceMethod("setOtherClients", &ProxyCoreWrap::SetOtherClients),
+                                      InstanceMethod("stats", &ProxyCoreWrap::Stats), InstanceMethod("resetStats", &ProxyCoreWrap::ResetStats),
+                                      InstanceMethod("stop", &ProxyCoreWrap::Stop)});
+    exports.Set("ProxyCore", cls);
+  }
+
+  explicit ProxyCoreWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProxyCoreWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+      Napi::TypeError::New(env, "ProxyCore(settings, onEvent)").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    Napi::Value nodes = o.Get("nodes");
+    Napi::Value points = o.Get("points");
+    if (!nodes.IsArray() || !points.IsTypedArray() || points.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+      Napi::TypeError::New(env, "ProxyCore: nodes (array) and points (Uint32Array)").ThrowAsJavaScriptException();
+      return;
+    }
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    auto* core = new Core(env, loop, info[1], static_cast<size_t>(o.Get("maxValue").ToNumber().Int64Value()),
+                          o.Get("maxClients").ToNumber().Uint32Value());
+    size_t lanes = o.Get("connectionsPerNode").ToNumber().Uint32Value();
+    Napi::Array list = nodes.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Object n = list.Get(i).As<Napi::Object>();
+      std::string host = n.Get("host").ToString().Utf8Value();
+      int port = static_cast<int>(n.Get("port").ToNumber().Uint32Value());
+      sockaddr_storage addr;
+      if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
+          uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+        core->stop();
+        Napi::TypeError::New(env, "ProxyCore: not a numeric address: " + host).ThrowAsJavaScriptException();
+        return;
+      }
+      core->add_node(addr, lanes);
+    }
+    Napi::Uint32Array p = points.As<Napi::Uint32Array>();
+    core->set_points(p.Data(), p.ElementLength());
+    core_ = core;
+    nodes_ = list.Length();
+    points_ = p.ElementLength();
+  }
+
+  ~ProxyCoreWrap() override {
+    if (core_) core_->stop();
+  }
+
+ private:
+  bool live(const Napi::CallbackInfo& info) {
+    if (core_) return true;
+    Napi::Error::New(info.Env(), "the proxy core is stopped").ThrowAsJavaScriptException();
+    return false;
+  }
+
+  // listen(host, port) -> {host, port}; throws an Error with a libuv `code`.
+  Napi::Value Listen(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!live(info)) return env.Undefined();
+    std::string host;
+    uint32_t port = 0;
+    int rc = core_->listen(info[0].ToString().Utf8Value(), info[1].ToNumber().Uint32Value(), host, port);
+    if (rc != 0) {
+      Napi::Error e = Napi::Error::New(env, uv_strerror(rc));
+      e.Set("code", Napi::String::New(env, uv_err_name(rc)));
+      e.ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("host", host);
+    out.Set("port", port);
+    return out;
+  }
+
+  // setRoutes(candidates: Int16Array (4 per point), home: Int16Array (1 per point), up: Uint8Array (1 per node))
+  Napi::Value SetRoutes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!live(info)) return env.Undefined();
+    if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsTypedArray()) {
+      Napi::TypeError::New(env, "setRoutes(candidates, home, up)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto cand = info[0].As<Napi::TypedArray>();
+    auto home = info[1].As<Napi::TypedArray>();
+    auto up = info[2].As<Napi::TypedArray>();
+    if (cand.TypedArrayType() != napi_int16_array || home.TypedArrayType() != napi_int16_array || up.TypedArrayType() != napi_uint8_array ||
+        cand.ElementLength() != points_ * kCandidates || home.ElementLength() != points_ || up.ElementLength() != nodes_) {
+      Napi::RangeError::New(env, "setRoutes: Int16Array(4 x points), Int16Array(points), Uint8Array(nodes)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const int16_t* c = cand.As<Napi::Int16Array>().Data();
+    const int16_t* h = home.As<Napi::Int16Array>().Data();
+    for (size_t i = 0; i < points_ * kCandidates; i++)
+      if (c[i] >= static_cast<int64_t>(nodes_)) return RangeError(env);
+    for (size_t i = 0; i < points_; i++)
+      if (h[i] < 0 || h[i] >= static_cast<int64_t>(nodes_)) return RangeError(env);
+    core_->set_routes(c, h, up.As<Napi::Uint8Array>().Data());
+    return env.Undefined();
+  }
+
+  Napi::Value RangeError(Napi::Env env) {
+    Napi::RangeError::New(env, "setRoutes: a node index out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  Napi::Value CheckTimeouts(const Napi::CallbackInfo& info) {
+    if (core_) core_->check_timeouts(static_cast<uint64_t>(info[0].ToNumber().Int64Value()));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetOtherClients(const Napi::CallbackInfo& info) {
+    if (core_) core_->set_other_clients(info[0].ToNumber().Uint32Value());
+    return info.Env().Undefined();
+  }
+
+  // stats(): Float64Array: the proxy counters, then per node: requests, failovers, 32 latency buckets.
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!live(info)) return env.Undefined();
+    std::vector<double> v;
+    core_->stats(v);
+    Napi::Float64Array out = Napi::Float64Array::New(env, v.size());
+    std::copy(v.begin(), v.end(), out.Data());
+    return out;
+  }
+
+  Napi::Value ResetStats(const Napi::CallbackInfo& info) {
+    if (core_) core_->reset_stats();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    if (core_) core_->stop();
+    core_ = nullptr;
+    return info.Env().Undefined();
+  }
+
+  Core* core_ = nullptr;
+  size_t nodes_ = 0;
+  size_t points_ = 0;
+};
+
+}  // namespace
+
+void register_proxy_core(Napi::Env env, Napi::Object exports) { ProxyCoreWrap::Init(env, exports); }
+
+}  // namespace mcha
