@@ -97,8 +97,8 @@ export async function proxyThroughput(rounds: number, seconds: number, nativeLoa
   const targets: { name: string; running: Running | null }[] = [{ name: 'direct', running: null }];
   try {
     await prefill(backend.running.port, KEYS, VALUE);
-    if (nativeLoads) targets.push({ name: 'proxy (native framing)', running: await startOurProxy(backend.running.port, 'native') });
-    targets.push({ name: 'proxy (ts framing)', running: await startOurProxy(backend.running.port, 'ts') });
+    if (nativeLoads) targets.push({ name: 'proxy (native)', running: await startOurProxy(backend.running.port, 'native') });
+    targets.push({ name: 'proxy (ts)', running: await startOurProxy(backend.running.port, 'ts') });
     if (onPath('nutcracker')) targets.push({ name: 'twemproxy (nutcracker)', running: await startTwemproxy(backend.running.port) });
     else log('nutcracker is not installed: no twemproxy column');
     const samples = new Map<string, (LoadResult & { cpu: number })[]>();

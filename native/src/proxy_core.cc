@@ -42,7 +42,7 @@ const std::string kLost = "SERVER_ERROR backend connection lost\r\n";
 const std::string kBusy = "SERVER_ERROR backend overloaded\r\n";
 
 // Proxy-wide counters, in this order in stats() (src/proxy/native-core.ts reads them).
-enum Counter { kCurrConnections, kTotalConnections, kRequests, kForwarded, kServerErrors, kFailovers, kRetries, kCmdGet, kCmdSet, kCmdTouch, kCounters };
+enum Counter { kCurrConnections, kTotalConnections, kRequests, kForwarded, kServerErrors, kFailovers, kRetries, kCmdGet, kCmdSet, kCmdTouch, kHandoffs, kCounters };
 // Per node: requests, failovers, then 32 latency buckets (powers of two of microseconds).
 constexpr int kLatencyBuckets = 32;
 constexpr int kNodeCounters = 2 + kLatencyBuckets;
@@ -534,6 +534,7 @@ class Core {
     int fd = -1;
     if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->handle), &fd) == 0) fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (fd >= 0 && !stopping_) {
+      counters_[kHandoffs]++;
       Event e{kEventHandoff, fd, static_cast<int32_t>(c->lane), 0, c->in.substr(c->in_off)};
       events_.push_back(std::move(e));
       work();

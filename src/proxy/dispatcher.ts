@@ -20,6 +20,8 @@ export class ProxyCounters {
   cmdSet = 0;
   cmdTouch = 0;
   cmdFlush = 0;
+  /** Client connections the C++ data path handed to the TypeScript path. */
+  handoffs = 0;
 }
 
 function failureReply(reason: FailReason): Buffer {

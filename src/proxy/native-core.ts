@@ -6,7 +6,7 @@ import type { Router } from './router';
 /** The layout of ProxyCore.stats() (native/src/proxy_core.cc). */
 const CURR_CONNECTIONS = 0;
 const TOTAL_CONNECTIONS = 1;
-const PROXY_COUNTERS: readonly (keyof ProxyCounters)[] = ['requests', 'forwarded', 'serverErrors', 'failovers', 'retries', 'cmdGet', 'cmdSet', 'cmdTouch'];
+const PROXY_COUNTERS: readonly (keyof ProxyCounters)[] = ['requests', 'forwarded', 'serverErrors', 'failovers', 'retries', 'cmdGet', 'cmdSet', 'cmdTouch', 'handoffs'];
 const FIRST_COUNTER = 2;
 const PER_NODE = 2 + 32;
 

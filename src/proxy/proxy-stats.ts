@@ -37,6 +37,7 @@ export function renderProxyStats(v: ProxyView): Buffer {
     ['server_errors', c.serverErrors],
     ['failovers', c.failovers],
     ['retries', c.retries],
+    ['client_handoffs', c.handoffs],
     ['backends', v.nodes.length],
     ['backends_up', v.nodes.filter((n) => n.isUp).length],
   ]);
