@@ -62,6 +62,7 @@ struct Slot {
   uint8_t ntried = 0;
   int16_t tried[kMaxTries] = {};
   bool done = false;
+  bool silent = false;  // noreply: the reply is dropped
 };
 
 class Core;
@@ -321,7 +322,7 @@ class Core {
     PlainRequest r;
     while (off < n && !c->closing && !c->handoff && !stopping_) {
       if (c->count >= kMaxInFlight || unsent(c) >= kOutputHighWater) break;
-      Framed f = frame_plain(p, n, off, static_cast<int64_t>(max_value_), true, req_, r);
+      Framed f = frame_plain(p, n, off, static_cast<int64_t>(max_value_), true, true, req_, r);
       if (f == Framed::NeedMore) break;
       if (f == Framed::Plain && r.kind == kFrameGet && req_.keys.size() > 1 && !one_node(req_)) f = Framed::Other;
       if (f == Framed::Other) {
@@ -331,7 +332,7 @@ class Core {
         mark_dirty(c);
         break;
       }
-      forward(c, p + r.start, r.end - r.start, r);
+      forward(c, p, r);
       off = r.end;
     }
     return off;
@@ -354,7 +355,7 @@ class Core {
     return true;
   }
 
-  void forward(Client* c, const char* p, size_t len, const PlainRequest& r) {
+  void forward(Client* c, const char* p, const PlainRequest& r) {
     counters_[kRequests]++;
     if (r.kind == kFrameGet) counters_[kCmdGet] += static_cast<double>(req_.keys.size());
     else if (r.kind == kFrameSet || r.kind == kFrameStoreOther) counters_[kCmdSet]++;
@@ -362,7 +363,14 @@ class Core {
     if (c->count == c->ring.size()) grow(c);
     uint32_t seq = c->head_seq + c->count++;
     Slot& s = c->at(seq);
-    s.req.assign(p, len);
+    if (r.cut == 0) {
+      s.req.assign(p + r.start, r.end - r.start);
+    } else {
+      s.req.assign(p + r.start, r.cut - r.start);
+      s.req.append("\r\n", 2);
+      s.req.append(p + r.rest, r.end - r.rest);
+    }
+    s.silent = r.cut != 0;
     s.kind = r.kind;
     s.point = point_of(r.hash);
     s.ntried = 0;
@@ -428,7 +436,8 @@ class Core {
 
   void complete(Client* c, uint32_t seq, const char* p, size_t n) {
     Slot& s = c->at(seq);
-    s.out.assign(p, n);
+    if (s.silent) s.out.clear();
+    else s.out.assign(p, n);
     s.done = true;
     s.req.clear();
     if (seq == c->head_seq) mark_dirty(c);
@@ -469,7 +478,7 @@ class Core {
           iov_[i] = uv_buf_init(s.out.data(), static_cast<unsigned>(s.out.size()));
           total += s.out.size();
         }
-        int w = uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), iov_.data(), k);
+        int w = total == 0 ? 0 : uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), iov_.data(), k);
         if (w < 0 && w != UV_EAGAIN) return close_client(c);
         done = w > 0 ? static_cast<size_t>(w) : 0;
         if (done > total) done = total;

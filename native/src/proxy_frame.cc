@@ -18,14 +18,25 @@ uint32_t key_hash(const char* p, size_t n) {
   return words[0];
 }
 
-Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool multi_get, Request& req, PlainRequest& out) {
+Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool multi_get, bool noreply, Request& req, PlainRequest& out) {
   const char* nl = static_cast<const char*>(memchr(p + off, '\n', n - off));
   if (!nl) return n - off > kMaxCompleteLine ? Framed::Other : Framed::NeedMore;
   size_t len = static_cast<size_t>(nl - (p + off));
   if (len > kMaxCompleteLine) return Framed::Other;
   size_t line = len > 1 && p[off + len - 1] == '\r' ? len - 1 : len;
   parse_request(p + off, line, req);
-  if (req.noreply) return Framed::Other;
+  out.cut = 0;
+  if (req.noreply) {
+    if (!noreply) return Framed::Other;
+    // memcached's noreply is the line's last token: cut it and the spaces before it.
+    size_t e = line;
+    while (e > 0 && p[off + e - 1] == ' ') e--;
+    if (e < 7 || memcmp(p + off + e - 7, "noreply", 7) != 0) return Framed::Other;
+    e -= 7;
+    while (e > 0 && p[off + e - 1] == ' ') e--;
+    out.cut = off + e;
+    out.rest = off + len + 1;
+  }
   size_t end = off + len + 1;
   std::string_view key = req.key;
   int32_t kind;
@@ -80,7 +91,7 @@ Napi::Value FrameRequests(const Napi::CallbackInfo& info) {
   PlainRequest r;
   size_t count = 0;
   while (off < n && count < capacity) {
-    if (frame_plain(p, n, off, max_value, false, req, r) != Framed::Plain) break;
+    if (frame_plain(p, n, off, max_value, false, false, req, r) != Framed::Plain) break;
     int32_t* d = o + count * kInts;
     d[0] = r.kind;
     d[1] = static_cast<int32_t>(r.start);

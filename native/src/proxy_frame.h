@@ -20,6 +20,11 @@ struct PlainRequest {
   size_t start = 0;
   size_t end = 0;     // past the data block of a storage command
   uint32_t hash = 0;  // ketama's hash (first MD5 word) of the (first) key
+  // noreply (only when asked for): the request goes out as [start, cut) + "\r\n" + [rest, end),
+  // without its noreply token, so the node answers and the proxy keeps in step; the reply is
+  // dropped. cut == 0: the request goes out as it came.
+  size_t cut = 0;
+  size_t rest = 0;
 };
 
 enum class Framed { Plain, NeedMore, Other };
@@ -28,9 +33,10 @@ enum class Framed { Plain, NeedMore, Other };
 // views point into p); NeedMore while it may still become a plain request (its line, or a data
 // block of at most max_value bytes, is incomplete); Other for everything else (not one key,
 // noreply, an error, an over-long line...): the TypeScript path handles those, with memcached's
-// exact replies. `multi_get`: a get or gets of several keys is Plain too (hash: the first key's).
+// exact replies. `multi_get`: a get or gets of several keys is Plain too (hash: the first key's);
+// `noreply`: a request with noreply is Plain too (see PlainRequest::cut).
 // Every length is checked against the buffer before it is used.
-Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool multi_get, Request& req, PlainRequest& out);
+Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool multi_get, bool noreply, Request& req, PlainRequest& out);
 
 // The ketama hash of a key.
 uint32_t key_hash(const char* p, size_t n);

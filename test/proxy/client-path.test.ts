@@ -41,20 +41,22 @@ async function handoffs(): Promise<number> {
 /** How many handoffs `n` connections that changed paths make on the engine under test, with the stats call before. */
 const handed = (n: number): number => (ENGINE === 'native' ? n + 1 : 0);
 
-/** Plain requests only: the C++ data path forwards every one of them. */
+/** Plain requests only: the C++ data path forwards every one of them (noreply ones without their token). */
 function plainRequest(r: Random): string {
   const key = r.pick(KEYS);
+  const nr = r.chance(0.15) ? r.pick([' noreply', ' noreply  ', '  noreply']) : '';
   const value = r.chance(0.3) ? String(r.int(0, 1000)) : 'v'.repeat(r.int(0, 3000));
   return r.weighted<() => string>([
-    [20, () => `set ${key} ${r.int(0, 9)} 0 ${value.length}\r\n${value}\r\n`],
-    [4, () => `add ${key} 1 0 ${value.length}\r\n${value}\r\n`],
-    [4, () => `replace ${key} 2 0 ${value.length}\r\n${value}\r\n`],
-    [3, () => `append ${key} 0 0 2\r\nab\r\n`],
-    [3, () => `prepend ${key} 0 0 2\r\nzz\r\n`],
-    [6, () => `${r.pick(['incr', 'decr'])} ${key} ${r.int(0, 50)}\r\n`],
-    [5, () => `delete ${key}\r\n`],
-    [3, () => `touch ${key} 0\r\n`],
+    [20, () => `set ${key} ${r.int(0, 9)} 0 ${value.length}${nr}\r\n${value}\r\n`],
+    [4, () => `add ${key} 1 0 ${value.length}${nr}\r\n${value}\r\n`],
+    [4, () => `replace ${key} 2 0 ${value.length}${nr}\r\n${value}\r\n`],
+    [3, () => `append ${key} 0 0 2${nr}\r\nab\r\n`],
+    [3, () => `prepend ${key} 0 0 2${nr}\r\nzz\r\n`],
+    [6, () => `${r.pick(['incr', 'decr'])} ${key} ${r.int(0, 50)}${nr}\r\n`],
+    [5, () => `delete ${key}${nr}\r\n`],
+    [3, () => `touch ${key} 0${nr}\r\n`],
     [25, () => `get ${key}\r\n`],
+    [1, () => 'delete noreply\r\n'],
   ])();
 }
 
