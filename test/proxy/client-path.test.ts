@@ -175,4 +175,44 @@ test('a multi-get whose keys live on one node is one request; across nodes it is
   c.close();
 });
 
+test('-n counts clients on both paths: one over the limit is closed at once', async () => {
+  const limited = await startProxy(['-n', '2', '-s', `127.0.0.1:${nodes[0]!.port}`]);
+  try {
+    const plain = await RawClient.connect(limited.port);
+    plain.send('get n1\r\n');
+    assert.is(await plain.readUntilSuffix('END\r\n'), 'END\r\n');
+    const other = await RawClient.connect(limited.port);
+    other.send('version\r\n');
+    assert.match(await other.readUntilSuffix('\r\n'), /^VERSION /);
+    const third = await RawClient.connect(limited.port);
+    third.send('get n1\r\n');
+    await third.readUntil('the close', (b) => (third.isClosed ? b.length : -1));
+    // A place frees up when a client leaves.
+    other.close();
+    const again = await waitForServed(limited.port);
+    assert.is(again, 'END\r\n');
+    plain.close();
+  } finally {
+    await limited.stop();
+  }
+});
+
+/** Connects until a connection is served (the proxy sees the freed place soon after the close). */
+async function waitForServed(port: number): Promise<string> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const c = await RawClient.connect(port);
+    c.send('get n1\r\n');
+    try {
+      const got = await c.readUntilSuffix('END\r\n', 1000);
+      c.close();
+      return got;
+    } catch (err) {
+      c.close();
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 test.run();
