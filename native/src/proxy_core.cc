@@ -35,6 +35,10 @@ constexpr int kMaxTries = 4;
 constexpr int kCandidates = 4;
 constexpr size_t kKeepCapacity = 64 * 1024;
 constexpr size_t kMaxIov = 512;
+// Replies of a pipelined batch wait for the rest of it (one write per batch instead of one per
+// backend read), at most kLaterMs, and only while less than kEarlyFlush bytes are ready.
+constexpr uint64_t kLaterMs = 1;
+constexpr size_t kEarlyFlush = 16 * 1024;
 
 const std::string kUnavailable = "SERVER_ERROR backend unavailable\r\n";
 const std::string kTimeout = "SERVER_ERROR backend timeout\r\n";
@@ -86,6 +90,7 @@ struct Client {
   bool handoff = false;  // a request for the TypeScript path is next: hand over once idle
   bool closing = false;
   bool dirty = false;
+  bool later = false;  // waits for the rest of its batch (the core's timer flushes it)
 
   Slot& at(uint32_t seq) { return ring[seq & (ring.size() - 1)]; }
   bool idle() const { return count == 0 && !writing && out.empty(); }
@@ -122,7 +127,10 @@ class Core {
     uv_idle_init(loop, &idle_);
     idle_.data = this;
     uv_unref(reinterpret_cast<uv_handle_t*>(&idle_));
-    open_ = 2;
+    uv_timer_init(loop, &later_timer_);
+    later_timer_.data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(&later_timer_));
+    open_ = 3;
   }
 
   void add_node(const sockaddr_storage& addr, size_t lanes) {
@@ -225,6 +233,7 @@ class Core {
         if (c) c->close("the proxy stops", CloseReason::ByOwner);
     uv_close(reinterpret_cast<uv_handle_t*>(&check_), on_handle_closed);
     uv_close(reinterpret_cast<uv_handle_t*>(&idle_), on_handle_closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&later_timer_), on_handle_closed);
   }
 
  private:
@@ -440,7 +449,8 @@ class Core {
     else s.out.assign(p, n);
     s.done = true;
     s.req.clear();
-    if (seq == c->head_seq) mark_dirty(c);
+    // The head's reply can go; a client holding replies back may now have its whole batch.
+    if (seq == c->head_seq || c->later) mark_dirty(c);
   }
 
   // The slot a backend reply or failure is for, or null (its client is gone).
@@ -461,11 +471,21 @@ class Core {
     work();
   }
 
-  // Sends the replies ready at the head of the order, in one writev.
-  void flush(Client* c) {
+  // Sends the replies ready at the head of the order, in one writev. While later replies of a
+  // pipelined batch are on their way, small output waits for them (see kLaterMs) unless `force`.
+  void flush(Client* c, bool force = false) {
     if (c->closing) return;
     uint32_t n = 0;
-    while (n < c->count && c->at(c->head_seq + n).done) n++;
+    size_t ready = 0;
+    while (n < c->count && c->at(c->head_seq + n).done) ready += c->at(c->head_seq + n++).out.size();
+    if (n > 0 && n < c->count && !force && ready < kEarlyFlush) {
+      if (!c->later) {
+        c->later = true;
+        later_.push_back(c->id);
+        if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&later_timer_))) uv_timer_start(&later_timer_, on_later, kLaterMs, 0);
+      }
+      return;
+    }
     if (n > 0) {
       size_t done = 0;
       if (!c->writing && c->out.empty()) {
@@ -637,6 +657,18 @@ class Core {
     }
   }
 
+  static void on_later(uv_timer_t* t) {
+    auto* core = static_cast<Core*>(t->data);
+    std::vector<uint32_t> ids;
+    ids.swap(core->later_);
+    for (uint32_t id : ids) {
+      Client* c = core->find(id);
+      if (!c) continue;
+      c->later = false;
+      core->flush(c, true);
+    }
+  }
+
   void deliver_events() {
     while (!events_.empty() && callback_) {
       Event e = std::move(events_.front());
@@ -693,6 +725,8 @@ class Core {
   napi_async_context context_ = nullptr;
   uv_check_t check_;
   uv_idle_t idle_;
+  uv_timer_t later_timer_;
+  std::vector<uint32_t> later_;
   uv_tcp_t listener_;
   bool listening_ = false;
   bool idle_active_ = false;

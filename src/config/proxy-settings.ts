@@ -29,7 +29,7 @@ export interface ProxySettings {
   /** Largest value accepted from a client (the nodes apply their own -I). */
   maxValue: number;
   verbosity: number;
-  /** Request framing: the addon's (native), TypeScript's (ts), or native when it loads (auto). */
+  /** The data path: the addon's (native), TypeScript's (ts), or native when it loads (auto). */
   engine: EngineChoice;
   daemonize: boolean;
   pidFile: string | null;

@@ -15,7 +15,7 @@ export interface EngineChoiceResult {
 /**
  * The addon as --engine asks for it: null for `ts`; for `auto`, null with a warning when it
  * does not load; for `native`, a StartupError when it does not load. Also says why, for the
- * start-up line. The node's engine and the proxy's framing choose the same way.
+ * start-up line. The node's engine and the proxy's data path choose the same way.
  */
 export function chooseAddon(choice: EngineChoice, log: Logger): { addon: NativeAddon | null; why: string } {
   if (choice === 'ts') return { addon: null, why: 'asked for with --engine ts' };

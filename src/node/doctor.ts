@@ -4,7 +4,7 @@ import { PACKAGE_VERSION } from '../version';
 
 const DOCTOR_HELP = `Usage: memcache-ha-native doctor
 
-Says which engine "serve" runs on this machine (and the proxy's request framing uses): native,
+Says which engine "serve" runs on this machine (and the proxy's data path uses): native,
 from the prebuilt binary or one built from source, or the TypeScript engine, with the reason the
 addon does not load. Exits 0 either way: the TypeScript engine is a working fallback.
 
@@ -23,7 +23,7 @@ function addonPath(): string {
 }
 
 /**
- * `memcache-ha-native doctor`: which engine `serve` (and the proxy's framing) would use on this
+ * `memcache-ha-native doctor`: which engine `serve` (and the proxy's data path) would use on this
  * machine, and, when it is not the native one, why. Exits 0 either way: the TypeScript engine
  * is a working fallback, not an error.
  */

@@ -36,8 +36,9 @@ Extensions:
                               listen, port, socket, servers, backups, max_clients, connections,
                               timeout_ms, probe_interval_ms, failure_limit, warmup_ms,
                               max_item_size, verbose
-      --engine <name>         request framing: auto (default: native when the addon loads),
-                              native or ts
+      --engine <name>         the data path: auto (default: native when the addon loads),
+                              native (client connections, routing and backend connections
+                              in C++) or ts (all in TypeScript)
   -h, --help                  this text
   -V, --version               print the version
 
