@@ -7,6 +7,7 @@ import { backendStats, startProxy, type RunningProxy } from '../helpers/proxies'
 import { command, kill, restart, startReplica, Testbed } from '../helpers/replicas';
 import { Relay } from '../helpers/relay';
 import { ENGINE, freePort, startNode, type RunningServer } from '../helpers/servers';
+import { Ketama } from '../../src/proxy/ketama';
 
 const test = suite(`proxy failover [${ENGINE}]`);
 const bed = new Testbed();
@@ -201,6 +202,39 @@ test('plain nodes without replication: a dead node is ejected and its keys go to
   assert.is(await setAll(), 'STORED\r\n'.repeat(keys.length));
   const reply = await command(proxy.port, `get ${keys.join(' ')}\r\n`);
   assert.is(reply.split('VALUE ').length - 1, keys.length);
+});
+
+test('a node that stops answering (SIGSTOP): a read is retried on the next one, a write that may have applied gets SERVER_ERROR, both within the timeout; it is out, and back once it answers', async () => {
+  plain = await Promise.all([startNode(), startNode()]);
+  proxy = await startProxy([...plain.flatMap((n) => ['-s', `127.0.0.1:${n.port}`]), ...FAST, '--failure-limit', '2']);
+  const ring = new Ketama(plain.map((n) => ({ host: '127.0.0.1', port: n.port, weight: 1 })));
+  const key = Array.from({ length: 100 }, (_, i) => `hang:${i}`).find((k) => ring.memberOf(k) === 0)!;
+  assert.is(await command(proxy.port, `set ${key} 0 0 1\r\n5\r\n`, '\r\n'), 'STORED\r\n');
+  const stopped = plain[0]!.proc.child;
+  stopped.kill('SIGSTOP');
+  try {
+    const c = await RawClient.connect(proxy.port);
+    let started = Date.now();
+    // incr may have been applied by the silent node: not retried.
+    assert.is(await c.call(`incr ${key} 1\r\n`, '\r\n', 3000), 'SERVER_ERROR backend timeout\r\n');
+    assert.ok(Date.now() - started < 1500, `incr answered after ${Date.now() - started} ms`);
+    started = Date.now();
+    // A get is: the other node answers (it does not hold the key).
+    assert.is(await c.call(`get ${key}\r\n`, 'END\r\n', 3000), 'END\r\n');
+    assert.ok(Date.now() - started < 1500, `get answered after ${Date.now() - started} ms`);
+    await waitBackend(proxy.port, 0, 'out');
+    started = Date.now();
+    assert.is(await c.call(`set ${key} 0 0 1\r\n7\r\n`, '\r\n', 3000), 'STORED\r\n');
+    assert.ok(Date.now() - started < 200, 'with the node out, no wait');
+    const stats = await backendStats(proxy.port);
+    assert.ok(Number(stats.get('backend:0:timeouts')) >= 2, `timeouts ${stats.get('backend:0:timeouts')}`);
+    c.close();
+  } finally {
+    stopped.kill('SIGCONT');
+  }
+  await waitBackend(proxy.port, 0, 'up');
+  // Back, it serves its keys again: the incr it had been sent may have been applied after all.
+  assert.match(await command(proxy.port, `get ${key}\r\n`), new RegExp(`^VALUE ${key} 0 1\r\n[56]\r\nEND\r\n$`));
 });
 
 test.run();
