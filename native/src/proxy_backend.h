@@ -21,6 +21,7 @@ struct BackendRequest {
   uint64_t token;     // the owner's: which client slot waits for this reply
   ReplyShape shape;
   uint64_t sent_ns;   // uv_hrtime when queued: latency, and the owner's timeouts
+  uint32_t part = 0;  // the owner's: which part of a split request (0: the whole request)
 };
 
 // Why a connection ended: the owner counts the first two against the node's health.

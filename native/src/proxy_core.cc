@@ -1,8 +1,9 @@
 // The proxy's C++ data path (see proxy_core.h). A client connection here is a libuv handle: its
 // plain requests (frame_plain) are routed by the ketama point of their key through the table
 // TypeScript pushes (up to four candidate nodes per point, in the order the TypeScript router
-// would try them), sent on a pipelined BackendConn per node and lane, and answered in request
-// order from a ring of slots, one writev per client per loop turn. A request whose node fails
+// would try them), sent on a pipelined BackendConn per node and lane (a multi-get over several
+// nodes split in one part per node, merged back in key order), and answered in request order
+// from a ring of slots, one writev per client per loop turn. A request whose node fails
 // before replying is retried on the next candidate when that is safe (get, gets, set, delete,
 // touch), else answered with a SERVER_ERROR, as src/proxy/dispatcher.ts does.
 #include "proxy_core.h"
@@ -58,16 +59,88 @@ bool retryable(int32_t kind) { return kind == kFrameGet || kind == kFrameSet || 
 ReplyShape shape_of(int32_t kind) { return kind == kFrameGet ? ReplyShape::Values : ReplyShape::Line; }
 const std::string& failure_reply(Failure f) { return f == Failure::Timeout ? kTimeout : f == Failure::Overload ? kBusy : kLost; }
 
-struct Slot {
-  std::string req;  // the request's bytes, kept until it is answered (a retry resends them)
-  std::string out;  // the reply
+// One request to one node: a client's request, or one part of a split multi-get.
+struct Unit {
+  std::string req;  // its bytes, kept until it is answered (a retry resends them)
   uint32_t point = 0;
   int32_t kind = 0;
   uint8_t ntried = 0;
   int16_t tried[kMaxTries] = {};
+};
+
+// A multi-get over several nodes is split: one part per node, merged back in key order.
+struct Part {
+  Unit unit;
+  std::vector<uint32_t> keys;  // indexes into Slot::keys
+  std::string reply;
+  bool done = false;
+};
+
+struct Slot {
+  Unit unit;
+  std::string out;  // the reply
   bool done = false;
   bool silent = false;  // noreply: the reply is dropped
+  std::vector<std::string> keys;  // split: the keys as asked
+  std::vector<Part> parts;        // split: the parts, in the order of their first key
+  uint32_t parts_left = 0;
 };
+
+// The VALUE blocks of a get reply (framed by frame_reply, so well formed) as [start, end) with
+// their keys; false when the reply is not VALUE ... END (an error line).
+struct Block {
+  std::string_view key;
+  size_t start;
+  size_t end;
+};
+
+bool value_blocks(const std::string& r, std::vector<Block>& out) {
+  size_t at = 0;
+  for (;;) {
+    size_t nl = r.find('\n', at);
+    if (nl == std::string::npos) return false;
+    if (r.compare(at, 6, "VALUE ") != 0) return nl + 1 == r.size() && r.compare(at, nl + 1 - at, "END\r\n") == 0;
+    size_t key_end = r.find(' ', at + 6);
+    if (key_end == std::string::npos || key_end > nl) return false;
+    // VALUE <key> <flags> <bytes> [<cas>]
+    size_t flags_end = r.find(' ', key_end + 1);
+    if (flags_end == std::string::npos || flags_end > nl) return false;
+    size_t bytes = 0;
+    size_t i = flags_end + 1;
+    for (; i < nl && r[i] >= '0' && r[i] <= '9'; i++) bytes = bytes * 10 + static_cast<size_t>(r[i] - '0');
+    if (i == flags_end + 1 || bytes > r.size()) return false;
+    size_t end = nl + 1 + bytes + 2;
+    if (end > r.size()) return false;
+    out.push_back(Block{std::string_view(r).substr(at + 6, key_end - at - 6), at, end});
+    at = end;
+  }
+}
+
+// Puts a split get's part replies back together in the order the client asked for the keys
+// (memcached's: hits in request order, duplicates repeated), as src/proxy/merge.ts does. A part
+// that failed or answered with an error makes the whole reply that error: the client must not
+// take a failure for misses.
+void merge_get(const Slot& s, std::string& out) {
+  std::vector<std::vector<Block>> blocks(s.parts.size());
+  std::vector<uint32_t> part_of(s.keys.size());
+  for (size_t p = 0; p < s.parts.size(); p++) {
+    for (uint32_t i : s.parts[p].keys) part_of[i] = static_cast<uint32_t>(p);
+    if (!value_blocks(s.parts[p].reply, blocks[p])) {
+      out = s.parts[p].reply;
+      return;
+    }
+  }
+  std::vector<size_t> cursor(s.parts.size(), 0);
+  for (size_t i = 0; i < s.keys.size(); i++) {
+    uint32_t p = part_of[i];
+    if (cursor[p] >= blocks[p].size()) continue;
+    const Block& b = blocks[p][cursor[p]];
+    if (b.key != s.keys[i]) continue;
+    out.append(s.parts[p].reply, b.start, b.end - b.start);
+    cursor[p]++;
+  }
+  out.append("END\r\n");
+}
 
 class Core;
 
@@ -333,7 +406,6 @@ class Core {
       if (c->count >= kMaxInFlight || unsent(c) >= kOutputHighWater) break;
       Framed f = frame_plain(p, n, off, static_cast<int64_t>(max_value_), true, true, req_, r);
       if (f == Framed::NeedMore) break;
-      if (f == Framed::Plain && r.kind == kFrameGet && req_.keys.size() > 1 && !one_node(req_)) f = Framed::Other;
       if (f == Framed::Other) {
         // The TypeScript path takes this connection from this request on, once the replies
         // owed before it went out.
@@ -352,7 +424,8 @@ class Core {
     return it == points_.end() ? 0 : static_cast<uint32_t>(it - points_.begin());
   }
 
-  // Whether every key of a multi-get goes to the same node now (then it is forwarded whole).
+  // Whether every key of a multi-get goes to the same node now (then it is forwarded whole,
+  // else split).
   bool one_node(const Request& req) {
     int first = -1;
     for (std::string_view k : req.keys) {
@@ -372,19 +445,53 @@ class Core {
     if (c->count == c->ring.size()) grow(c);
     uint32_t seq = c->head_seq + c->count++;
     Slot& s = c->at(seq);
+    Unit& u = s.unit;
     if (r.cut == 0) {
-      s.req.assign(p + r.start, r.end - r.start);
+      u.req.assign(p + r.start, r.end - r.start);
     } else {
-      s.req.assign(p + r.start, r.cut - r.start);
-      s.req.append("\r\n", 2);
-      s.req.append(p + r.rest, r.end - r.rest);
+      u.req.assign(p + r.start, r.cut - r.start);
+      u.req.append("\r\n", 2);
+      u.req.append(p + r.rest, r.end - r.rest);
     }
     s.silent = r.cut != 0;
-    s.kind = r.kind;
-    s.point = point_of(r.hash);
-    s.ntried = 0;
     s.done = false;
-    route(c, seq);
+    u.kind = r.kind;
+    u.point = point_of(r.hash);
+    u.ntried = 0;
+    if (r.kind == kFrameGet && req_.keys.size() > 1 && !one_node(req_)) return split(c, seq);
+    route(c, seq, 0);
+  }
+
+  // A get or gets whose keys live on several nodes: one request per node, sent at once.
+  void split(Client* c, uint32_t seq) {
+    Slot& s = c->at(seq);
+    const char* verb = req_.with_cas ? "gets" : "get";
+    s.keys.assign(req_.keys.begin(), req_.keys.end());
+    s.parts.clear();
+    std::vector<int> part_node;
+    for (uint32_t i = 0; i < s.keys.size(); i++) {
+      const std::string& k = s.keys[i];
+      uint32_t point = point_of(key_hash(k.data(), k.size()));
+      int node = cand_.empty() ? -1 : cand_[point * kCandidates];
+      size_t at = std::find(part_node.begin(), part_node.end(), node) - part_node.begin();
+      if (at == part_node.size()) {
+        part_node.push_back(node);
+        s.parts.emplace_back();
+        Unit& u = s.parts.back().unit;
+        u.kind = kFrameGet;
+        u.point = point;  // a part is routed (and retried) by its first key
+        u.req = verb;
+      }
+      Part& part = s.parts[at];
+      part.keys.push_back(i);
+      part.unit.req += ' ';
+      part.unit.req += k;
+    }
+    s.unit.req.clear();
+    s.parts_left = static_cast<uint32_t>(s.parts.size());
+    // Every part exists before any is sent: a part may complete at once (no node for it).
+    for (Part& part : s.parts) part.unit.req += "\r\n";
+    for (uint32_t i = 0; i < s.parts.size(); i++) route(c, seq, i + 1);
   }
 
   void grow(Client* c) {
@@ -396,28 +503,30 @@ class Core {
     c->ring.swap(bigger);
   }
 
-  int pick(const Slot& s) const {
+  int pick(const Unit& u) const {
     if (cand_.empty()) return -1;
     for (int i = 0; i < kCandidates; i++) {
-      int n = cand_[s.point * kCandidates + i];
+      int n = cand_[u.point * kCandidates + i];
       if (n < 0) break;
-      if (!nodes_[n].up || std::find(s.tried, s.tried + s.ntried, n) != s.tried + s.ntried) continue;
+      if (!nodes_[n].up || std::find(u.tried, u.tried + u.ntried, n) != u.tried + u.ntried) continue;
       return n;
     }
     return -1;
   }
 
-  // Sends (or resends) the request in slot `seq` to the node its key routes to now.
-  void route(Client* c, uint32_t seq) {
-    Slot& s = c->at(seq);
-    int node = pick(s);
+  static Unit& unit_of(Slot& s, uint32_t part) { return part == 0 ? s.unit : s.parts[part - 1].unit; }
+
+  // Sends (or resends) a request (or one part of a split get) to the node its key routes to now.
+  void route(Client* c, uint32_t seq, uint32_t part) {
+    Unit& u = unit_of(c->at(seq), part);
+    int node = pick(u);
     if (node < 0) {
       counters_[kServerErrors]++;
-      return complete(c, seq, kUnavailable.data(), kUnavailable.size());
+      return answer(c, seq, part, kUnavailable.data(), kUnavailable.size());
     }
-    if (s.ntried == 0 && home_[s.point] != node) {
+    if (u.ntried == 0 && home_[u.point] != node) {
       counters_[kFailovers]++;
-      nodes_[home_[s.point]].counters[1]++;
+      nodes_[home_[u.point]].counters[1]++;
     }
     counters_[kForwarded]++;
     Node& n = nodes_[node];
@@ -425,22 +534,37 @@ class Core {
     BackendConn*& conn = n.conns[c->lane % n.conns.size()];
     if (!conn || conn->closed()) conn = open_conn(node, c->lane % n.conns.size());
     work();
-    BackendRequest br{(static_cast<uint64_t>(c->id) << 32) | seq, shape_of(s.kind), uv_hrtime()};
-    if (!conn->send(s.req.data(), s.req.size(), br)) retry(c, seq, node, Failure::Overload);
+    BackendRequest br{(static_cast<uint64_t>(c->id) << 32) | seq, shape_of(u.kind), uv_hrtime(), part};
+    if (!conn->send(u.req.data(), u.req.size(), br)) retry(c, seq, part, node, Failure::Overload);
   }
 
-  void retry(Client* c, uint32_t seq, int node, Failure why) {
-    Slot& s = c->at(seq);
-    if (retryable(s.kind)) {
-      s.tried[s.ntried++] = static_cast<int16_t>(node);
-      if (s.ntried < kMaxTries) {
+  void retry(Client* c, uint32_t seq, uint32_t part, int node, Failure why) {
+    Unit& u = unit_of(c->at(seq), part);
+    if (retryable(u.kind)) {
+      u.tried[u.ntried++] = static_cast<int16_t>(node);
+      if (u.ntried < kMaxTries) {
         counters_[kRetries]++;
-        return route(c, seq);
+        return route(c, seq, part);
       }
     }
     counters_[kServerErrors]++;
     const std::string& reply = failure_reply(why);
-    complete(c, seq, reply.data(), reply.size());
+    answer(c, seq, part, reply.data(), reply.size());
+  }
+
+  // The reply to a request, or to one part of a split get (the slot completes with the last).
+  void answer(Client* c, uint32_t seq, uint32_t part, const char* p, size_t n) {
+    if (part == 0) return complete(c, seq, p, n);
+    Slot& s = c->at(seq);
+    Part& pt = s.parts[part - 1];
+    pt.reply.assign(p, n);
+    pt.done = true;
+    if (--s.parts_left > 0) return;
+    std::string merged;
+    merge_get(s, merged);
+    s.parts.clear();
+    s.keys.clear();
+    complete(c, seq, merged.data(), merged.size());
   }
 
   void complete(Client* c, uint32_t seq, const char* p, size_t n) {
@@ -448,19 +572,21 @@ class Core {
     if (s.silent) s.out.clear();
     else s.out.assign(p, n);
     s.done = true;
-    s.req.clear();
+    s.unit.req.clear();
     // The head's reply can go; a client holding replies back may now have its whole batch.
     if (seq == c->head_seq || c->later) mark_dirty(c);
   }
 
-  // The slot a backend reply or failure is for, or null (its client is gone).
-  Slot* slot_for(uint64_t token, Client*& c, uint32_t& seq) {
-    c = find(static_cast<uint32_t>(token >> 32));
+  // The slot a backend reply or failure is for, or null (its client is gone, or it was answered).
+  Slot* slot_for(const BackendRequest& r, Client*& c, uint32_t& seq) {
+    c = find(static_cast<uint32_t>(r.token >> 32));
     if (!c || c->closing) return nullptr;
-    seq = static_cast<uint32_t>(token);
+    seq = static_cast<uint32_t>(r.token);
     if (seq - c->head_seq >= c->count) return nullptr;
     Slot& s = c->at(seq);
-    return s.done ? nullptr : &s;
+    if (s.done) return nullptr;
+    if (r.part > 0 && (r.part > s.parts.size() || s.parts[r.part - 1].done)) return nullptr;
+    return &s;
   }
 
   void mark_dirty(Client* c) {
@@ -514,7 +640,7 @@ class Core {
         s.done = false;
         if (s.out.capacity() > kKeepCapacity) std::string().swap(s.out);
         else s.out.clear();
-        if (s.req.capacity() > kKeepCapacity) std::string().swap(s.req);
+        if (s.unit.req.capacity() > kKeepCapacity) std::string().swap(s.unit.req);
       }
       c->head_seq += n;
       c->count -= n;
@@ -607,7 +733,7 @@ class Core {
     nd.counters[2 + bucket]++;
     Client* c;
     uint32_t seq;
-    if (slot_for(r.token, c, seq)) complete(c, seq, p, n);
+    if (slot_for(r, c, seq)) answer(c, seq, r.part, p, n);
   }
 
   void on_failed(int node, size_t lane, BackendConn* conn, std::vector<BackendRequest>&& waiting, const char* why, CloseReason reason) {
@@ -622,7 +748,7 @@ class Core {
       for (const BackendRequest& r : waiting) {
         Client* c;
         uint32_t seq;
-        if (slot_for(r.token, c, seq)) retry(c, seq, node, f);
+        if (slot_for(r, c, seq)) retry(c, seq, r.part, node, f);
       }
     }
     handle_closed();

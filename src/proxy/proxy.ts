@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns/promises';
+import { closeSync } from 'node:fs';
 import net from 'node:net';
 import type { ProxySettings, ServerAddress } from '../config/proxy-settings';
 import type { Logger } from '../log';
@@ -113,7 +114,19 @@ export class Proxy implements ClientHost, NativeCoreHost {
 
   /** A client the C++ data path hands over: from here on the TypeScript path serves it. */
   adopt(fd: number, lane: number, unread: Buffer): void {
-    const socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+    let socket: net.Socket;
+    try {
+      socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+    } catch (err) {
+      // The client is dropped (its descriptor closed), never the proxy.
+      this.log.warn(`proxy: a client could not move to the TypeScript path: ${(err as Error).message}`);
+      try {
+        closeSync(fd);
+      } catch {
+        // Already closed.
+      }
+      return;
+    }
     const client = this.track(socket, lane);
     client.feed(unread);
   }

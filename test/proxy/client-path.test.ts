@@ -2,6 +2,7 @@ import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Random } from '../differential/random';
+import { Ketama } from '../../src/proxy/ketama';
 import { RawClient } from '../helpers/client';
 import { parseStats } from '../helpers/proc-stats';
 import { startProxy, type RunningProxy } from '../helpers/proxies';
@@ -56,6 +57,7 @@ function plainRequest(r: Random): string {
     [5, () => `delete ${key}${nr}\r\n`],
     [3, () => `touch ${key} 0${nr}\r\n`],
     [25, () => `get ${key}\r\n`],
+    [10, () => `get ${Array.from({ length: r.int(2, 12) }, () => r.pick(KEYS)).join(' ')}\r\n`],
     [1, () => 'delete noreply\r\n'],
   ])();
 }
@@ -163,16 +165,25 @@ test('values larger than a read, pipelined with small ones, cross intact', async
   c.close();
 });
 
-test('a multi-get whose keys live on one node is one request; across nodes it is split and merged', async () => {
+test('gets over keys on one node and over both: values in the order asked, duplicates and misses included', async () => {
   const c = await RawClient.connect(proxy.port);
   c.send(KEYS.map((k) => `set ${k} 0 0 ${k.length}\r\n${k}\r\n`).join(''));
   await c.readUntilSuffix('STORED\r\n'.repeat(KEYS.length));
-  const asked = [KEYS[0]!, KEYS[7]!, 'missing', KEYS[0]!, KEYS[29]!];
-  c.send(`gets ${asked.join(' ')}\r\n`);
-  const got = await c.readUntilSuffix('END\r\n');
-  const keys = [...got.matchAll(/^VALUE (\S+) 0 \d+ \d+\r\n/gm)].map((m) => m[1]);
-  assert.equal(keys, asked.filter((k) => k !== 'missing'));
+  const ring = new Ketama(nodes.map((n) => ({ host: '127.0.0.1', port: n.port, weight: 1 })));
+  const onFirst = KEYS.filter((k) => ring.memberOf(k) === 0);
+  const before = await handoffs();
+  for (const asked of [
+    [onFirst[0]!, onFirst[1]!, 'missing', onFirst[0]!],
+    [KEYS[0]!, KEYS[7]!, 'missing', KEYS[0]!, ...KEYS.slice(10, 25), KEYS[29]!, KEYS[7]!],
+  ]) {
+    c.send(`gets ${asked.join(' ')}\r\n`);
+    const got = await c.readUntilSuffix('END\r\n');
+    const keys = [...got.matchAll(/^VALUE (\S+) 0 \d+ \d+\r\n/gm)].map((m) => m[1]);
+    assert.equal(keys, asked.filter((k) => k !== 'missing'));
+  }
+  assert.ok(new Set(KEYS.slice(10, 25).map((k) => ring.memberOf(k))).size === 2, 'the second get spans both nodes');
   c.close();
+  assert.is(await handoffs(), before + handed(0), 'split gets stay on the C++ path');
 });
 
 test('-n counts clients on both paths: one over the limit is closed at once', async () => {
