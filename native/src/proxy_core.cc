@@ -296,6 +296,9 @@ class Core {
     napi_delete_reference(env_, callback_);
     napi_async_destroy(env_, context_);
     callback_ = nullptr;
+    // Clients on their way to the TypeScript path are dropped with the rest.
+    for (const Event& e : events_)
+      if (e.type == kEventHandoff) ::close(e.a);
     events_.clear();
     close_listener();
     std::vector<Client*> all;

@@ -50,6 +50,9 @@ export class Proxy implements ClientHost, NativeCoreHost {
     for (const n of this.nodes) n.onStateChange = () => this.core?.pushRoutes();
   }
 
+  /** Why the addon loaded but clients are on the TypeScript path (for the start-up line). */
+  whyNotNative: string | null = null;
+
   /** Whether clients are served by the C++ data path (else every client is on the TypeScript one). */
   get native(): boolean {
     return this.core !== null;
@@ -58,10 +61,13 @@ export class Proxy implements ClientHost, NativeCoreHost {
   /** Starts listening; resolves with the address clients use. */
   async start(): Promise<string> {
     const s = this.settings;
-    let address: string;
+    let address: string | null = null;
+    if (this.framer !== null && s.socketPath) this.whyNotNative = 'a unix socket (-f): TypeScript connections, native framing';
     if (this.framer !== null && !s.socketPath) {
-      address = await this.startNative(this.framer);
-    } else {
+      const addresses = await this.numericAddresses();
+      if (addresses) address = await this.startNative(this.framer, addresses);
+    }
+    if (address === null) {
       const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
       server.maxConnections = s.maxClients;
       this.server = server;
@@ -82,11 +88,24 @@ export class Proxy implements ClientHost, NativeCoreHost {
     return address;
   }
 
-  /** The C++ data path listens (libuv binds numeric addresses: names are looked up first). */
-  private async startNative(framer: NativeFramer): Promise<string> {
+  /**
+   * The nodes' numeric addresses for the C++ data path (libuv connects to numeric addresses
+   * only); null when a name does not resolve now: the TypeScript path then serves every client
+   * and resolves names at each connect, as before.
+   */
+  private async numericAddresses(): Promise<{ host: string; port: number }[] | null> {
+    try {
+      return await Promise.all(this.nodes.map(async (n) => ({ host: await numeric(n.address.host), port: n.address.port })));
+    } catch (err) {
+      this.whyNotNative = `a server name did not resolve at start-up (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): TypeScript connections, native framing`;
+      this.log.warn(`proxy: ${this.whyNotNative}`);
+      return null;
+    }
+  }
+
+  /** The C++ data path listens. */
+  private async startNative(framer: NativeFramer, addresses: { host: string; port: number }[]): Promise<string> {
     const s = this.settings;
-    const numeric = async (host: string): Promise<string> => (net.isIP(host) ? host : (await lookup(host)).address);
-    const addresses = await Promise.all(this.nodes.map(async (n) => ({ host: await numeric(n.address.host), port: n.address.port })));
     const core = new NativeCore(framer.addon, this.router, this, {
       maxValue: s.maxValue,
       maxClients: s.maxClients,
@@ -257,6 +276,11 @@ export class Proxy implements ClientHost, NativeCoreHost {
       }
     }
   }
+}
+
+/** A host's numeric address (names looked up as net.connect would). */
+async function numeric(host: string): Promise<string> {
+  return net.isIP(host) ? host : (await lookup(host)).address;
 }
 
 /**

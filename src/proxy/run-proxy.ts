@@ -44,8 +44,6 @@ async function startProxy(settings: ProxySettings, log: Logger): Promise<string>
   const why =
     chosen.addon && !proxy.framer
       ? 'the backup pool (-b) needs every key: TypeScript framing'
-      : chosen.addon && !proxy.native
-        ? 'a unix socket (-f): TypeScript connections, native framing'
-        : chosen.why;
+      : (chosen.addon && !proxy.native && proxy.whyNotNative) || chosen.why;
   return `memcache-ha-native: proxy listening on ${address} engine=${engine} pid=${process.pid} (${proxy.nodes.length} servers; ${why})`;
 }

@@ -93,4 +93,19 @@ test('-f listens on a unix socket; -d detaches, writes the pid file and logs to 
   assert.match(logged, /info: stopping \(SIGTERM\)/);
 });
 
+test('the start-up line names the data path; a server name that does not resolve leaves every client on the TypeScript path, which still serves the others', async () => {
+  node = await startNode();
+  proxy = await startProxy(['-s', `127.0.0.1:${node.port}`]);
+  const want = ENGINE === 'native' ? /engine=native pid=\d+ \(1 servers; asked for with --engine native\)/ : /engine=ts pid=/;
+  assert.match(proxy.proc.stdout(), want);
+  await proxy.stop();
+  proxy = await startProxy(['-s', 'no-such-host.invalid:11211', '-s', `127.0.0.1:${node.port}`]);
+  if (ENGINE === 'native') {
+    assert.match(proxy.proc.stdout(), /engine=native framing pid=\d+ \(2 servers; a server name did not resolve at start-up/);
+    assert.match(proxy.proc.stderr(), /warn: proxy: a server name did not resolve at start-up/);
+  }
+  // Keys whose server cannot be reached go to the other one (ejection), on either path.
+  assert.is(await command(proxy.port, 'set r 0 0 1\r\nx\r\nget r\r\n', 'END\r\n', 5000), 'STORED\r\nVALUE r 0 1\r\nx\r\nEND\r\n');
+});
+
 test.run();
