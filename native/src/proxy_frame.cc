@@ -9,6 +9,9 @@ namespace {
 
 constexpr size_t kInts = 4;                 // kind, start, end, key hash
 constexpr size_t kMaxCompleteLine = 16384;  // longer lines go to the TypeScript path (it may close)
+// An unterminated line longer than memcached's 2048 goes to the TypeScript path too: memcached
+// closes the connection unless it is a get line, which may grow (line-limits.ts has the rule).
+constexpr size_t kMaxUnterminated = 2048;
 
 }  // namespace
 
@@ -20,7 +23,7 @@ uint32_t key_hash(const char* p, size_t n) {
 
 Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool multi_get, bool noreply, Request& req, PlainRequest& out) {
   const char* nl = static_cast<const char*>(memchr(p + off, '\n', n - off));
-  if (!nl) return n - off > kMaxCompleteLine ? Framed::Other : Framed::NeedMore;
+  if (!nl) return n - off > kMaxUnterminated ? Framed::Other : Framed::NeedMore;
   size_t len = static_cast<size_t>(nl - (p + off));
   if (len > kMaxCompleteLine) return Framed::Other;
   size_t line = len > 1 && p[off + len - 1] == '\r' ? len - 1 : len;

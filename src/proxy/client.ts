@@ -181,7 +181,7 @@ export class ClientConnection implements ReplySink {
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     const ready = this.pending.add(chunk, this.state.kind === 'line');
-    if (ready === 'close') return this.close();
+    if (ready === 'close') return this.quit();
     if (ready === null) return;
     this.process(ready);
   }
@@ -217,10 +217,11 @@ export class ClientConnection implements ReplySink {
         }
         const nl = buf.indexOf(10, off);
         if (nl < 0) {
-          if (!lineMayGrow(buf, off, end - off)) return this.close();
+          // memcached closes here, after the replies to what came before.
+          if (!lineMayGrow(buf, off, end - off)) return this.quit();
           break;
         }
-        if (nl - off > MAX_COMPLETE_LINE && !isGetLine(buf, off)) return this.close();
+        if (nl - off > MAX_COMPLETE_LINE && !isGetLine(buf, off)) return this.quit();
         const lineEnd = nl - off > 1 && buf[nl - 1] === 13 ? nl - 1 : nl;
         const req = parseRequest(buf, off, lineEnd);
         const lineStart = off;

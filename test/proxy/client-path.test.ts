@@ -154,6 +154,22 @@ test('a client that shuts its side gets every reply, then the connection ends (o
   assert.is(await halfClose('get hc\r\nget h'), one);
 });
 
+test('an unterminated line past 2048 bytes: memcached closes unless it is a get line; so does the proxy, after the replies owed', async () => {
+  for (const port of [proxy.port, oracle.port]) {
+    const c = await RawClient.connect(port);
+    c.send(`get nothing\r\nset ${'k'.repeat(3000)}`);
+    const got = await c.readUntil('the close', (b) => (c.isClosed ? b.length : -1), 3000);
+    assert.is(got.toString('latin1'), 'END\r\n', `port ${port === proxy.port ? 'proxy' : 'memcached'}`);
+    const g = await RawClient.connect(port);
+    g.send(`get ${Array.from({ length: 400 }, (_, i) => `long:${i}`).join(' ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(!g.isClosed, 'a get line may grow');
+    g.send('\r\n');
+    assert.is(await g.readUntilSuffix('END\r\n'), 'END\r\n');
+    g.close();
+  }
+});
+
 test('values larger than a read, pipelined with small ones, cross intact', async () => {
   const c = await RawClient.connect(proxy.port);
   const sizes = [70_000, 3, 300_000, 65_536, 1_000_000];
