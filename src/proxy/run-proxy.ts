@@ -40,7 +40,7 @@ async function startProxy(settings: ProxySettings, log: Logger): Promise<string>
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
   log.info(`proxy listening on ${address}, servers: ${proxy.nodes.map((n) => n.name).join(' ')}`);
-  const engine = proxy.native ? 'native' : proxy.framer ? 'native framing' : 'ts';
+  const engine = proxy.native ? 'native' : proxy.framer ? 'native-framing' : 'ts';
   const why =
     chosen.addon && !proxy.framer
       ? 'the backup pool (-b) needs every key: TypeScript framing'

@@ -101,7 +101,7 @@ test('the start-up line names the data path; a server name that does not resolve
   await proxy.stop();
   proxy = await startProxy(['-s', 'no-such-host.invalid:11211', '-s', `127.0.0.1:${node.port}`]);
   if (ENGINE === 'native') {
-    assert.match(proxy.proc.stdout(), /engine=native framing pid=\d+ \(2 servers; a server name did not resolve at start-up/);
+    assert.match(proxy.proc.stdout(), /engine=native-framing pid=\d+ \(2 servers; a server name did not resolve at start-up/);
     assert.match(proxy.proc.stderr(), /warn: proxy: a server name did not resolve at start-up/);
   }
   // Keys whose server cannot be reached go to the other one (ejection), on either path.
