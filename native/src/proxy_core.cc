@@ -68,7 +68,7 @@ struct Unit {
   int16_t tried[kMaxTries] = {};
 };
 
-// A multi-get over several nodes is split: one part per node, merged back in key order.
+// A multi-get (or gat) over several nodes is split: one part per node, merged back in key order.
 struct Part {
   Unit unit;
   std::vector<uint32_t> keys;  // indexes into Slot::keys
@@ -407,7 +407,7 @@ class Core {
     PlainRequest r;
     while (off < n && !c->closing && !c->handoff && !stopping_) {
       if (c->count >= kMaxInFlight || unsent(c) >= kOutputHighWater) break;
-      Framed f = frame_plain(p, n, off, static_cast<int64_t>(max_value_), true, true, req_, r);
+      Framed f = frame_plain(p, n, off, static_cast<int64_t>(max_value_), true, true, true, req_, r);
       if (f == Framed::NeedMore) break;
       if (f == Framed::Other) {
         // The TypeScript path takes this connection from this request on, once the replies
@@ -443,6 +443,7 @@ class Core {
   void forward(Client* c, const char* p, const PlainRequest& r) {
     counters_[kRequests]++;
     if (r.kind == kFrameGet) counters_[kCmdGet] += static_cast<double>(req_.keys.size());
+    if (r.kind == kFrameGet && req_.touch) counters_[kCmdTouch] += static_cast<double>(req_.keys.size());
     else if (r.kind == kFrameSet || r.kind == kFrameStoreOther) counters_[kCmdSet]++;
     else if (r.kind == kFrameTouch) counters_[kCmdTouch]++;
     if (c->count == c->ring.size()) grow(c);
@@ -465,10 +466,11 @@ class Core {
     route(c, seq, 0);
   }
 
-  // A get or gets whose keys live on several nodes: one request per node, sent at once.
+  // A get, gets, gat or gats whose keys live on several nodes: one request per node, sent at once.
   void split(Client* c, uint32_t seq) {
     Slot& s = c->at(seq);
-    const char* verb = req_.with_cas ? "gets" : "get";
+    // The parts' command: get, gets, or gat/gats with the request's expiry.
+    std::string verb = req_.touch ? (req_.with_cas ? "gats " : "gat ") + std::to_string(req_.exptime) : req_.with_cas ? "gets" : "get";
     s.keys.assign(req_.keys.begin(), req_.keys.end());
     s.parts.clear();
     std::vector<int> part_node;

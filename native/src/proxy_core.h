@@ -2,7 +2,7 @@
 // the requests the proxy forwards as they are (see frame_plain). TypeScript stays the control
 // plane: it owns health (failures reported from here, probes, who is out), pushes the routing
 // table, and takes over a client connection for good at its first request of any other kind
-// (stats, version, gat, flush_all, an error...), after every reply owed on it went out.
+// (stats, version, flush_all, verbosity, an error...), after every reply owed on it went out.
 #pragma once
 #include <napi.h>
 

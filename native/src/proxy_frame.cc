@@ -21,7 +21,7 @@ uint32_t key_hash(const char* p, size_t n) {
   return words[0];
 }
 
-Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool multi_get, bool noreply, Request& req, PlainRequest& out) {
+Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool multi_get, bool noreply, bool gat, Request& req, PlainRequest& out) {
   const char* nl = static_cast<const char*>(memchr(p + off, '\n', n - off));
   if (!nl) return n - off > kMaxUnterminated ? Framed::Other : Framed::NeedMore;
   size_t len = static_cast<size_t>(nl - (p + off));
@@ -45,7 +45,7 @@ Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool 
   int32_t kind;
   switch (req.kind) {
     case Kind::Get:
-      if (req.touch || req.bad_key || req.keys.empty() || (req.keys.size() != 1 && !multi_get)) return Framed::Other;
+      if ((req.touch && !gat) || req.bad_key || req.keys.empty() || (req.keys.size() != 1 && !multi_get)) return Framed::Other;
       kind = kFrameGet;
       key = req.keys[0];
       break;
@@ -94,7 +94,7 @@ Napi::Value FrameRequests(const Napi::CallbackInfo& info) {
   PlainRequest r;
   size_t count = 0;
   while (off < n && count < capacity) {
-    if (frame_plain(p, n, off, max_value, false, false, req, r) != Framed::Plain) break;
+    if (frame_plain(p, n, off, max_value, false, false, false, req, r) != Framed::Plain) break;
     int32_t* d = o + count * kInts;
     d[0] = r.kind;
     d[1] = static_cast<int32_t>(r.start);

@@ -34,9 +34,10 @@ enum class Framed { Plain, NeedMore, Other };
 // block of at most max_value bytes, is incomplete); Other for everything else (not one key,
 // noreply, an error, an over-long line...): the TypeScript path handles those, with memcached's
 // exact replies. `multi_get`: a get or gets of several keys is Plain too (hash: the first key's);
-// `noreply`: a request with noreply is Plain too (see PlainRequest::cut).
+// `noreply`: a request with noreply is Plain too (see PlainRequest::cut); `gat`: gat and gats
+// are Plain too (kind kFrameGet; req.touch tells them apart).
 // Every length is checked against the buffer before it is used.
-Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool multi_get, bool noreply, Request& req, PlainRequest& out);
+Framed frame_plain(const char* p, size_t n, size_t off, int64_t max_value, bool multi_get, bool noreply, bool gat, Request& req, PlainRequest& out);
 
 // The ketama hash of a key.
 uint32_t key_hash(const char* p, size_t n);

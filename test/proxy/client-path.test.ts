@@ -42,7 +42,7 @@ async function handoffs(): Promise<number> {
 /** How many handoffs `n` connections that changed paths make on the engine under test, with the stats call before. */
 const handed = (n: number): number => (ENGINE === 'native' ? n + 1 : 0);
 
-/** Plain requests only: the C++ data path forwards every one of them (noreply ones without their token). */
+/** Plain requests only: the C++ data path forwards every one of them (noreply ones without their token; gets and gats over several nodes split). */
 function plainRequest(r: Random): string {
   const key = r.pick(KEYS);
   const nr = r.chance(0.15) ? r.pick([' noreply', ' noreply  ', '  noreply']) : '';
@@ -58,6 +58,7 @@ function plainRequest(r: Random): string {
     [3, () => `touch ${key} 0${nr}\r\n`],
     [25, () => `get ${key}\r\n`],
     [10, () => `get ${Array.from({ length: r.int(2, 12) }, () => r.pick(KEYS)).join(' ')}\r\n`],
+    [4, () => `gat ${r.pick([0, 1000, -1])} ${Array.from({ length: r.int(1, 6) }, () => r.pick(KEYS)).join(' ')}\r\n`],
     [1, () => 'delete noreply\r\n'],
   ])();
 }
