@@ -12,6 +12,7 @@
         "native/src/commands.cc",
         "native/src/log.cc",
         "native/src/md5.cc",
+        "native/src/net_address.cc",
         "native/src/numbers.cc",
         "native/src/proxy_backend.cc",
         "native/src/proxy_core.cc",

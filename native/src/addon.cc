@@ -11,6 +11,7 @@
 
 #include "bench_hooks.h"
 #include "log.h"
+#include "net_address.h"
 #include "proxy_core.h"
 #include "proxy_frame.h"
 #include "proxy_hooks.h"
@@ -154,16 +155,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     std::string host;
     uint32_t port = 0;
     int rc = server_->listen(host, port);
-    if (rc != 0) {
-      Napi::Error e = Napi::Error::New(env, uv_strerror(rc));
-      e.Set("code", Napi::String::New(env, uv_err_name(rc)));
-      e.ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("host", host);
-    out.Set("port", port);
-    return out;
+    return listen_result(env, rc, host, port);
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {

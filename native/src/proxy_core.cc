@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net_address.h"
 #include "proxy_backend.h"
 #include "proxy_frame.h"
 
@@ -234,8 +235,7 @@ class Core {
 
   int listen(const std::string& host, uint32_t port, std::string& bound_host, uint32_t& bound_port) {
     sockaddr_storage addr;
-    int rc = uv_ip4_addr(host.c_str(), static_cast<int>(port), reinterpret_cast<sockaddr_in*>(&addr));
-    if (rc != 0) rc = uv_ip6_addr(host.c_str(), static_cast<int>(port), reinterpret_cast<sockaddr_in6*>(&addr));
+    int rc = parse_address(host, port, addr);
     if (rc != 0) return rc;
     uv_tcp_init(loop_, &listener_);
     listener_.data = this;
@@ -247,20 +247,7 @@ class Core {
       close_listener();
       return rc;
     }
-    sockaddr_storage name;
-    int len = sizeof(name);
-    uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&name), &len);
-    char text[64] = {0};
-    if (name.ss_family == AF_INET6) {
-      auto* a6 = reinterpret_cast<sockaddr_in6*>(&name);
-      uv_ip6_name(a6, text, sizeof(text));
-      bound_port = ntohs(a6->sin6_port);
-    } else {
-      auto* a4 = reinterpret_cast<sockaddr_in*>(&name);
-      uv_ip4_name(a4, text, sizeof(text));
-      bound_port = ntohs(a4->sin_port);
-    }
-    bound_host = text;
+    bound_address(&listener_, bound_host, bound_port);
     return 0;
   }
 
@@ -344,11 +331,14 @@ class Core {
     return it == clients_.end() ? nullptr : it->second;
   }
 
-  size_t unsent(const Client* c) const { return c->out.size() + c->inflight.size(); }
+  static size_t unsent(const Client* c) { return c->out.size() + c->inflight.size(); }
+
+  // Whether a client may send more: few enough replies owed and output unsent.
+  static bool within_bounds(const Client* c) { return c->count < kMaxInFlight && unsent(c) < kOutputHighWater; }
 
   void update_reading(Client* c) {
     if (c->closing) return;
-    bool want = !c->eof && !c->handoff && c->count < kMaxInFlight && unsent(c) < kOutputHighWater;
+    bool want = !c->eof && !c->handoff && within_bounds(c);
     if (want == c->reading) return;
     if (want) {
       c->reading = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle), on_alloc, on_read) == 0;
@@ -406,7 +396,7 @@ class Core {
   size_t process(Client* c, const char* p, size_t n, size_t off) {
     PlainRequest r;
     while (off < n && !c->closing && !c->handoff && !stopping_) {
-      if (c->count >= kMaxInFlight || unsent(c) >= kOutputHighWater) break;
+      if (!within_bounds(c)) break;
       Framed f = frame_plain(p, n, off, static_cast<int64_t>(max_value_), true, true, true, req_, r);
       if (f == Framed::NeedMore) break;
       if (f == Framed::Other) {
@@ -427,25 +417,16 @@ class Core {
     return it == points_.end() ? 0 : static_cast<uint32_t>(it - points_.begin());
   }
 
-  // Whether every key of a multi-get goes to the same node now (then it is forwarded whole,
-  // else split).
-  bool one_node(const Request& req) {
-    int first = -1;
-    for (std::string_view k : req.keys) {
-      uint32_t point = point_of(key_hash(k.data(), k.size()));
-      int node = cand_.empty() ? -1 : cand_[point * kCandidates];
-      if (first == -1) first = node;
-      if (node < 0 || node != first) return false;
-    }
-    return true;
-  }
-
   void forward(Client* c, const char* p, const PlainRequest& r) {
     counters_[kRequests]++;
-    if (r.kind == kFrameGet) counters_[kCmdGet] += static_cast<double>(req_.keys.size());
-    if (r.kind == kFrameGet && req_.touch) counters_[kCmdTouch] += static_cast<double>(req_.keys.size());
-    else if (r.kind == kFrameSet || r.kind == kFrameStoreOther) counters_[kCmdSet]++;
-    else if (r.kind == kFrameTouch) counters_[kCmdTouch]++;
+    if (r.kind == kFrameGet) {
+      counters_[kCmdGet] += static_cast<double>(req_.keys.size());
+      if (req_.touch) counters_[kCmdTouch] += static_cast<double>(req_.keys.size());
+    } else if (r.kind == kFrameSet || r.kind == kFrameStoreOther) {
+      counters_[kCmdSet]++;
+    } else if (r.kind == kFrameTouch) {
+      counters_[kCmdTouch]++;
+    }
     if (c->count == c->ring.size()) grow(c);
     uint32_t seq = c->head_seq + c->count++;
     Slot& s = c->at(seq);
@@ -462,35 +443,41 @@ class Core {
     u.kind = r.kind;
     u.point = point_of(r.hash);
     u.ntried = 0;
-    if (r.kind == kFrameGet && req_.keys.size() > 1 && !one_node(req_)) return split(c, seq);
+    if (r.kind == kFrameGet && req_.keys.size() > 1) return forward_keys(c, seq);
     route(c, seq, 0);
   }
 
-  // A get, gets, gat or gats whose keys live on several nodes: one request per node, sent at once.
-  void split(Client* c, uint32_t seq) {
+  // A get, gets, gat or gats of several keys: forwarded whole when every key's first node is
+  // the same now, else split, one request per node, sent at once.
+  void forward_keys(Client* c, uint32_t seq) {
     Slot& s = c->at(seq);
+    key_points_.assign(1, s.unit.point);  // the first key's, hashed by the framer
+    for (size_t i = 1; i < req_.keys.size(); i++) key_points_.push_back(point_of(key_hash(req_.keys[i].data(), req_.keys[i].size())));
+    auto first_node = [this](uint32_t point) { return cand_.empty() ? -1 : cand_[point * kCandidates]; };
+    int node0 = first_node(key_points_[0]);
+    bool one = node0 >= 0;
+    for (size_t i = 1; one && i < key_points_.size(); i++) one = first_node(key_points_[i]) == node0;
+    if (one) return route(c, seq, 0);
     // The parts' command: get, gets, or gat/gats with the request's expiry.
     std::string verb = req_.touch ? (req_.with_cas ? "gats " : "gat ") + std::to_string(req_.exptime) : req_.with_cas ? "gets" : "get";
     s.keys.assign(req_.keys.begin(), req_.keys.end());
     s.parts.clear();
     std::vector<int> part_node;
     for (uint32_t i = 0; i < s.keys.size(); i++) {
-      const std::string& k = s.keys[i];
-      uint32_t point = point_of(key_hash(k.data(), k.size()));
-      int node = cand_.empty() ? -1 : cand_[point * kCandidates];
+      int node = first_node(key_points_[i]);
       size_t at = std::find(part_node.begin(), part_node.end(), node) - part_node.begin();
       if (at == part_node.size()) {
         part_node.push_back(node);
         s.parts.emplace_back();
         Unit& u = s.parts.back().unit;
         u.kind = kFrameGet;
-        u.point = point;  // a part is routed (and retried) by its first key
+        u.point = key_points_[i];  // a part is routed (and retried) by its first key
         u.req = verb;
       }
       Part& part = s.parts[at];
       part.keys.push_back(i);
       part.unit.req += ' ';
-      part.unit.req += k;
+      part.unit.req += s.keys[i];
     }
     s.unit.req.clear();
     s.parts_left = static_cast<uint32_t>(s.parts.size());
@@ -683,7 +670,7 @@ class Core {
     if (c->closing) return;
     if (c->handoff && c->idle()) return handoff(c);
     if (c->eof && c->idle()) return close_client(c);
-    if (!c->reading && !c->handoff && !c->eof && c->count < kMaxInFlight && unsent(c) < kOutputHighWater) {
+    if (!c->reading && !c->handoff && !c->eof && within_bounds(c)) {
       process_held(c);
       update_reading(c);
     }
@@ -770,17 +757,23 @@ class Core {
     }
   }
 
+  // Flushes the clients listed in `ids` (emptied first: flushing may list clients again),
+  // clearing the flag that listed each.
+  void flush_listed(std::vector<uint32_t>& ids, bool Client::*listed, bool force) {
+    std::vector<uint32_t> now;
+    now.swap(ids);
+    for (uint32_t id : now) {
+      Client* c = find(id);
+      if (!c) continue;
+      c->*listed = false;
+      flush(c, force);
+    }
+  }
+
   static void on_check(uv_check_t* h) {
     auto* core = static_cast<Core*>(h->data);
     core->work_ = false;
-    std::vector<uint32_t> dirty;
-    dirty.swap(core->dirty_);
-    for (uint32_t id : dirty) {
-      Client* c = core->find(id);
-      if (!c) continue;
-      c->dirty = false;
-      core->flush(c);
-    }
+    core->flush_listed(core->dirty_, &Client::dirty, false);
     core->deliver_events();
     if (!core->work_ && core->idle_active_ && !core->stopping_) {
       core->idle_active_ = false;
@@ -790,14 +783,7 @@ class Core {
 
   static void on_later(uv_timer_t* t) {
     auto* core = static_cast<Core*>(t->data);
-    std::vector<uint32_t> ids;
-    ids.swap(core->later_);
-    for (uint32_t id : ids) {
-      Client* c = core->find(id);
-      if (!c) continue;
-      c->later = false;
-      core->flush(c, true);
-    }
+    core->flush_listed(core->later_, &Client::later, true);
   }
 
   void deliver_events() {
@@ -877,6 +863,7 @@ class Core {
   std::vector<int16_t> cand_;
   std::vector<int16_t> home_;
   std::vector<uv_buf_t> iov_;
+  std::vector<uint32_t> key_points_;  // forward_keys: each key's ring point
   double counters_[kCounters] = {};
   Request req_;
   char read_buf_[kReadSize];
@@ -919,10 +906,8 @@ class ProxyCoreWrap : public Napi::ObjectWrap<ProxyCoreWrap> {
     for (uint32_t i = 0; i < list.Length(); i++) {
       Napi::Object n = list.Get(i).As<Napi::Object>();
       std::string host = n.Get("host").ToString().Utf8Value();
-      int port = static_cast<int>(n.Get("port").ToNumber().Uint32Value());
       sockaddr_storage addr;
-      if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
-          uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+      if (parse_address(host, n.Get("port").ToNumber().Uint32Value(), addr) != 0) {
         core->stop();
         Napi::TypeError::New(env, "ProxyCore: not a numeric address: " + host).ThrowAsJavaScriptException();
         return;
@@ -954,16 +939,7 @@ class ProxyCoreWrap : public Napi::ObjectWrap<ProxyCoreWrap> {
     std::string host;
     uint32_t port = 0;
     int rc = core_->listen(info[0].ToString().Utf8Value(), info[1].ToNumber().Uint32Value(), host, port);
-    if (rc != 0) {
-      Napi::Error e = Napi::Error::New(env, uv_strerror(rc));
-      e.Set("code", Napi::String::New(env, uv_err_name(rc)));
-      e.ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("host", host);
-    out.Set("port", port);
-    return out;
+    return listen_result(env, rc, host, port);
   }
 
   // setRoutes(candidates: Int16Array (4 per point), home: Int16Array (1 per point), up: Uint8Array (1 per node))

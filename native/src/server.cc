@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "log.h"
+#include "net_address.h"
 
 namespace mcha {
 namespace {
@@ -24,18 +25,13 @@ constexpr uint64_t kSweepIntervalMs = 50;
 constexpr size_t kSweepBudget = 2000;
 
 std::string peer_name(uv_tcp_t* handle) {
-  struct sockaddr_storage addr;
+  sockaddr_storage addr;
   int len = sizeof(addr);
-  if (uv_tcp_getpeername(handle, reinterpret_cast<struct sockaddr*>(&addr), &len) != 0) return "?";
-  char host[INET6_ADDRSTRLEN] = {0};
-  if (addr.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<struct sockaddr_in6*>(&addr);
-    uv_ip6_name(a, host, sizeof(host));
-    return std::string(host) + ":" + std::to_string(ntohs(a->sin6_port));
-  }
-  auto* a = reinterpret_cast<struct sockaddr_in*>(&addr);
-  uv_ip4_name(a, host, sizeof(host));
-  return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
+  if (uv_tcp_getpeername(handle, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+  std::string host;
+  uint32_t port = 0;
+  address_parts(addr, host, port);
+  return host + ":" + std::to_string(port);
 }
 
 bool starts_with(const char* p, size_t n, const char* text) {
@@ -335,9 +331,8 @@ void Server::set_acknowledged(int64_t acked) {
 }
 
 int Server::listen(std::string& bound_host, uint32_t& bound_port) {
-  struct sockaddr_storage addr;
-  int rc = uv_ip4_addr(settings_.listen.c_str(), static_cast<int>(settings_.port), reinterpret_cast<struct sockaddr_in*>(&addr));
-  if (rc != 0) rc = uv_ip6_addr(settings_.listen.c_str(), static_cast<int>(settings_.port), reinterpret_cast<struct sockaddr_in6*>(&addr));
+  sockaddr_storage addr;
+  int rc = parse_address(settings_.listen, settings_.port, addr);
   if (rc != 0) return rc;
   uv_tcp_init(loop_, &listener_);
   listener_.data = this;
@@ -349,20 +344,7 @@ int Server::listen(std::string& bound_host, uint32_t& bound_port) {
     uv_close(reinterpret_cast<uv_handle_t*>(&listener_), [](uv_handle_t* h) { static_cast<Server*>(h->data)->handles_open_--; });
     return rc;
   }
-  struct sockaddr_storage name;
-  int len = sizeof(name);
-  uv_tcp_getsockname(&listener_, reinterpret_cast<struct sockaddr*>(&name), &len);
-  char host[INET6_ADDRSTRLEN] = {0};
-  if (name.ss_family == AF_INET6) {
-    auto* a6 = reinterpret_cast<struct sockaddr_in6*>(&name);
-    uv_ip6_name(a6, host, sizeof(host));
-    port_ = ntohs(a6->sin6_port);
-  } else {
-    auto* a4 = reinterpret_cast<struct sockaddr_in*>(&name);
-    uv_ip4_name(a4, host, sizeof(host));
-    port_ = ntohs(a4->sin_port);
-  }
-  bound_host = host;
+  bound_address(&listener_, bound_host, port_);
   bound_port = port_;
   uv_timer_init(loop_, &sweep_timer_);
   sweep_timer_.data = this;

@@ -1,0 +1,25 @@
+// Socket addresses for the listeners and connections on libuv handles (the node's server and
+// the proxy's data path): numeric addresses in, host and port out.
+#pragma once
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+
+namespace mcha {
+
+// Parses a numeric IPv4 or IPv6 address (libuv binds and connects to numeric addresses only).
+int parse_address(const std::string& host, uint32_t port, sockaddr_storage& out);
+
+// The host (numeric) and port of a socket address.
+void address_parts(const sockaddr_storage& addr, std::string& host, uint32_t& port);
+
+// The address a listener is bound to.
+void bound_address(const uv_tcp_t* listener, std::string& host, uint32_t& port);
+
+// What a JavaScript listen()/start() returns: {host, port}, or, for a libuv error `rc`, an
+// Error with its `code` (EADDRINUSE...) thrown.
+Napi::Value listen_result(Napi::Env env, int rc, const std::string& host, uint32_t port);
+
+}  // namespace mcha
