@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <chrono>
+#include <cstring>
 #include <memory>
 
 #include "bench_hooks.h"
@@ -92,7 +93,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   static Napi::Object Init(Napi::Env env, Napi::Object exports) {
     Napi::Function cls = DefineClass(env, "NativeEngine",
                                      {InstanceMethod("start", &NativeEngine::Start), InstanceMethod("stop", &NativeEngine::Stop),
-                                      InstanceMethod("drain", &NativeEngine::Drain), InstanceMethod("apply", &NativeEngine::Apply),
+                                      InstanceMethod("pending", &NativeEngine::Pending),
+                                      InstanceMethod("drainInto", &NativeEngine::DrainInto), InstanceMethod("apply", &NativeEngine::Apply),
                                       InstanceMethod("snapshotBegin", &NativeEngine::SnapshotBegin),
                                       InstanceMethod("snapshotNext", &NativeEngine::SnapshotNext),
                                       InstanceMethod("setStats", &NativeEngine::SetStats),
@@ -172,18 +174,33 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return env.Undefined();
   }
 
-  // drain(): {bytes: Buffer, records: number} | null -- this node's records since the last drain.
-  Napi::Value Drain(const Napi::CallbackInfo& info) {
+  // pending(): bytes of this node's records waiting to be drained.
+  Napi::Value Pending(const Napi::CallbackInfo& info) {
+    MutationLog* log = server_->log();
+    return Napi::Number::New(info.Env(), log ? static_cast<double>(log->pending()) : 0);
+  }
+
+  // drainInto(target: Buffer, at: number): number -- copies every waiting record into `target`
+  // at `at` (memory the replication layer reuses: steady writing allocates nothing on either
+  // side) and returns how many records they were.
+  Napi::Value DrainInto(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     MutationLog* log = server_->log();
-    if (!log || log->pending() == 0) return env.Null();
-    // A copy into a JS-owned buffer: the log keeps its memory, so steady writing allocates
-    // nothing on this side (an external buffer per drain cost fresh pages and a finalizer).
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("bytes", Napi::Buffer<char>::Copy(env, log->data(), log->pending()));
-    out.Set("records", log->pending_records());
+    if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsNumber() || !log) {
+      Napi::TypeError::New(env, "drainInto(target: Buffer, at: number) on a replicated engine").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Buffer<char> target = info[0].As<Napi::Buffer<char>>();
+    double at = info[1].As<Napi::Number>().DoubleValue();
+    size_t n = log->pending();
+    if (!(at >= 0) || at > static_cast<double>(target.Length()) || target.Length() - static_cast<size_t>(at) < n) {
+      Napi::RangeError::New(env, "drainInto: the target has no room for the waiting records").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    uint32_t records = log->pending_records();
+    if (n) memcpy(target.Data() + static_cast<size_t>(at), log->data(), n);
     log->drained();
-    return out;
+    return Napi::Number::New(env, records);
   }
 
   // apply(records: Buffer): throws an Error saying what was malformed (after applying what preceded it).

@@ -6,8 +6,14 @@
 export interface ReplicaPort {
   /** Registers the function called, at most once per loop turn, when own records wait to be drained. */
   onRecords(listener: () => void): void;
-  /** This node's own records since the last drain (records applied from the peer are not among them). */
-  drain(): RecordBatch | null;
+  /** Bytes of this node's own records waiting since the last drain (the peer's records are never among them). */
+  pending(): number;
+  /**
+   * Copies the waiting records (exactly `pending()` bytes) into `target` at `at` and forgets
+   * them; returns how many records they were. The caller's memory, so steady draining
+   * allocates nothing.
+   */
+  drainInto(target: Buffer, at: number): number;
   /** Applies a batch of the peer's records by the apply rule: higher (version, origin) wins. */
   apply(records: Buffer): void;
   /** Starts a snapshot of every item (and tombstones and flush state); returns the item count. */
@@ -21,11 +27,6 @@ export interface ReplicaPort {
    * peer's applied offset of this node's stream; null means no peer: replies go at once.
    */
   setAcknowledged(acked: number | null): void;
-}
-
-export interface RecordBatch {
-  bytes: Buffer;
-  records: number;
 }
 
 export interface SnapshotChunk {

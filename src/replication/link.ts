@@ -161,11 +161,12 @@ export class Link {
     const { backlog, replica } = this.host;
     while (this.socket.writableLength < SEND_HIGH_WATER) {
       if (this.sentOffset < backlog.end) {
-        const bytes = backlog.readFrom(this.sentOffset);
-        if (!bytes) return this.close('the peer fell behind this node\'s backlog: it will get a full sync');
-        this.write(offsetFrameHeader(FrameType.Records, this.sentOffset, bytes.length));
-        this.write(bytes);
-        this.sentOffset += bytes.length;
+        const read = backlog.readFrom(this.sentOffset);
+        if (!read) return this.close('the peer fell behind this node\'s backlog: it will get a full sync');
+        this.write(offsetFrameHeader(FrameType.Records, this.sentOffset, read.bytes.length));
+        // The backlog reuses the bytes' memory only after the kernel has them.
+        this.write(read.bytes, read.written);
+        this.sentOffset += read.bytes.length;
       } else if (this.snapshotting) {
         const chunk = replica.snapshotNext(SNAPSHOT_CHUNK);
         const p = this.sendProgress!;
@@ -201,10 +202,10 @@ export class Link {
     return this.peer ? `node ${this.peer.nodeId} at ${this.address}` : this.address;
   }
 
-  private write(buf: Buffer): void {
-    if (this.socket.destroyed) return;
+  private write(buf: Buffer, written?: () => void): void {
+    if (this.socket.destroyed) return written?.();
     this.host.counters.bytesSent += buf.length;
-    this.socket.write(buf);
+    this.socket.write(buf, written);
   }
 
   private tick(): void {

@@ -126,8 +126,7 @@ export class Replicator {
   }
 
   drainNow(): void {
-    const batch = this.replica.drain();
-    if (batch) this.backlog.append(batch.bytes, batch.records, Date.now());
+    this.backlog.take(this.replica, Date.now());
   }
 
   established(link: Link): string | null {

@@ -98,6 +98,43 @@ test('a peer that fell out of a small backlog gets a full sync', async () => {
   assert.is(await itemCount(b.port), 5000);
 });
 
+test('records a stopped peer has not read yet are never overwritten by newer ones (64 KB backlog, MBs queued)', async () => {
+  const X = await freePort();
+  const a = await startReplica({ replPort: X, args: ['--repl-backlog', '64k'] });
+  const b = await startReplica({ replPort: X });
+  bed.nodes = [a, b];
+  await waitConverged(a, b);
+  const before = await replStats(a.port);
+  process.kill(-b.proc.child.pid!, 'SIGSTOP');
+  // 6 MB of distinct values in separate drains while the peer reads nothing: the kernel takes a
+  // few MB, the rest waits in the node's socket queue, pointing into backlog memory whose chunks
+  // the 64 KB backlog has already let go. Reusing that memory for later drains would corrupt it.
+  const keys: string[] = [];
+  const c = await RawClient.connect(a.port);
+  try {
+    for (let batch = 0; batch < 12; batch++) {
+      let text = '';
+      for (let j = 0; j < 10; j++) {
+        const key = `big:${batch}:${j}`;
+        keys.push(key);
+        const value = String.fromCharCode(97 + ((batch * 10 + j) % 26)).repeat(50_000);
+        text += `set ${key} 0 0 ${value.length} noreply\r\n${value}\r\n`;
+      }
+      await c.call(`${text}mn\r\n`, 'MN\r\n');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    c.close();
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  process.kill(-b.proc.child.pid!, 'SIGCONT');
+  await waitConverged(a, b, 30_000);
+  const after = await replStats(a.port);
+  assert.is(after.full_syncs_sent, before.full_syncs_sent, 'no full sync: the queued stream arrived intact');
+  assert.is(after.link_drops, before.link_drops, 'the link held');
+  assert.is(await dump(b.port, keys), await dump(a.port, keys));
+});
+
 test('a stopped peer (SIGSTOP) never stalls the node: clients are answered, the link is dropped and heals after SIGCONT', async () => {
   const X = await freePort();
   const a = await startReplica({ replPort: X });

@@ -53,7 +53,7 @@ export interface ProxyCoreHandle {
 
 export type NativeEvent = 'shutdown' | 'stopped' | 'records';
 
-/** The replication boundary (src/engine/replica.ts) too; a 'records' event says drain() has some. */
+/** The replication boundary (src/engine/replica.ts) too; a 'records' event says pending() has some. */
 export interface NativeHandle extends Omit<ReplicaPort, 'onRecords'> {
   /** Binds `host` (numeric) and listens; throws an Error with a libuv `code` (EADDRINUSE...). */
   start(host: string): { host: string; port: number };

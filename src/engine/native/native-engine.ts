@@ -43,7 +43,8 @@ export class NativeEngine implements Engine {
         onRecords: (listener) => {
           this.onRecords = listener;
         },
-        drain: () => h.drain(),
+        pending: () => h.pending(),
+        drainInto: (target, at) => h.drainInto(target, at),
         apply: (records) => h.apply(records),
         snapshotBegin: () => h.snapshotBegin(),
         snapshotNext: (maxBytes) => h.snapshotNext(maxBytes),

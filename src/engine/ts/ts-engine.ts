@@ -70,7 +70,8 @@ export class TsEngine implements Engine {
       const snapshot = new SnapshotReader(this.store, clock, this.nodeId);
       this.replica = {
         onRecords: (listener) => log.onRecords(listener),
-        drain: () => log.drain(),
+        pending: () => log.pending(),
+        drainInto: (target, at) => log.drainInto(target, at),
         apply: (records) => applier.apply(records),
         snapshotBegin: () => snapshot.begin(),
         snapshotNext: (maxBytes) => snapshot.next(maxBytes),

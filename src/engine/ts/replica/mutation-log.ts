@@ -1,4 +1,3 @@
-import type { RecordBatch } from '../../replica';
 import type { Item } from '../store/item';
 import {
   DELETE_FIXED, encodeDelete, encodeFlush, encodeFlushAt, encodeSet, encodeTouch, FLUSH_AT_SIZE, HEADER, setRecordSize,
@@ -54,14 +53,18 @@ export class MutationLog {
     this.len = encodeFlushAt(this.buf, this.reserve(FLUSH_AT_SIZE), oldestLive, version, this.origin);
   }
 
-  drain(): RecordBatch | null {
-    if (this.len === 0) return null;
-    const batch = { bytes: this.buf.subarray(0, this.len), records: this.records };
+  pending(): number {
+    return this.len;
+  }
+
+  /** Copies the waiting records into `target` at `at` (room checked by the caller) and keeps the buffer. */
+  drainInto(target: Buffer, at: number): number {
+    const records = this.records;
+    this.buf.copy(target, at, 0, this.len);
     this.drained += this.len;
-    this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
     this.len = 0;
     this.records = 0;
-    return batch;
+    return records;
   }
 
   /** Room for one record of `n` bytes; returns where it goes and wakes the drainer once per turn. */
