@@ -134,13 +134,14 @@ const char* apply_records(const char* p, size_t n, Store& store, VersionClock& c
         if (version < store.flushed_below()) break;
         const Tombstone* t = tombs ? tombs->get(key) : nullptr;
         if (t && !is_newer(version, origin, t->version, t->origin)) break;
-        Item* cur = store.raw(key);
+        uint64_t h = hash_key(key.data(), key.size());
+        Item* cur = store.raw(key, h);
         if (cur && cur->version == version && cur->origin == origin) {
           merge_touch(cur, exptime, touched);
           break;
         }
         if (cur && !is_newer(version, origin, cur->version, cur->origin)) break;
-        if (tombs) tombs->lift(key);
+        if (t) tombs->lift(key);
         // An older value must not outlive a newer one this node cannot hold: a miss is allowed, stale data is not.
         if (memcached_item_size(nkey, flags, nvalue, settings.cas_enabled) > settings.item_size_max) {
           store.remove(key);
@@ -155,7 +156,7 @@ const char* apply_records(const char* p, size_t n, Store& store, VersionClock& c
         it->version = version;
         it->origin = origin;
         it->touched = touched;
-        if (!store.put(it, now)) {
+        if (!store.put(it, now, h)) {
           store.remove(key);
           store.release(it);
         }

@@ -96,9 +96,10 @@ Item* Store::get(std::string_view key, uint32_t now) {
   return nullptr;
 }
 
-bool Store::put(Item* it, uint32_t now) {
+bool Store::put(Item* it, uint32_t now) { return put(it, now, hash_key(it->key(), it->nkey)); }
+
+bool Store::put(Item* it, uint32_t now, uint64_t h) {
   std::string_view key(it->key(), it->nkey);
-  uint64_t h = hash_key(key.data(), key.size());
   Item** slot = find_slot(key, h);
   Item* old = slot ? *slot : nullptr;
   size_t freed = old ? old->total_size() : 0;
@@ -124,8 +125,10 @@ bool Store::put(Item* it, uint32_t now) {
   return true;
 }
 
-Item* Store::raw(std::string_view key) {
-  Item** slot = find_slot(key, hash_key(key.data(), key.size()));
+Item* Store::raw(std::string_view key) { return raw(key, hash_key(key.data(), key.size())); }
+
+Item* Store::raw(std::string_view key, uint64_t h) {
+  Item** slot = find_slot(key, h);
   return slot ? *slot : nullptr;
 }
 

@@ -33,9 +33,12 @@ class Store {
   // Links an item, replacing any previous one for its key. Takes over the creator's
   // reference on success; on false (no memory) the caller still owns it.
   bool put(Item* it, uint32_t now);
+  // The same with the key's hash_key() already known (the apply path looks the key up first).
+  bool put(Item* it, uint32_t now, uint64_t hash);
   bool remove(std::string_view key);
   // The item linked under a key, alive or not: the apply rule compares versions of dead items too.
   Item* raw(std::string_view key);
+  Item* raw(std::string_view key, uint64_t hash);
 
   // flush_all: every item older than `version` is gone, and an earlier delayed flush is cancelled.
   void flush_all(uint64_t version);

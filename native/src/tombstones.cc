@@ -3,6 +3,7 @@
 namespace mcha {
 
 const Tombstone* Tombstones::get(std::string_view key) const {
+  if (by_key_.empty()) return nullptr;  // the usual case: no string built, nothing hashed
   auto it = by_key_.find(std::string(key));
   return it == by_key_.end() ? nullptr : &it->second;
 }
@@ -24,6 +25,7 @@ void Tombstones::lay(std::string_view key, uint64_t version, uint32_t origin, ui
 }
 
 void Tombstones::lift(std::string_view key) {
+  if (by_key_.empty()) return;
   auto it = by_key_.find(std::string(key));
   if (it == by_key_.end()) return;
   order_.erase(it->second.order);
