@@ -11,6 +11,9 @@ namespace mcha {
 
 class MutationLog {
  public:
+  // A log that grew past this for a burst gives the memory back once drained.
+  static constexpr size_t kKeepBytes = 4 * 1024 * 1024;
+
   // `wake` is called when a record arrives in an empty log: the drainer runs on a later turn.
   MutationLog(uint32_t origin, std::function<void()> wake) : origin_(origin), wake_(std::move(wake)) {}
 
@@ -30,7 +33,7 @@ class MutationLog {
     drained_ += buf_.size();
     records_ = 0;
     woken_ = false;
-    buf_.clear();
+    buf_.clear(kKeepBytes);
   }
 
  private:

@@ -57,6 +57,15 @@ char* RecordBuffer::append(size_t n) {
   return at;
 }
 
+void RecordBuffer::clear(size_t keep) {
+  len_ = 0;
+  if (cap_ > keep) {
+    free(p_);
+    p_ = nullptr;
+    cap_ = 0;
+  }
+}
+
 char* RecordBuffer::release() {
   char* p = p_;
   p_ = nullptr;

@@ -35,8 +35,9 @@ class RecordBuffer {
   const char* data() const { return p_; }
   // Gives the bytes away (the caller frees them with free()) and starts empty.
   char* release();
-  // Empties it, keeping the memory for the next records (no allocation, no page faults).
-  void clear() { len_ = 0; }
+  // Empties it, keeping the memory for the next records (no allocation, no page faults), unless
+  // a burst grew it past `keep` bytes: that memory goes back.
+  void clear(size_t keep = SIZE_MAX);
 
  private:
   char* p_ = nullptr;

@@ -5,7 +5,7 @@ import type { ReplicaPort } from '../engine/replica';
  * writing then allocates no memory (no fresh pages to fault in, no external memory for the
  * garbage collector to chase). A drain larger than a block gets a buffer of its own.
  */
-export const BLOCK_BYTES = 1024 * 1024;
+const BLOCK_BYTES = 1024 * 1024;
 /** Free blocks kept for reuse; more go to the garbage collector. */
 const SPARE_BLOCKS = 4;
 
@@ -138,11 +138,6 @@ export class Backlog {
       oldest = c.at;
     }
     return { records, ms: now - oldest };
-  }
-
-  /** Blocks the pool holds for reuse (for tests). */
-  get spareBlocks(): number {
-    return this.spare.length;
   }
 
   /** Back to the pool once no chunk, no pending write and no drain uses the block. */

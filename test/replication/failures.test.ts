@@ -100,13 +100,13 @@ test('a peer that fell out of a small backlog gets a full sync', async () => {
 
 test('records a stopped peer has not read yet are never overwritten by newer ones (64 KB backlog, MBs queued)', async () => {
   const X = await freePort();
-  const a = await startReplica({ replPort: X, args: ['--repl-backlog', '64k'] });
-  const b = await startReplica({ replPort: X });
+  const a = await startReplica({ replPort: X, args: ['--repl-backlog', '64k', '-I', '8m'] });
+  const b = await startReplica({ replPort: X, args: ['-I', '8m'] });
   bed.nodes = [a, b];
   await waitConverged(a, b);
   const before = await replStats(a.port);
   process.kill(-b.proc.child.pid!, 'SIGSTOP');
-  // 6 MB of distinct values in separate drains while the peer reads nothing: the kernel takes a
+  // 6 MB of distinct values in separate drains, then one 6 MB value, while the peer reads nothing: the kernel takes a
   // few MB, the rest waits in the node's socket queue, pointing into backlog memory whose chunks
   // the 64 KB backlog has already let go. Reusing that memory for later drains would corrupt it.
   const keys: string[] = [];
@@ -123,6 +123,9 @@ test('records a stopped peer has not read yet are never overwritten by newer one
       await c.call(`${text}mn\r\n`, 'MN\r\n');
       await new Promise((r) => setTimeout(r, 20));
     }
+    // One drain larger than a backlog block (a buffer of its own) and than what a log keeps after a burst.
+    keys.push('big:huge');
+    await c.call(`set big:huge 0 0 ${6_000_000} noreply\r\n${'z'.repeat(6_000_000)}\r\nmn\r\n`, 'MN\r\n');
   } finally {
     c.close();
   }

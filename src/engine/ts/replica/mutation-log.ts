@@ -5,6 +5,8 @@ import {
 } from './codec';
 
 const INITIAL_CAPACITY = 64 * 1024;
+/** A log that grew past this for a burst goes back to INITIAL_CAPACITY once drained. */
+const KEEP_CAPACITY = 4 * 1024 * 1024;
 
 /**
  * This node's own writes as replication records, waiting to be drained (once per loop turn at
@@ -57,13 +59,14 @@ export class MutationLog {
     return this.len;
   }
 
-  /** Copies the waiting records into `target` at `at` (room checked by the caller) and keeps the buffer. */
+  /** Copies the waiting records into `target` at `at` (room checked by the caller); the buffer is kept for the next ones. */
   drainInto(target: Buffer, at: number): number {
     const records = this.records;
     this.buf.copy(target, at, 0, this.len);
     this.drained += this.len;
     this.len = 0;
     this.records = 0;
+    if (this.buf.length > KEEP_CAPACITY) this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
     return records;
   }
 
