@@ -20,7 +20,7 @@ export class Tombstones {
   }
 
   get(key: string): Tombstone | undefined {
-    return this.byKey.get(key);
+    return this.byKey.size === 0 ? undefined : this.byKey.get(key);
   }
 
   lay(key: string, version: number, origin: number, now: number): void {
@@ -33,7 +33,7 @@ export class Tombstones {
 
   /** Lifts the tombstone of a key written again with a newer version. */
   lift(key: string): void {
-    this.byKey.delete(key);
+    if (this.byKey.size !== 0) this.byKey.delete(key);
   }
 
   /** Forgets tombstones older than the TTL, looking at `budget` at most. */
