@@ -1,7 +1,8 @@
 import { RawClient } from '../helpers/client';
 import { Random } from '../differential/random';
 
-export const KEYS = Array.from({ length: 30 }, (_, i) => `k${i}`);
+/** Short keys, and two long ones: records carry keys of up to 250 bytes (encoders take two paths). */
+export const KEYS = [...Array.from({ length: 30 }, (_, i) => `k${i}`), `long:${'x'.repeat(35)}`, `max:${'y'.repeat(246)}`];
 
 /**
  * Random writes of every kind replication carries (set, add, replace, append, prepend, incr,
