@@ -10,6 +10,7 @@
         "native/src/addon.cc",
         "native/src/bench_hooks.cc",
         "native/src/commands.cc",
+        "native/src/js_call.cc",
         "native/src/log.cc",
         "native/src/md5.cc",
         "native/src/net_address.cc",

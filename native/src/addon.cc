@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "bench_hooks.h"
+#include "js_call.h"
 #include "log.h"
 #include "net_address.h"
 #include "proxy_core.h"
@@ -61,21 +62,10 @@ class RecordsNotifier {
     napi_env env = n->env_;
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-    napi_value fn, recv, argv[2], result;
-    napi_get_reference_value(env, n->callback_, &fn);
-    napi_get_global(env, &recv);
+    napi_value argv[2];
     napi_create_string_utf8(env, "records", NAPI_AUTO_LENGTH, &argv[0]);
     napi_get_boolean(env, false, &argv[1]);
-    // make_callback: as any callback from the loop, with microtasks run after it.
-    if (fn && napi_make_callback(env, n->context_, recv, fn, 2, argv, &result) != napi_ok) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value err;
-        napi_get_and_clear_last_exception(env, &err);
-        napi_fatal_exception(env, err);
-      }
-    }
+    call_from_loop(env, n->context_, n->callback_, 2, argv);
     napi_close_handle_scope(env, scope);
   }
 

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "js_call.h"
 #include "net_address.h"
 #include "proxy_backend.h"
 #include "proxy_frame.h"
@@ -792,9 +793,7 @@ class Core {
       events_.pop_front();
       napi_handle_scope scope;
       if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
-      napi_value fn, recv, argv[4], result;
-      napi_get_reference_value(env_, callback_, &fn);
-      napi_get_global(env_, &recv);
+      napi_value argv[4];
       napi_create_int32(env_, e.type, &argv[0]);
       napi_create_int32(env_, e.a, &argv[1]);
       napi_create_int32(env_, e.b, &argv[2]);
@@ -810,15 +809,7 @@ class Core {
         void* copy = nullptr;
         napi_create_buffer_copy(env_, e.text.size(), e.text.data(), &copy, &argv[3]);
       }
-      if (fn && napi_make_callback(env_, context_, recv, fn, 4, argv, &result) != napi_ok) {
-        bool pending = false;
-        napi_is_exception_pending(env_, &pending);
-        if (pending) {
-          napi_value err;
-          napi_get_and_clear_last_exception(env_, &err);
-          napi_fatal_exception(env_, err);
-        }
-      }
+      call_from_loop(env_, context_, callback_, 4, argv);
       napi_close_handle_scope(env_, scope);
       if (stopping_) break;  // the callback stopped the proxy
     }
