@@ -25,7 +25,6 @@ void Tombstones::lay(std::string_view key, uint64_t version, uint32_t origin, ui
 }
 
 void Tombstones::lift(std::string_view key) {
-  if (by_key_.empty()) return;
   auto it = by_key_.find(std::string(key));
   if (it == by_key_.end()) return;
   order_.erase(it->second.order);

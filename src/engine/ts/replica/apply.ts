@@ -46,7 +46,7 @@ export class RecordApplier {
           if (!fits || store.put(new Item(r.key, r.flags, r.exptime, data, r.version, r.origin, r.touched), now) === 'no_memory') {
             store.delete(r.key);
           }
-          store.tombstones?.lift(r.key);
+          if (tomb) store.tombstones!.lift(r.key);
           break;
         }
         case RecordKind.Delete: {

@@ -33,7 +33,7 @@ export class Tombstones {
 
   /** Lifts the tombstone of a key written again with a newer version. */
   lift(key: string): void {
-    if (this.byKey.size !== 0) this.byKey.delete(key);
+    this.byKey.delete(key);
   }
 
   /** Forgets tombstones older than the TTL, looking at `budget` at most. */
