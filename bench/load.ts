@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { loadAddon } from '../src/engine/native/addon';
+import { loadDevAddon } from '../test/helpers/dev-addon';
 import { pipe } from './targets';
 import { Zipf } from './zipf';
 
@@ -60,12 +60,11 @@ function batches(o: LoadOptions, connection: number): Buffer[] {
 }
 
 /**
- * Which load generator runs: the addon's (C++ on a worker thread, a few hundred ns of CPU per
+ * Which load generator runs: the dev addon's (C++ on a worker thread, a few hundred ns of CPU per
  * request) when it loads, unless BENCH_LOADGEN=js; the JavaScript one otherwise. On a 2-core
  * host the generator's CPU is taken from the servers it measures, so the cheaper one is used.
  */
-const loaded = process.env.BENCH_LOADGEN === 'js' ? null : loadAddon();
-const nativeLoad = loaded?.ok ? loaded.addon.bench.runLoad : null;
+const nativeLoad = process.env.BENCH_LOADGEN === 'js' ? null : (loadDevAddon()?.bench.runLoad ?? null);
 export const LOADGEN: 'native' | 'js' = nativeLoad ? 'native' : 'js';
 
 /** Pipelined get/set load over several connections against one server, for a fixed time. */

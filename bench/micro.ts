@@ -3,7 +3,7 @@ import { parseRequest } from '../src/engine/ts/protocol/request';
 import { Item } from '../src/engine/ts/store/item';
 import { Store } from '../src/engine/ts/store/store';
 import { VersionClock } from '../src/engine/ts/store/version-clock';
-import type { NativeAddon } from '../src/engine/native/addon';
+import type { DevAddon } from '../test/helpers/dev-addon';
 import { log } from './targets';
 
 export interface MicroRow {
@@ -75,7 +75,7 @@ function hz(fn: () => void): number {
 }
 
 /** benchmark.js: requests parsed and store operations per second, TypeScript vs C++. */
-export function microBenchmarks(addon: NativeAddon | null): MicroRow[] {
+export function microBenchmarks(addon: DevAddon | null): MicroRow[] {
   const { buf, requests } = requestBuffer();
   const rows: MicroRow[] = [];
   log('micro: parser (10,000 pipelined requests per call)');

@@ -6,6 +6,7 @@ import { hitRatioBenchmark, type HitRatioRow } from './hit-ratio';
 import { LOADGEN, runLoad, prefill, type LoadResult } from './load';
 import { memoryBenchmark, type MemoryRow } from './memory';
 import { microBenchmarks, type MicroRow } from './micro';
+import { loadDevAddon } from '../test/helpers/dev-addon';
 import { failoverTime, proxyThroughput, type FailoverRow, type ProxyLoadRow } from './proxy';
 import { fullSync, replicationLag, writeThroughput, type FullSyncRow, type LagRow, type WriteRow } from './replication';
 import { cpuSeconds } from '../test/helpers/proc-stats';
@@ -205,7 +206,7 @@ function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverh
   if (!loaded.ok) log(`the native addon did not load (${loaded.reason}): benchmarking the TypeScript engine only`);
   const targets = availableTargets(loaded.ok);
   log(`targets: ${targets.map((t) => t.name).join(', ')}`);
-  const micro = microBenchmarks(loaded.ok ? loaded.addon : null);
+  const micro = microBenchmarks(loaded.ok ? loadDevAddon() : null);
   const tsOverhead = tsItemOverhead();
   const load = await loadBenchmark(targets);
   const memory = await memoryBenchmark(targets);

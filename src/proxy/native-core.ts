@@ -1,17 +1,12 @@
-import type { NativeAddon, ProxyCoreHandle } from '../engine/native/addon';
+import type { NativeAddon, ProxyCoreClass, ProxyCoreHandle } from '../engine/native/addon';
 import type { BackendNode } from './backend-node';
-import type { ProxyCounters } from './dispatcher';
-import type { Router } from './router';
+import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE, OUTPUT_HIGH_WATER } from '../engine/ts/net/limits';
+import { ProxyCounters } from './dispatcher';
+import { BACKEND_SEND_HIGH_WATER, MAX_IN_FLIGHT, MAX_TRIES } from './limits';
+import { CANDIDATES, type Router } from './router';
 
-/** The layout of ProxyCore.stats() (native/src/proxy_core.cc). */
-const CURR_CONNECTIONS = 0;
-const TOTAL_CONNECTIONS = 1;
-const PROXY_COUNTERS: readonly (keyof ProxyCounters)[] = ['requests', 'forwarded', 'serverErrors', 'failovers', 'retries', 'cmdGet', 'cmdSet', 'cmdTouch', 'handoffs'];
-const FIRST_COUNTER = 2;
-const PER_NODE = 2 + 32;
-
-const EVENT_FAILURE = 1;
-const EVENT_HANDOFF = 2;
+/** The C++ path's connection counters: the other names of ProxyCore.counterNames are ProxyCounters'. */
+const CONNECTION_COUNTERS = ['currConnections', 'totalConnections'];
 
 export interface NativeCoreHost {
   readonly nodes: readonly BackendNode[];
@@ -28,6 +23,9 @@ export interface NativeCoreHost {
  */
 export class NativeCore {
   private readonly handle: ProxyCoreHandle;
+  private readonly layout: ProxyCoreClass;
+  /** Per counter of stats(): the ProxyCounters field it adds to, null for the connection counts. */
+  private readonly fields: (keyof ProxyCounters | null)[];
   private readonly index: Map<BackendNode, number>;
   /** stats() as last folded into the TypeScript counters. */
   private folded: Float64Array | null = null;
@@ -40,8 +38,20 @@ export class NativeCore {
   ) {
     this.index = new Map(host.nodes.map((n, i) => [n, i]));
     const { values } = router.table(this.index);
+    this.layout = addon.ProxyCore;
+    const known = new Set(Object.keys(new ProxyCounters()));
+    this.fields = this.layout.counterNames.map((name) => {
+      if (CONNECTION_COUNTERS.includes(name)) return null;
+      if (!known.has(name)) throw new Error(`the addon counts ${name}, which the proxy does not know`);
+      return name as keyof ProxyCounters;
+    });
+    const limits = {
+      maxCommandLine: MAX_COMMAND_LINE, maxCompleteLine: MAX_COMPLETE_LINE, maxGetLine: MAX_GET_LINE,
+      maxInFlight: MAX_IN_FLIGHT, outputHighWater: OUTPUT_HIGH_WATER, backendMaxUnsent: BACKEND_SEND_HIGH_WATER,
+      maxTries: MAX_TRIES, candidates: CANDIDATES,
+    };
     this.handle = new addon.ProxyCore(
-      { maxValue: settings.maxValue, maxClients: settings.maxClients, connectionsPerNode: settings.connectionsPerNode, nodes: settings.addresses, points: values },
+      { maxValue: settings.maxValue, maxClients: settings.maxClients, connectionsPerNode: settings.connectionsPerNode, limits, nodes: settings.addresses, points: values },
       (type, a, b, detail) => this.onEvent(type, a, b, detail),
     );
     this.pushRoutes();
@@ -69,18 +79,22 @@ export class NativeCore {
   fold(counters: ProxyCounters): { current: number; total: number } {
     const now = this.handle.stats();
     const before = this.folded ?? new Float64Array(now.length);
-    PROXY_COUNTERS.forEach((name, i) => (counters[name] += now[FIRST_COUNTER + i]! - before[FIRST_COUNTER + i]!));
-    const base = FIRST_COUNTER + PROXY_COUNTERS.length;
+    this.fields.forEach((field, i) => {
+      if (field !== null) counters[field] += now[i]! - before[i]!;
+    });
+    const layout = this.layout.nodeCounters;
+    const base = this.fields.length;
     this.host.nodes.forEach((n, i) => {
-      const at = base + i * PER_NODE;
-      n.counters.requests += now[at]! - before[at]!;
-      n.counters.failovers += now[at + 1]! - before[at + 1]!;
-      const delta = new Float64Array(32);
-      for (let b = 0; b < 32; b++) delta[b] = now[at + 2 + b]! - before[at + 2 + b]!;
+      const at = base + i * layout.size;
+      n.counters.requests += now[at + layout.requests]! - before[at + layout.requests]!;
+      n.counters.failovers += now[at + layout.failovers]! - before[at + layout.failovers]!;
+      const delta = new Float64Array(layout.latencyBuckets);
+      for (let b = 0; b < layout.latencyBuckets; b++) delta[b] = now[at + layout.latency + b]! - before[at + layout.latency + b]!;
       n.latency.addCounts(delta, 0);
     });
     this.folded = now;
-    return { current: now[CURR_CONNECTIONS]!, total: now[TOTAL_CONNECTIONS]! };
+    const names = this.layout.counterNames;
+    return { current: now[names.indexOf('currConnections')]!, total: now[names.indexOf('totalConnections')]! };
   }
 
   resetStats(): void {
@@ -93,10 +107,10 @@ export class NativeCore {
   }
 
   private onEvent(type: number, a: number, b: number, detail: [string, number] | Buffer): void {
-    if (type === EVENT_FAILURE && Array.isArray(detail)) {
+    if (type === this.layout.events.failure && Array.isArray(detail)) {
       const node = this.host.nodes[a];
       if (node) this.host.nodeFailed(node, b === 1 ? 'timeout' : 'connection', detail[0], detail[1]);
-    } else if (type === EVENT_HANDOFF && Buffer.isBuffer(detail)) {
+    } else if (type === this.layout.events.handoff && Buffer.isBuffer(detail)) {
       this.host.adopt(a, b, detail);
     }
   }

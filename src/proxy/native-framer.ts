@@ -1,7 +1,8 @@
-import type { NativeAddon } from '../engine/native/addon';
+import type { LineLimits, NativeAddon } from '../engine/native/addon';
+import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE } from '../engine/ts/net/limits';
 import { ReplyShape } from './reply-reader';
 
-/** What the native framer reports per request (native/src/proxy_frame.cc). */
+/** What the native framer reports per request (native/src/bindings/framer_binding.cc). */
 export const FRAME_INTS = 4;
 const CAPACITY = 256;
 
@@ -24,10 +25,12 @@ export const FRAME_KINDS: readonly ({ shape: ReplyShape; retryable: boolean; cou
 export class NativeFramer {
   readonly out = new Int32Array(CAPACITY * FRAME_INTS);
 
+  private readonly lines: LineLimits = { maxCommandLine: MAX_COMMAND_LINE, maxCompleteLine: MAX_COMPLETE_LINE, maxGetLine: MAX_GET_LINE };
+
   constructor(readonly addon: NativeAddon, private readonly maxValue: number) {}
 
   /** Frames from `start`; returns how many descriptors `out` holds. */
   frame(buf: Buffer, start: number): number {
-    return this.addon.frameRequests(buf, start, this.maxValue, this.out);
+    return this.addon.frameRequests(buf, start, this.maxValue, this.out, this.lines);
   }
 }

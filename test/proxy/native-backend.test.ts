@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadAddon, type NativeAddon } from '../../src/engine/native/addon';
 import { ReplyFormatError, ReplyReader, ReplyShape } from '../../src/proxy/reply-reader';
 import { RawClient } from '../helpers/client';
+import { DEV_ADDON_PATH, loadDevAddon, type DevAddon } from '../helpers/dev-addon';
 import { Random } from '../differential/random';
 import { freePort, REPO_ROOT, SANITIZER_ENV, startMemcached, type RunningServer } from '../helpers/servers';
 
@@ -30,9 +30,9 @@ if (process.env.SANITIZER_PRELOAD && !process.env.LD_PRELOAD) {
 }
 
 function nativeSuite(): void {
-  const loaded = loadAddon();
-  if (!loaded.ok) throw new Error(`the native addon did not load: ${loaded.reason}`);
-  const addon: NativeAddon = loaded.addon;
+  const loaded = loadDevAddon();
+  if (!loaded) throw new Error(`the dev addon is not built (npm run build:dev): ${DEV_ADDON_PATH}`);
+  const addon: DevAddon = loaded;
   const MAX_VALUE = 1024 * 1024;
 
   /** The TypeScript reader's verdict on one reply at the start of `b`, in frameReply's terms. */

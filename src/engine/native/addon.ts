@@ -1,35 +1,45 @@
 import { join } from 'node:path';
 import type { ReplicaPort } from '../replica';
 
-/** The C++ addon's surface (native/src/addon.cc). */
+/**
+ * The C++ addon's surface (native/src/addon.cc and the bindings in native/src/bindings/). Test
+ * and benchmark entry points are in the separate dev addon (test/helpers/dev-addon.ts).
+ */
 export interface NativeAddon {
   NativeEngine: new (settings: NativeSettings, onEvent: (type: NativeEvent, graceful: boolean) => void) => NativeHandle;
   /** Sends the addon's log lines to this file descriptor (--log-file) instead of stderr. */
   setLogFd(fd: number): void;
-  /** The proxy's request framer (native/src/proxy_frame.cc): fills `out`, returns the count. */
-  frameRequests(buf: Buffer, start: number, maxValue: number, out: Int32Array): number;
-  /** The proxy's C++ data path (native/src/proxy_core.cc). */
-  ProxyCore: new (settings: ProxyCoreSettings, onEvent: (type: number, a: number, b: number, detail: [string, number] | Buffer) => void) => ProxyCoreHandle;
-  /** The proxy's C++ data path, for its tests (native/src/proxy_hooks.cc). */
-  proxyTest: {
-    /** The length of the whole reply of `shape` (0 line, 1 values, 2 stats) at the start of `buf`; 0: incomplete; -1: not that reply. */
-    frameReply(buf: Buffer, shape: number, maxValue: number): number;
-    /** One backend connection to 127.0.0.1:port: every request sent, then done(replies, failure, waiting). */
-    roundTrip(port: number, requests: Buffer, lengths: Int32Array, shapes: Int32Array, maxValue: number, done: (replies: Buffer[], failure: string | null, waiting: number) => void): void;
-  };
-  /** Whole workloads in C++ per call, for the micro-benchmarks (bench/micro.ts). */
-  bench: {
-    parseLines(buf: Buffer): number;
-    storeOps(ops: number, keys: number, valueSize: number): number;
-    /** The benchmarks' load generator on a worker thread: one connection per pool of prebuilt batches. */
-    runLoad(port: number, depth: number, durationMs: number, pools: Buffer[][]): Promise<{ ops: number; seconds: number; p50us: number; p99us: number; clientCpu: number }>;
-  };
+  /** The proxy's request framer (native/src/proxy/request_framer.cc): fills `out`, returns the count. */
+  frameRequests(buf: Buffer, start: number, maxValue: number, out: Int32Array, lines: LineLimits): number;
+  /** The kinds frameRequests reports, by name. */
+  frameKinds: { get: number; set: number; storeOther: number; delete: number; touch: number; arith: number };
+  /** The proxy's C++ data path (native/src/proxy/proxy_core.h). */
+  ProxyCore: ProxyCoreClass;
+}
+
+/** memcached's line bounds (src/protocol/line-limits.ts), as the addon takes them. */
+export interface LineLimits {
+  maxCommandLine: number;
+  maxCompleteLine: number;
+  maxGetLine: number;
+}
+
+export interface ProxyCoreClass {
+  new (settings: ProxyCoreSettings, onEvent: (type: number, a: number, b: number, detail: [string, number] | Buffer) => void): ProxyCoreHandle;
+  /** The names of stats()' proxy-wide counters, in their order. */
+  readonly counterNames: readonly string[];
+  /** Per node in stats(), after the proxy-wide counters: where each counter is, and how many there are. */
+  readonly nodeCounters: { requests: number; failovers: number; latency: number; latencyBuckets: number; size: number };
+  /** The event types of onEvent. */
+  readonly events: { failure: number; handoff: number };
 }
 
 export interface ProxyCoreSettings {
   maxValue: number;
   maxClients: number;
   connectionsPerNode: number;
+  /** The bounds the C++ path shares with the TypeScript path, declared in TypeScript. */
+  limits: LineLimits & { maxInFlight: number; outputHighWater: number; backendMaxUnsent: number; maxTries: number; candidates: number };
   /** Numeric addresses, in the proxy's node order. */
   nodes: { host: string; port: number }[];
   /** The ketama continuum's point values, ascending. */
@@ -44,7 +54,7 @@ export interface ProxyCoreHandle {
   checkTimeouts(timeoutMs: number): void;
   /** Clients on the TypeScript path (they count against -n too). */
   setOtherClients(n: number): void;
-  /** Counters (see src/proxy/native-core.ts for the layout). */
+  /** Counters: ProxyCore.counterNames, then per node ProxyCore.nodeCounters.size values. */
   stats(): Float64Array;
   resetStats(): void;
   /** Closes the listener, every client and backend connection. */
@@ -77,6 +87,8 @@ export interface NativeSettings {
   replicated: boolean;
   syncMode: boolean;
   nodeId: number;
+  /** The bounds both engines apply, declared in TypeScript. */
+  limits: LineLimits & { outputHighWater: number; outputFlushAt: number };
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };

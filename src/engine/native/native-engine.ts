@@ -5,6 +5,7 @@ import { PACKAGE_VERSION } from '../../version';
 import type { BoundAddress, Engine, EngineHooks } from '../engine';
 import { newNodeId } from '../node-id';
 import type { ReplicaPort } from '../replica';
+import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE, OUTPUT_FLUSH_AT, OUTPUT_HIGH_WATER } from '../ts/net/limits';
 import type { NativeAddon, NativeHandle } from './addon';
 
 /**
@@ -30,6 +31,10 @@ export class NativeEngine implements Engine {
         itemSizeMax: s.itemSizeMax, verbosity: s.verbosity, evictions: s.evictions, casEnabled: s.casEnabled,
         shutdownEnabled: s.shutdownEnabled, flushEnabled: s.flushEnabled, version: PACKAGE_VERSION,
         replicated: s.replication !== null, syncMode: s.replication?.mode === 'sync', nodeId: this.nodeId,
+        limits: {
+          maxCommandLine: MAX_COMMAND_LINE, maxCompleteLine: MAX_COMPLETE_LINE, maxGetLine: MAX_GET_LINE,
+          outputHighWater: OUTPUT_HIGH_WATER, outputFlushAt: OUTPUT_FLUSH_AT,
+        },
       },
       (type, graceful) => {
         if (type === 'records') this.onRecords?.();

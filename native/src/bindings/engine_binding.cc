@@ -1,0 +1,264 @@
+// The engine's side of the coarse boundary between TypeScript and C++, as the NativeEngine
+// class: construct with Settings, start, stop, and for replication: drain the mutation log,
+// apply a batch of records, read a snapshot chunk, set the replication state. Requests never
+// cross it; events do (records waiting, at most once per loop turn; a `shutdown` command; stop
+// completion).
+#include <napi.h>
+#include <uv.h>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+
+#include "bindings/bindings.h"
+#include "bindings/js_call.h"
+#include "common/loop_notifier.h"
+#include "engine/native_engine.h"
+
+namespace mcha {
+namespace {
+
+struct Event {
+  enum Type { Shutdown, Stopped } type;
+  bool graceful;
+};
+
+// Tells JavaScript that the mutation log has records: at most once per loop iteration, after
+// that iteration's reads, and without a syscall (a thread-safe function costs an eventfd write
+// and an extra loop iteration per notification, which at hundreds of thousands of writes per
+// second halved the node's throughput).
+class RecordsNotifier {
+ public:
+  RecordsNotifier(napi_env env, uv_loop_t* loop, napi_value callback) : env_(env) {
+    napi_create_reference(env, callback, 1, &callback_);
+    napi_value name;
+    napi_create_string_utf8(env, "memcache-ha-native records", NAPI_AUTO_LENGTH, &name);
+    napi_async_init(env, nullptr, name, &context_);
+    loop_ = new LoopNotifier(loop, [this] { notify(); });
+  }
+
+  // Called when the log gets its first record since the last drain.
+  void arm() { loop_->arm(); }
+
+  // Frees itself once libuv has closed the handles.
+  void destroy() {
+    napi_delete_reference(env_, callback_);
+    napi_async_destroy(env_, context_);
+    loop_->destroy([this] { delete this; });
+  }
+
+ private:
+  void notify() {
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
+    napi_value argv[2];
+    napi_create_string_utf8(env_, "records", NAPI_AUTO_LENGTH, &argv[0]);
+    napi_get_boolean(env_, false, &argv[1]);
+    call_from_loop(env_, context_, callback_, 2, argv);
+    napi_close_handle_scope(env_, scope);
+  }
+
+  napi_env env_;
+  napi_ref callback_ = nullptr;
+  napi_async_context context_ = nullptr;
+  LoopNotifier* loop_;
+};
+
+void free_records(Napi::Env, char* data) { free(data); }
+
+class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function cls = DefineClass(env, "NativeEngine",
+                                     {InstanceMethod("start", &EngineBinding::Start), InstanceMethod("stop", &EngineBinding::Stop),
+                                      InstanceMethod("pending", &EngineBinding::Pending),
+                                      InstanceMethod("drainInto", &EngineBinding::DrainInto), InstanceMethod("apply", &EngineBinding::Apply),
+                                      InstanceMethod("snapshotBegin", &EngineBinding::SnapshotBegin),
+                                      InstanceMethod("snapshotNext", &EngineBinding::SnapshotNext),
+                                      InstanceMethod("setStats", &EngineBinding::SetStats),
+                                      InstanceMethod("setAcknowledged", &EngineBinding::SetAcknowledged)});
+    exports.Set("NativeEngine", cls);
+  }
+
+  // new NativeEngine(settings, onEvent(type: 'shutdown' | 'stopped' | 'records', graceful: boolean))
+  explicit EngineBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineBinding>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+      Napi::TypeError::New(env, "NativeEngine(settings, onEvent)").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    settings_.listen = o.Get("listen").ToString().Utf8Value();
+    settings_.port = o.Get("port").ToNumber().Uint32Value();
+    settings_.max_bytes = static_cast<uint64_t>(o.Get("maxBytes").ToNumber().DoubleValue());
+    settings_.max_connections = o.Get("maxConnections").ToNumber().Uint32Value();
+    settings_.threads = o.Get("threads").ToNumber().Uint32Value();
+    settings_.item_size_max = o.Get("itemSizeMax").ToNumber().Uint32Value();
+    settings_.verbosity = o.Get("verbosity").ToNumber().Int32Value();
+    settings_.evictions = o.Get("evictions").ToBoolean().Value();
+    settings_.cas_enabled = o.Get("casEnabled").ToBoolean().Value();
+    settings_.shutdown_enabled = o.Get("shutdownEnabled").ToBoolean().Value();
+    settings_.flush_enabled = o.Get("flushEnabled").ToBoolean().Value();
+    settings_.version = o.Get("version").ToString().Utf8Value();
+    settings_.replicated = o.Get("replicated").ToBoolean().Value();
+    settings_.sync_mode = o.Get("syncMode").ToBoolean().Value();
+    settings_.node_id = o.Get("nodeId").ToNumber().Uint32Value();
+    Napi::Value limits = o.Get("limits");
+    if (!limits.IsObject()) {
+      Napi::TypeError::New(env, "NativeEngine: settings.limits").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object l = limits.As<Napi::Object>();
+    settings_.lines = line_limits(l);
+    settings_.output_high_water = size_of(l, "outputHighWater");
+    settings_.output_flush_at = size_of(l, "outputFlushAt");
+    events_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "memcache-ha-native events", 0, 1);
+    events_.Unref(env);
+    // The store exists before the client port opens: a replica takes records while it catches up.
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    auto events = events_;
+    if (settings_.replicated) notifier_ = new RecordsNotifier(env, loop, info[1]);
+    RecordsNotifier* notifier = notifier_;
+    engine_ = std::make_unique<NativeEngine>(
+        loop, settings_,
+        [events](bool graceful) mutable { events.NonBlockingCall(new Event{Event::Shutdown, graceful}, Deliver); },
+        [notifier]() { notifier->arm(); });
+  }
+
+  ~EngineBinding() override {
+    if (notifier_) notifier_->destroy();
+  }
+
+ private:
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (started_ || stopping_) {
+      Napi::Error::New(env, "already started").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    started_ = true;
+    // The address as resolved by the TypeScript side (libuv binds numeric addresses only).
+    std::string listen = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : settings_.listen;
+    std::string host;
+    uint32_t port = 0;
+    int rc = engine_->start(listen, host, port);
+    return listen_result(env, rc, host, port);
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (stopping_) return env.Undefined();
+    stopping_ = true;
+    // Keeps the loop alive until 'stopped' is delivered, after the last handle closed.
+    events_.Ref(env);
+    auto events = events_;
+    engine_->stop([events]() mutable {
+      events.NonBlockingCall(new Event{Event::Stopped, false}, Deliver);
+      events.Release();
+    });
+    return env.Undefined();
+  }
+
+  // pending(): bytes of this node's records waiting to be drained.
+  Napi::Value Pending(const Napi::CallbackInfo& info) {
+    MutationLog* log = engine_->log();
+    return Napi::Number::New(info.Env(), log ? static_cast<double>(log->pending()) : 0);
+  }
+
+  // drainInto(target: Buffer, at: number): number -- copies every waiting record into `target`
+  // at `at` (memory the replication layer reuses: steady writing allocates nothing on either
+  // side) and returns how many records they were.
+  Napi::Value DrainInto(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    MutationLog* log = engine_->log();
+    if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsNumber() || !log) {
+      Napi::TypeError::New(env, "drainInto(target: Buffer, at: number) on a replicated engine").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Buffer<char> target = info[0].As<Napi::Buffer<char>>();
+    double at = info[1].As<Napi::Number>().DoubleValue();
+    size_t n = log->pending();
+    if (!(at >= 0) || at > static_cast<double>(target.Length()) || target.Length() - static_cast<size_t>(at) < n) {
+      Napi::RangeError::New(env, "drainInto: the target has no room for the waiting records").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    uint32_t records = log->pending_records();
+    if (n) memcpy(target.Data() + static_cast<size_t>(at), log->data(), n);
+    log->drained();
+    return Napi::Number::New(env, records);
+  }
+
+  // apply(records: Buffer): throws an Error saying what was malformed (after applying what preceded it).
+  Napi::Value Apply(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsBuffer() || !engine_->log()) {
+      Napi::TypeError::New(env, "apply(records: Buffer) on a replicated engine").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto buf = info[0].As<Napi::Buffer<char>>();
+    auto now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count());
+    const char* err = engine_->apply(buf.Data(), buf.Length(), now_ms);
+    if (err) Napi::Error::New(env, err).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  Napi::Value SnapshotBegin(const Napi::CallbackInfo& info) {
+    Snapshot* snap = engine_->snapshot();
+    return Napi::Number::New(info.Env(), snap ? static_cast<double>(snap->begin()) : 0);
+  }
+
+  // snapshotNext(maxBytes): {bytes: Buffer, items: number} | null once complete.
+  Napi::Value SnapshotNext(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Snapshot* snap = engine_->snapshot();
+    if (!snap) return env.Null();
+    size_t max_bytes = info.Length() > 0 ? static_cast<size_t>(info[0].ToNumber().Int64Value()) : 256 * 1024;
+    RecordBuffer out;
+    bool done = false;
+    uint32_t items = snap->next(out, max_bytes, done);
+    if (done) return env.Null();
+    size_t len = out.size();
+    char* data = out.release();
+    Napi::Object chunk = Napi::Object::New(env);
+    chunk.Set("bytes", data ? Napi::Buffer<char>::New(env, data, len, free_records) : Napi::Buffer<char>::New(env, 0));
+    chunk.Set("items", items);
+    return chunk;
+  }
+
+  Napi::Value SetStats(const Napi::CallbackInfo& info) {
+    engine_->set_replication_stats(info[0].ToString().Utf8Value());
+    return info.Env().Undefined();
+  }
+
+  // setAcknowledged(offset | null): sync mode's gate (null: no peer, replies go at once).
+  Napi::Value SetAcknowledged(const Napi::CallbackInfo& info) {
+    int64_t acked = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int64Value() : -1;
+    engine_->set_acknowledged(acked);
+    return info.Env().Undefined();
+  }
+
+  static void Deliver(Napi::Env env, Napi::Function callback, Event* e) {
+    bool graceful = e->graceful;
+    const char* type = e->type == Event::Shutdown ? "shutdown" : "stopped";
+    delete e;
+    if (env == nullptr || callback == nullptr) return;  // the environment is being torn down
+    napi_value argv[2] = {Napi::String::New(env, type), Napi::Boolean::New(env, graceful)};
+    // Errors are values here: a failed call (e.g. during exit) must not abort the process.
+    napi_call_function(env, env.Undefined(), callback, 2, argv, nullptr);
+  }
+
+  Settings settings_;
+  std::unique_ptr<NativeEngine> engine_;
+  Napi::ThreadSafeFunction events_;
+  RecordsNotifier* notifier_ = nullptr;
+  bool started_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+void register_engine(Napi::Env env, Napi::Object exports) { EngineBinding::Init(env, exports); }
+
+}  // namespace mcha

@@ -1,0 +1,245 @@
+// The proxy core as the ProxyCore class of JavaScript (src/proxy/native-core.ts drives it), and
+// the delivery of its events to the JavaScript callback.
+#include <uv.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "bindings/bindings.h"
+#include "bindings/js_call.h"
+#include "common/net_address.h"
+#include "proxy/proxy_core.h"
+
+namespace mcha {
+namespace {
+
+// Calls the JavaScript onEvent(type, a, b, detail) for each event; the callback's reference is
+// let go with the last copy (when the core stops).
+class EventDelivery {
+ public:
+  EventDelivery(napi_env env, napi_value callback) : js_(std::make_shared<Callback>(env, callback)) {}
+  void operator()(const ProxyEvent& e) const { js_->call(e); }
+
+ private:
+  struct Callback {
+    Callback(napi_env env, napi_value fn) : env(env) {
+      napi_create_reference(env, fn, 1, &ref);
+      napi_value name;
+      napi_create_string_utf8(env, "memcache-ha-native proxy", NAPI_AUTO_LENGTH, &name);
+      napi_async_init(env, nullptr, name, &context);
+    }
+    ~Callback() {
+      napi_delete_reference(env, ref);
+      napi_async_destroy(env, context);
+    }
+    void call(const ProxyEvent& e) {
+      napi_handle_scope scope;
+      if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+      napi_value argv[4];
+      napi_create_int32(env, e.type, &argv[0]);
+      napi_create_int32(env, e.a, &argv[1]);
+      napi_create_int32(env, e.b, &argv[2]);
+      if (e.type == kEventFailure) {
+        napi_value msg, replies, pair;
+        napi_create_string_utf8(env, e.text.data(), e.text.size(), &msg);
+        napi_create_double(env, e.replies, &replies);
+        napi_create_array_with_length(env, 2, &pair);
+        napi_set_element(env, pair, 0, msg);
+        napi_set_element(env, pair, 1, replies);
+        argv[3] = pair;
+      } else {
+        void* copy = nullptr;
+        napi_create_buffer_copy(env, e.text.size(), e.text.data(), &copy, &argv[3]);
+      }
+      call_from_loop(env, context, ref, 4, argv);
+      napi_close_handle_scope(env, scope);
+    }
+    napi_env env;
+    napi_ref ref = nullptr;
+    napi_async_context context = nullptr;
+  };
+  std::shared_ptr<Callback> js_;
+};
+
+// new ProxyCore({maxValue, maxClients, connectionsPerNode, limits, nodes: [{host, port}], points: Uint32Array},
+//               onEvent(type, a, b, detail)): events.failure = a node failed (node, timeout?,
+// [message, replies]), events.handoff = a client for the TypeScript path (fd, lane, unread bytes).
+class ProxyBinding : public Napi::ObjectWrap<ProxyBinding> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function cls = DefineClass(env, "ProxyCore",
+                                     {InstanceMethod("listen", &ProxyBinding::Listen), InstanceMethod("setRoutes", &ProxyBinding::SetRoutes),
+                                      InstanceMethod("checkTimeouts", &ProxyBinding::CheckTimeouts),
+                                      InstanceMethod("setOtherClients", &ProxyBinding::SetOtherClients),
+                                      InstanceMethod("stats", &ProxyBinding::Stats), InstanceMethod("resetStats", &ProxyBinding::ResetStats),
+                                      InstanceMethod("stop", &ProxyBinding::Stop)});
+    // The layout of stats() and the event types, so TypeScript reads them rather than restates them.
+    Napi::Array names = Napi::Array::New(env, kProxyCounters);
+    for (uint32_t i = 0; i < kProxyCounters; i++) names.Set(i, kProxyCounterNames[i]);
+    cls.Set("counterNames", names);
+    Napi::Object node = Napi::Object::New(env);
+    node.Set("requests", static_cast<uint32_t>(kNodeRequests));
+    node.Set("failovers", static_cast<uint32_t>(kNodeFailovers));
+    node.Set("latency", static_cast<uint32_t>(kNodeLatency));
+    node.Set("latencyBuckets", kLatencyBuckets);
+    node.Set("size", kNodeCounters);
+    cls.Set("nodeCounters", node);
+    Napi::Object events = Napi::Object::New(env);
+    events.Set("failure", static_cast<int32_t>(kEventFailure));
+    events.Set("handoff", static_cast<int32_t>(kEventHandoff));
+    cls.Set("events", events);
+    exports.Set("ProxyCore", cls);
+  }
+
+  explicit ProxyBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProxyBinding>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+      Napi::TypeError::New(env, "ProxyCore(settings, onEvent)").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    Napi::Value nodes = o.Get("nodes");
+    Napi::Value points = o.Get("points");
+    if (!nodes.IsArray() || !points.IsTypedArray() || points.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+      Napi::TypeError::New(env, "ProxyCore: nodes (array) and points (Uint32Array)").ThrowAsJavaScriptException();
+      return;
+    }
+    ProxySettings settings;
+    settings.max_value = size_of(o, "maxValue");
+    settings.max_clients = o.Get("maxClients").ToNumber().Uint32Value();
+    settings.lanes = std::max<size_t>(size_of(o, "connectionsPerNode"), 1);
+    Napi::Value limits = o.Get("limits");
+    if (!limits.IsObject()) {
+      Napi::TypeError::New(env, "ProxyCore: settings.limits").ThrowAsJavaScriptException();
+      return;
+    }
+    Napi::Object l = limits.As<Napi::Object>();
+    settings.lines = line_limits(l);
+    settings.max_in_flight = static_cast<uint32_t>(size_of(l, "maxInFlight"));
+    settings.output_high_water = size_of(l, "outputHighWater");
+    settings.backend_max_unsent = size_of(l, "backendMaxUnsent");
+    settings.max_tries = static_cast<int>(size_of(l, "maxTries"));
+    settings.candidates = static_cast<int>(size_of(l, "candidates"));
+    if (settings.max_tries < 1 || settings.max_tries > kTriedCapacity || settings.candidates < 1) {
+      Napi::RangeError::New(env, "ProxyCore: limits.maxTries 1.." + std::to_string(kTriedCapacity) + ", limits.candidates >= 1").ThrowAsJavaScriptException();
+      return;
+    }
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    auto* core = new ProxyCore(loop, settings, EventDelivery(env, info[1]));
+    Napi::Array list = nodes.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Object n = list.Get(i).As<Napi::Object>();
+      std::string host = n.Get("host").ToString().Utf8Value();
+      sockaddr_storage addr;
+      if (parse_address(host, n.Get("port").ToNumber().Uint32Value(), addr) != 0) {
+        core->stop();
+        Napi::TypeError::New(env, "ProxyCore: not a numeric address: " + host).ThrowAsJavaScriptException();
+        return;
+      }
+      core->add_node(addr);
+    }
+    Napi::Uint32Array p = points.As<Napi::Uint32Array>();
+    core->set_points(p.Data(), p.ElementLength());
+    core_ = core;
+    nodes_ = list.Length();
+    points_ = p.ElementLength();
+    candidates_ = static_cast<size_t>(settings.candidates);
+  }
+
+  ~ProxyBinding() override {
+    if (core_) core_->stop();
+  }
+
+ private:
+  bool live(const Napi::CallbackInfo& info) {
+    if (core_) return true;
+    Napi::Error::New(info.Env(), "the proxy core is stopped").ThrowAsJavaScriptException();
+    return false;
+  }
+
+  // listen(host, port) -> {host, port}; throws an Error with a libuv `code`.
+  Napi::Value Listen(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!live(info)) return env.Undefined();
+    std::string host;
+    uint32_t port = 0;
+    int rc = core_->listen(info[0].ToString().Utf8Value(), info[1].ToNumber().Uint32Value(), host, port);
+    return listen_result(env, rc, host, port);
+  }
+
+  // setRoutes(candidates: Int16Array (4 per point), home: Int16Array (1 per point), up: Uint8Array (1 per node))
+  Napi::Value SetRoutes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!live(info)) return env.Undefined();
+    if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsTypedArray()) {
+      Napi::TypeError::New(env, "setRoutes(candidates, home, up)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto cand = info[0].As<Napi::TypedArray>();
+    auto home = info[1].As<Napi::TypedArray>();
+    auto up = info[2].As<Napi::TypedArray>();
+    if (cand.TypedArrayType() != napi_int16_array || home.TypedArrayType() != napi_int16_array || up.TypedArrayType() != napi_uint8_array ||
+        cand.ElementLength() != points_ * candidates_ || home.ElementLength() != points_ || up.ElementLength() != nodes_) {
+      Napi::RangeError::New(env, "setRoutes: Int16Array(4 x points), Int16Array(points), Uint8Array(nodes)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const int16_t* c = cand.As<Napi::Int16Array>().Data();
+    const int16_t* h = home.As<Napi::Int16Array>().Data();
+    for (size_t i = 0; i < points_ * candidates_; i++)
+      if (c[i] >= static_cast<int64_t>(nodes_)) return RangeError(env);
+    for (size_t i = 0; i < points_; i++)
+      if (h[i] < 0 || h[i] >= static_cast<int64_t>(nodes_)) return RangeError(env);
+    core_->set_routes(c, h, up.As<Napi::Uint8Array>().Data());
+    return env.Undefined();
+  }
+
+  Napi::Value RangeError(Napi::Env env) {
+    Napi::RangeError::New(env, "setRoutes: a node index out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  Napi::Value CheckTimeouts(const Napi::CallbackInfo& info) {
+    if (core_) core_->check_timeouts(static_cast<uint64_t>(info[0].ToNumber().Int64Value()));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetOtherClients(const Napi::CallbackInfo& info) {
+    if (core_) core_->set_other_clients(info[0].ToNumber().Uint32Value());
+    return info.Env().Undefined();
+  }
+
+  // stats(): Float64Array: the proxy counters, then per node: requests, failovers, 32 latency buckets.
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!live(info)) return env.Undefined();
+    std::vector<double> v;
+    core_->stats(v);
+    Napi::Float64Array out = Napi::Float64Array::New(env, v.size());
+    std::copy(v.begin(), v.end(), out.Data());
+    return out;
+  }
+
+  Napi::Value ResetStats(const Napi::CallbackInfo& info) {
+    if (core_) core_->reset_stats();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    if (core_) core_->stop();
+    core_ = nullptr;
+    return info.Env().Undefined();
+  }
+
+  ProxyCore* core_ = nullptr;
+  size_t nodes_ = 0;
+  size_t points_ = 0;
+  size_t candidates_ = 0;
+};
+
+}  // namespace
+
+void register_proxy(Napi::Env env, Napi::Object exports) { ProxyBinding::Init(env, exports); }
+
+}  // namespace mcha

@@ -1,0 +1,65 @@
+// memcached's command semantics over the store: a request (and its data block) in, reply
+// bytes out. Knows nothing of sockets.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/commands/counters.h"
+#include "engine/replica/mutation_log.h"
+#include "protocol/request.h"
+#include "engine/settings.h"
+#include "engine/store/store.h"
+#include "engine/store/version_clock.h"
+#include "protocol/reply_writer.h"
+
+namespace mcha {
+
+struct CommandHost {
+  Settings& settings;
+  Store& store;
+  VersionClock& clock;
+  ConnectionCounters& connections;
+  uint32_t node_id;
+  uint32_t started_at;
+  std::function<uint32_t()> bound_port;
+  std::function<std::vector<ConnectionInfo>()> open_connections;
+  std::function<void(bool graceful)> shutdown;
+  // This node's writes for the peer; nullptr on a standalone node.
+  MutationLog* log = nullptr;
+  // `stats replication` as the replication layer last rendered it (STAT lines); nullptr standalone.
+  const std::string* replication_stats = nullptr;
+};
+
+enum class Outcome { Continue, Close };
+
+class Commands {
+ public:
+  explicit Commands(CommandHost host) : h_(std::move(host)) {}
+
+  Outcome execute(const Request& req, Writer& out);
+  // Before the data block is read: nullptr to read it into `*item`, or the error line to send
+  // while it is swallowed (a failed `set` removes the old value, as in memcached).
+  const char* admit_store(const Request& req, Item** item);
+  // Once the data block is in: its value in the item, `terminated` if "\r\n" followed it.
+  void complete_store(const Request& req, Item* item, bool terminated, Writer& out);
+
+  const CommandCounters& counters() const { return c_; }
+
+ private:
+  const char* store(const Request& req, Item* item, uint32_t now);
+  void get(const Request& req, Writer& out);
+  const char* arith(const Request& req, Writer& out);
+  const char* remove(const Request& req);
+  const char* touch(const Request& req);
+  const char* flush_all(const Request& req);
+  void stats(const Request& req, Writer& out);
+  void touch_item(Item* it, uint32_t exptime);
+  void remove_stale(std::string_view key);
+
+  CommandHost h_;
+  CommandCounters c_;
+};
+
+}  // namespace mcha

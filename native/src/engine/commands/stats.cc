@@ -1,0 +1,163 @@
+// `stats` and its sub-groups, in memcached's field names and order. Mirrors
+// src/engine/ts/commands/stats.ts.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "engine/commands/execute.h"
+#include "engine/store/clock.h"
+
+namespace mcha {
+namespace {
+
+void stat(Writer& out, const char* name, const std::string& value) {
+  out.text("STAT ", 5);
+  out.text(name, strlen(name));
+  out.text(" ", 1);
+  out.text(value);
+  out.text("\r\n", 2);
+}
+
+void stat(Writer& out, const char* name, uint64_t value) { stat(out, name, std::to_string(value)); }
+
+std::string seconds(const struct timeval& tv) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(tv.tv_sec), static_cast<long>(tv.tv_usec));
+  return buf;
+}
+
+}  // namespace
+
+void Commands::stats(const Request& req, Writer& out) {
+  std::string_view sub = req.args.empty() ? std::string_view() : req.args[0];
+  const Settings& s = h_.settings;
+  const StoreCounters& sc = h_.store.counters();
+  if (sub == "reset") {
+    c_ = CommandCounters();
+    h_.connections.total = h_.connections.rejected = h_.connections.bytes_read = h_.connections.bytes_written = 0;
+    return out.line("RESET");
+  }
+  if (sub == "detail") {
+    std::string_view mode = req.args.size() >= 2 ? req.args[1] : std::string_view();
+    if (mode == "on" || mode == "off") return out.line("OK");
+    if (mode == "dump") return out.line("END");
+    return out.line("CLIENT_ERROR usage: stats detail on|off|dump");
+  }
+  if (sub == "replication" && h_.replication_stats) {
+    out.text(*h_.replication_stats);
+    // Live, unlike the lines above: the end of this node's stream, records not yet drained included.
+    stat(out, "offset", h_.log ? h_.log->end() : 0);
+    return out.line("END");
+  }
+  if (sub.empty()) {
+    uint32_t now = now_seconds();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    const ConnectionCounters& cc = h_.connections;
+    stat(out, "pid", static_cast<uint64_t>(getpid()));
+    stat(out, "uptime", now - h_.started_at);
+    stat(out, "time", now);
+    stat(out, "version", s.version);
+    stat(out, "pointer_size", 64);
+    stat(out, "rusage_user", seconds(ru.ru_utime));
+    stat(out, "rusage_system", seconds(ru.ru_stime));
+    stat(out, "max_connections", s.max_connections);
+    stat(out, "curr_connections", cc.curr);
+    stat(out, "total_connections", cc.total);
+    stat(out, "rejected_connections", cc.rejected);
+    stat(out, "cmd_get", c_.cmd_get);
+    stat(out, "cmd_set", c_.cmd_set);
+    stat(out, "cmd_flush", c_.cmd_flush);
+    stat(out, "cmd_touch", c_.cmd_touch);
+    stat(out, "cmd_meta", 0);
+    stat(out, "get_hits", c_.get_hits);
+    stat(out, "get_misses", c_.get_misses);
+    stat(out, "get_expired", sc.expired_on_access);
+    stat(out, "get_flushed", sc.flushed_on_access);
+    stat(out, "delete_misses", c_.delete_misses);
+    stat(out, "delete_hits", c_.delete_hits);
+    stat(out, "incr_misses", c_.incr_misses);
+    stat(out, "incr_hits", c_.incr_hits);
+    stat(out, "decr_misses", c_.decr_misses);
+    stat(out, "decr_hits", c_.decr_hits);
+    stat(out, "cas_misses", c_.cas_misses);
+    stat(out, "cas_hits", c_.cas_hits);
+    stat(out, "cas_badval", c_.cas_badval);
+    stat(out, "touch_hits", c_.touch_hits);
+    stat(out, "touch_misses", c_.touch_misses);
+    stat(out, "store_too_large", c_.store_too_large);
+    stat(out, "store_no_memory", c_.store_no_memory);
+    stat(out, "auth_cmds", 0);
+    stat(out, "auth_errors", 0);
+    stat(out, "bytes_read", cc.bytes_read);
+    stat(out, "bytes_written", cc.bytes_written);
+    stat(out, "limit_maxbytes", s.max_bytes);
+    stat(out, "accepting_conns", 1);
+    stat(out, "threads", 1);
+    stat(out, "hash_power_level", static_cast<uint64_t>(__builtin_ctzll(h_.store.buckets())));
+    stat(out, "hash_bytes", h_.store.buckets() * sizeof(Item*));
+    stat(out, "hash_is_expanding", h_.store.expanding() ? 1 : 0);
+    stat(out, "bytes", h_.store.bytes());
+    stat(out, "curr_items", h_.store.count());
+    stat(out, "total_items", sc.total_items);
+    stat(out, "expired_unfetched", sc.expired_unfetched);
+    stat(out, "evicted_unfetched", sc.evicted_unfetched);
+    stat(out, "evictions", sc.evictions);
+    stat(out, "reclaimed", sc.reclaimed);
+    stat(out, "crawler_reclaimed", sc.crawler_reclaimed);
+    stat(out, "engine", "native");
+  } else if (sub == "settings") {
+    stat(out, "maxbytes", s.max_bytes);
+    stat(out, "maxconns", s.max_connections);
+    stat(out, "tcpport", h_.bound_port());
+    stat(out, "udpport", 0);
+    stat(out, "inter", s.listen);
+    stat(out, "verbosity", static_cast<uint64_t>(s.verbosity));
+    stat(out, "evictions", s.evictions ? "on" : "off");
+    stat(out, "domain_socket", "NULL");
+    stat(out, "shutdown_command", s.shutdown_enabled ? "yes" : "no");
+    stat(out, "num_threads", s.threads);
+    stat(out, "cas_enabled", s.cas_enabled ? "yes" : "no");
+    stat(out, "binding_protocol", "ascii");
+    stat(out, "item_size_max", s.item_size_max);
+    stat(out, "flush_enabled", s.flush_enabled ? "yes" : "no");
+    stat(out, "eviction_policy", "sieve");
+    stat(out, "engine", "native");
+  } else if (sub == "items") {
+    if (h_.store.count() > 0) {
+      stat(out, "items:1:number", h_.store.count());
+      stat(out, "items:1:evicted", sc.evictions);
+      stat(out, "items:1:evicted_unfetched", sc.evicted_unfetched);
+      stat(out, "items:1:expired_unfetched", sc.expired_unfetched);
+      stat(out, "items:1:reclaimed", sc.reclaimed);
+      stat(out, "items:1:crawler_reclaimed", sc.crawler_reclaimed);
+    }
+  } else if (sub == "slabs") {
+    stat(out, "active_slabs", 0);
+    stat(out, "total_malloced", h_.store.bytes());
+  } else if (sub == "sizes") {
+    stat(out, "sizes_status", "disabled");
+  } else if (sub == "conns") {
+    // memcached numbers connections by file descriptor; here the listener is 0, clients from 1.
+    uint32_t now = now_seconds();
+    std::string listen = "tcp:" + s.listen + ":" + std::to_string(h_.bound_port());
+    stat(out, "0:addr", listen);
+    stat(out, "0:state", "conn_listening");
+    stat(out, "0:secs_since_last_cmd", now - h_.started_at);
+    for (const ConnectionInfo& c : h_.open_connections()) {
+      std::string id = std::to_string(c.id);
+      stat(out, (id + ":addr").c_str(), c.addr);
+      stat(out, (id + ":listen_addr").c_str(), listen);
+      stat(out, (id + ":state").c_str(), c.state);
+      stat(out, (id + ":secs_since_last_cmd").c_str(), now - c.last_command_at);
+    }
+  } else {
+    return out.line("ERROR");
+  }
+  out.line("END");
+}
+
+}  // namespace mcha

@@ -1,0 +1,63 @@
+// The native engine's parts wired together: the store, the version clock, the command layer,
+// the mutation log and snapshot reader when replicated, the sync-mode gate, the client server
+// and the expiry sweep. Mirrors src/engine/ts/ts-engine.ts; knows nothing of JavaScript
+// (bindings/engine_binding.cc turns it into the NativeEngine class).
+#pragma once
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/commands/execute.h"
+#include "engine/net/server.h"
+#include "engine/net/sync_gate.h"
+#include "engine/replica/mutation_log.h"
+#include "engine/replica/snapshot.h"
+#include "engine/settings.h"
+#include "engine/store/store.h"
+#include "engine/store/version_clock.h"
+
+namespace mcha {
+
+class NativeEngine {
+ public:
+  // `shutdown_request` runs for the `shutdown` command; `records_waiting` when the mutation log
+  // gets its first record since the last drain.
+  NativeEngine(uv_loop_t* loop, Settings settings, std::function<void(bool graceful)> shutdown_request,
+               std::function<void()> records_waiting);
+  ~NativeEngine();
+
+  // Binds `host` (numeric) and listens; returns 0 or a libuv error code.
+  int start(const std::string& host, std::string& bound_host, uint32_t& bound_port);
+  // Stops the sweep and the server; done() once every handle is closed.
+  void stop(std::function<void()> done);
+
+  // Replication (nullptr on a standalone node).
+  MutationLog* log() { return log_.get(); }
+  Snapshot* snapshot() { return snapshot_.get(); }
+  // Applies a batch of the peer's records: nullptr, or what was malformed.
+  const char* apply(const char* records, size_t n, uint64_t now_ms);
+  void set_replication_stats(std::string text) { replication_stats_ = std::move(text); }
+  // Sync mode: the peer applied this node's stream up to `acked` (-1: no peer).
+  void set_acknowledged(int64_t acked);
+
+ private:
+  static void on_sweep(uv_timer_t* t);
+
+  uv_loop_t* loop_;
+  Settings settings_;
+  Store store_;
+  VersionClock clock_;
+  ConnectionCounters counters_;
+  std::unique_ptr<MutationLog> log_;
+  std::unique_ptr<Snapshot> snapshot_;
+  std::string replication_stats_;
+  std::unique_ptr<SyncGate> gate_;
+  std::unique_ptr<Commands> commands_;
+  std::unique_ptr<Server> server_;
+  uv_timer_t sweep_timer_;
+  bool sweeping_ = false;
+};
+
+}  // namespace mcha

@@ -1,0 +1,35 @@
+// The validated Settings the TypeScript side passes at start (see src/config/settings.ts and
+// src/engine/native/native-engine.ts). Bounds that both engines apply are declared there and
+// travel here, never restated in C++.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "protocol/line_limits.h"
+
+namespace mcha {
+
+struct Settings {
+  std::string listen = "127.0.0.1";
+  uint32_t port = 11211;
+  uint64_t max_bytes = 64ull << 20;
+  uint32_t max_connections = 1024;
+  uint32_t threads = 4;
+  uint32_t item_size_max = 1 << 20;
+  int verbosity = 0;
+  bool evictions = true;
+  bool cas_enabled = true;
+  bool shutdown_enabled = false;
+  bool flush_enabled = true;
+  std::string version;
+  LineLimits lines;
+  size_t output_high_water = 0;  // stop reading from a client while this much output is unsent
+  size_t output_flush_at = 0;    // hand composed replies to the socket once a batch is this large
+  // Replication (-x / -X): writes are logged for the peer; sync mode holds write replies for acks.
+  bool replicated = false;
+  bool sync_mode = false;
+  uint32_t node_id = 1;
+};
+
+}  // namespace mcha

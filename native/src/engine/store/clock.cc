@@ -1,0 +1,22 @@
+#include "engine/store/clock.h"
+
+#include <ctime>
+
+namespace mcha {
+namespace {
+
+// Longest relative expiry; larger values are absolute unix times (memcached's REALTIME_MAXDELTA).
+constexpr int32_t kMaxRelativeExptime = 60 * 60 * 24 * 30;
+
+}  // namespace
+
+uint32_t now_seconds() { return static_cast<uint32_t>(time(nullptr)); }
+
+uint32_t absolute_expiry(int32_t exptime, uint32_t now) {
+  if (exptime == 0) return 0;
+  if (exptime < 0) return 1;
+  if (exptime > kMaxRelativeExptime) return static_cast<uint32_t>(exptime) <= now ? 1 : static_cast<uint32_t>(exptime);
+  return now + static_cast<uint32_t>(exptime);
+}
+
+}  // namespace mcha

@@ -1,0 +1,116 @@
+#include "protocol/reply_writer.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "engine/store/store.h"
+
+namespace mcha {
+namespace {
+constexpr size_t kBlockSize = 16 * 1024;
+constexpr size_t kZeroCopyMin = 512;
+}  // namespace
+
+Writer::~Writer() {
+  release_refs_from(0);
+  free_blocks_from(0);
+}
+
+void Writer::close_run() {
+  if (cur_len_ > run_start_) {
+    bufs_.push_back(uv_buf_init(cur_ + run_start_, static_cast<unsigned int>(cur_len_ - run_start_)));
+    run_start_ = cur_len_;
+  }
+}
+
+void Writer::text(const char* p, size_t n) {
+  if (cur_len_ + n > cur_cap_) {
+    close_run();
+    size_t cap = n > kBlockSize ? n : kBlockSize;
+    char* block = static_cast<char*>(malloc(cap));
+    if (!block) abort();
+    blocks_.push_back(block);
+    cur_ = block;
+    cur_cap_ = cap;
+    cur_len_ = run_start_ = 0;
+  }
+  memcpy(cur_ + cur_len_, p, n);
+  cur_len_ += n;
+  pending_ += n;
+}
+
+void Writer::line(std::string_view s) {
+  text(s);
+  text("\r\n", 2);
+}
+
+void Writer::number(uint64_t v) {
+  char buf[24];
+  char* end = buf + sizeof(buf);
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  text(p, static_cast<size_t>(end - p));
+}
+
+void Writer::value(Item* it) {
+  if (it->nvalue >= kZeroCopyMin) {
+    close_run();
+    bufs_.push_back(uv_buf_init(it->value(), it->nvalue));
+    it->refcount++;
+    refs_.push_back(it);
+    pending_ += it->nvalue;
+  } else {
+    text(it->value(), it->nvalue);
+  }
+  text("\r\n", 2);
+}
+
+void Writer::mark() {
+  close_run();
+  mark_ = {bufs_.size(), refs_.size(), blocks_.size(), cur_len_, cur_cap_, pending_, cur_};
+}
+
+void Writer::discard() {
+  bufs_.resize(mark_.bufs);
+  release_refs_from(mark_.refs);
+  free_blocks_from(mark_.blocks);
+  cur_ = mark_.cur;
+  cur_len_ = run_start_ = mark_.cur_len;
+  cur_cap_ = mark_.cur_cap;
+  pending_ = mark_.pending;
+}
+
+void Writer::release_refs_from(size_t i) {
+  for (size_t k = i; k < refs_.size(); k++) store_.release(refs_[k]);
+  refs_.resize(i < refs_.size() ? i : refs_.size());
+}
+
+void Writer::free_blocks_from(size_t i) {
+  for (size_t k = i; k < blocks_.size(); k++) free(blocks_[k]);
+  blocks_.resize(i < blocks_.size() ? i : blocks_.size());
+}
+
+WriteBatch* Writer::take() {
+  close_run();
+  auto* b = new WriteBatch();
+  b->bufs.swap(bufs_);
+  b->refs.swap(refs_);
+  b->blocks.swap(blocks_);
+  b->bytes = pending_;
+  // The current block now belongs to the batch: the next text starts a new one.
+  cur_ = nullptr;
+  cur_len_ = cur_cap_ = run_start_ = pending_ = 0;
+  mark_ = Mark();
+  return b;
+}
+
+void Writer::finish(WriteBatch* b) {
+  for (Item* it : b->refs) store_.release(it);
+  for (char* block : b->blocks) free(block);
+  delete b;
+}
+
+}  // namespace mcha

@@ -1,0 +1,63 @@
+// Accumulates the replies of one pipelined batch as iovecs: protocol text in owned blocks,
+// values as pointers into item memory (each holding a reference). A batch leaves in one
+// uv_write (writev). mark()/discard() mirror where memcached has already transmitted.
+#pragma once
+#include <uv.h>
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "engine/store/item.h"
+
+namespace mcha {
+
+class Store;
+
+struct WriteBatch {
+  uv_write_t req;
+  std::vector<uv_buf_t> bufs;
+  std::vector<Item*> refs;
+  std::vector<char*> blocks;
+  size_t bytes = 0;
+};
+
+class Writer {
+ public:
+  explicit Writer(Store& store) : store_(store) {}
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  void text(const char* p, size_t n);
+  void text(std::string_view s) { text(s.data(), s.size()); }
+  void line(std::string_view s);
+  void number(uint64_t v);
+  // An item's value and its "\r\n": copied when small, otherwise referenced.
+  void value(Item* it);
+  void mark();
+  void discard();
+  size_t pending() const { return pending_; }
+  // Hands everything composed to a batch the caller writes and later frees with finish().
+  WriteBatch* take();
+  void finish(WriteBatch* b);
+
+ private:
+  void close_run();
+  void release_refs_from(size_t i);
+  void free_blocks_from(size_t i);
+
+  Store& store_;
+  std::vector<uv_buf_t> bufs_;
+  std::vector<Item*> refs_;
+  std::vector<char*> blocks_;
+  char* cur_ = nullptr;
+  size_t cur_len_ = 0, cur_cap_ = 0, run_start_ = 0;
+  size_t pending_ = 0;
+  struct Mark {
+    size_t bufs = 0, refs = 0, blocks = 0, cur_len = 0, cur_cap = 0, pending = 0;
+    char* cur = nullptr;
+  } mark_;
+};
+
+}  // namespace mcha

@@ -1,0 +1,85 @@
+#include "proxy/reply_reader.h"
+
+#include <cstring>
+
+namespace mcha {
+namespace {
+
+bool starts_with(const char* p, size_t len, const char* word) {
+  size_t w = strlen(word);
+  return len >= w && memcmp(p, word, w) == 0;
+}
+
+// The line p[0, len) without its "\r\n" or "\n".
+size_t content_length(const char* p, size_t len) {
+  if (len > 0 && p[len - 1] == '\n') len--;
+  if (len > 0 && p[len - 1] == '\r') len--;
+  return len;
+}
+
+bool is_end(const char* p, size_t len) { return content_length(p, len) == 3 && memcmp(p, "END", 3) == 0; }
+
+bool is_error(const char* p, size_t len) {
+  return starts_with(p, len, "ERROR") || starts_with(p, len, "CLIENT_ERROR") || starts_with(p, len, "SERVER_ERROR");
+}
+
+// The <bytes> field of "VALUE <key> <flags> <bytes>[ <cas>]", or -1.
+long value_length(const char* p, size_t len) {
+  size_t i = 0;
+  int field = 0;
+  while (i < len && field < 3) {
+    if (p[i] == ' ') field++;
+    i++;
+  }
+  if (field < 3) return -1;
+  long v = 0;
+  int digits = 0;
+  for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+    if (++digits > 10) return -1;
+    v = v * 10 + (p[i] - '0');
+  }
+  return digits == 0 ? -1 : v;
+}
+
+}  // namespace
+
+long frame_reply(const char* p, size_t n, ReplyShape shape, size_t max_value, size_t& scan) {
+  size_t at = scan;
+  for (;;) {
+    if (at > n) return -1;
+    const char* nl = static_cast<const char*>(memchr(p + at, '\n', n - at));
+    if (!nl) {
+      scan = at;
+      return n - at > kMaxReplyLine ? -1 : 0;
+    }
+    size_t len = static_cast<size_t>(nl - (p + at)) + 1;  // with its newline
+    const char* line = p + at;
+    if (shape == ReplyShape::Line) {
+      // One line that can be a whole reply: not the start or the end of a multi-line one.
+      if (starts_with(line, len, "VALUE ") || starts_with(line, len, "STAT ") || is_end(line, len)) return -1;
+      scan = 0;
+      return static_cast<long>(len);
+    }
+    if (shape == ReplyShape::Values && starts_with(line, len, "VALUE ")) {
+      long bytes = value_length(line, content_length(line, len));
+      if (bytes < 0 || static_cast<size_t>(bytes) > max_value) return -1;
+      size_t next = at + len + static_cast<size_t>(bytes) + 2;
+      if (next > n) {
+        scan = at;
+        return 0;
+      }
+      at = next;
+      continue;
+    }
+    if (shape == ReplyShape::Stats && starts_with(line, len, "STAT ")) {
+      at += len;
+      continue;
+    }
+    // END, or an error line: the reply ends here. Anything else is out of step.
+    if (!is_end(line, len) && !is_error(line, len)) return -1;
+    scan = 0;
+    return static_cast<long>(at + len);
+  }
+}
+
+}  // namespace mcha

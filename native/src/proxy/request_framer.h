@@ -1,0 +1,44 @@
+// Request framing for the proxy: splits a client's input into whole requests and hashes their
+// keys, for the TypeScript proxy (frameRequests, bindings/framer_binding.cc) and for the C++
+// data path (client.cc).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "protocol/line_limits.h"
+#include "protocol/request.h"
+
+namespace mcha {
+
+// Descriptor kinds, exported as frameKinds for src/proxy/native-framer.ts.
+enum FrameKind : int32_t { kFrameGet = 1, kFrameSet = 2, kFrameStoreOther = 3, kFrameDelete = 4, kFrameTouch = 5, kFrameArith = 6 };
+
+// A plain request: one the proxy forwards byte for byte to the node its key routes to.
+struct PlainRequest {
+  int32_t kind = 0;
+  size_t start = 0;
+  size_t end = 0;     // past the data block of a storage command
+  uint32_t hash = 0;  // ketama's hash (first MD5 word) of the (first) key
+  // noreply (only when asked for): the request goes out as [start, cut) + "\r\n" + [rest, end),
+  // without its noreply token, so the node answers and the proxy keeps in step; the reply is
+  // dropped. cut == 0: the request goes out as it came.
+  size_t cut = 0;
+  size_t rest = 0;
+};
+
+enum class Framed { Plain, NeedMore, Other };
+
+// Frames the request at p[off, n): Plain (filled in `out`, `req` holds the parsed line; its
+// views point into p); NeedMore while it may still become a plain request (its line, or a data
+// block of at most max_value bytes, is incomplete); Other for everything else (not one key,
+// noreply, an error, a line past `lines`' bounds...): the TypeScript path handles those, with memcached's
+// exact replies. `multi_get`: a get or gets of several keys is Plain too (hash: the first key's);
+// `noreply`: a request with noreply is Plain too (see PlainRequest::cut); `gat`: gat and gats
+// are Plain too (kind kFrameGet; req.touch tells them apart).
+// Every length is checked against the buffer before it is used.
+Framed frame_plain(const char* p, size_t n, size_t off, const LineLimits& lines, int64_t max_value, bool multi_get, bool noreply, bool gat, Request& req, PlainRequest& out);
+
+// The ketama hash of a key.
+uint32_t key_hash(const char* p, size_t n);
+
+}  // namespace mcha
