@@ -1,20 +1,6 @@
 /**
- * Replication records, byte for byte the same in both engines (native/src/record.h). Little
- * endian; a batch is records back to back.
- *
- *   0  u8   kind
- *   1  u8   key length
- *   2  u32  origin          node id that wrote this version
- *   6  u64  version         hybrid logical clock (the CAS unique)
- *  14  kind-specific:
- *      SET       u32 flags, u32 exptime, u64 touched, u32 value length, key, value
- *      DELETE    key                       (the delete's own version: a tombstone)
- *      TOUCH     u32 exptime, u64 touched, key   (applies to exactly `version` of the key)
- *      FLUSH     -                         (every item older than `version` is gone)
- *      FLUSH_AT  u32 oldest_live           (delayed flush_all, a register versioned by `version`)
- *
- * Expiry is an absolute unix second. `touched` orders touches of one item version: touch and
- * gat change expiry without changing the version, so that gets-then-cas keeps working.
+ * Replication records, byte for byte the same in both engines (native/src/record.h). The layout
+ * (header, kinds, fields, decoding rules) is documented once, in docs/record-format.md.
  */
 export const enum RecordKind {
   Set = 1,
