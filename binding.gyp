@@ -87,6 +87,20 @@
             "native/dev/load_generator.cc",
             "native/dev/proxy_hooks.cc"
           ]
+        },
+        {
+          # The C++ unit tests: a program over mcha_core that `npm test` runs.
+          "target_name": "native_unit_tests",
+          "type": "executable",
+          "dependencies": ["mcha_core"],
+          "include_dirs": ["native/dev/unit"],
+          "sources": [
+            "native/dev/unit/unit_main.cc",
+            "native/dev/unit/protocol_test.cc",
+            "native/dev/unit/proxy_test.cc",
+            "native/dev/unit/replica_test.cc",
+            "native/dev/unit/store_test.cc"
+          ]
         }
       ]
     }]
