@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../log';
-import { isGetLine, lineMayGrow } from '../engine/ts/protocol/line-limits';
-import { fillBlock, skipBlock } from '../engine/ts/protocol/data-block';
-import { PendingInput } from '../engine/ts/protocol/pending-input';
-import { parseRequest, type Request } from '../engine/ts/protocol/request';
-import { MAX_COMPLETE_LINE, OUTPUT_HIGH_WATER } from '../engine/ts/net/limits';
+import { isGetLine, lineMayGrow, MAX_COMPLETE_LINE } from '../protocol/line-limits';
+import { fillBlock, skipBlock } from '../protocol/data-block';
+import { PendingInput } from '../protocol/pending-input';
+import { parseRequest, type Request } from '../protocol/request';
+import { OUTPUT_HIGH_WATER } from '../net-limits';
 import type { Batcher } from './batcher';
 import type { Dispatcher, Mirror } from './dispatcher';
 import { FRAME_INTS, FRAME_KINDS, type NativeFramer } from './native-framer';

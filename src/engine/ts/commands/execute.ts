@@ -1,7 +1,7 @@
 import type { Settings } from '../../../config/settings';
-import type { ReplyWriter } from '../protocol/reply-writer';
-import { BAD_COMMAND_LINE, type Request, type StoreOp } from '../protocol/request';
-import { parseU64 } from '../protocol/numbers';
+import type { ReplyWriter } from '../../../protocol/reply-writer';
+import { BAD_COMMAND_LINE, type Request, type StoreOp } from '../../../protocol/request';
+import { parseU64 } from '../../../protocol/numbers';
 import { absoluteExpiry, nowSeconds } from '../store/clock';
 import { Item, memcachedItemSize } from '../store/item';
 import type { Store } from '../store/store';
