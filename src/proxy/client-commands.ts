@@ -1,4 +1,4 @@
-import type { Request } from '../protocol/request';
+import type { Request, StoreRequest } from '../protocol/request';
 import type { Dispatcher, Mirror } from './dispatcher';
 import { FRAME_INTS, FRAME_KINDS } from './native-framer';
 import type { ReplyOrder } from './reply-order';
@@ -12,7 +12,6 @@ export interface CommandHost {
   setVerbosity(level: number): void;
 }
 
-export type StoreReq = Extract<Request, { kind: 'store' }>;
 /** The requests that neither carry a data block nor end the connection. */
 export type LineRequest = Exclude<Request, { kind: 'store' | 'quit' | 'close' }>;
 
@@ -34,7 +33,7 @@ const NOT_FOUND = line('NOT_FOUND');
  * (append, prepend, incr, decr) is deleted from the backup, which cannot apply the same change
  * to a value it may not have: the backup holds the main's value or none, never another.
  */
-function storeMirror(req: StoreReq, data: Buffer): Mirror {
+function storeMirror(req: StoreRequest, data: Buffer): Mirror {
   return (reply) => {
     if (!reply.equals(STORED)) return null;
     if (req.op === 'append' || req.op === 'prepend') return line(`delete ${req.key}`);
@@ -83,7 +82,7 @@ export class ClientCommands {
   }
 
   /** A storage command whose data block is over the size limit (the connection skips the block). */
-  refuseTooLarge(req: StoreReq): void {
+  refuseTooLarge(req: StoreRequest): void {
     if (!req.noreply) this.local(TOO_LARGE);
     // memcached drops the old value of a key whose set failed: a stale value must not outlive the write.
     const d = this.host.dispatcher;
@@ -91,7 +90,7 @@ export class ClientCommands {
   }
 
   /** A storage command with its data block; `whole` is line + block when they are contiguous. */
-  store(req: StoreReq, raw: Buffer, data: Buffer, whole: Buffer | null): void {
+  store(req: StoreRequest, raw: Buffer, data: Buffer, whole: Buffer | null): void {
     const d = this.host.dispatcher;
     d.counters.cmdSet++;
     if (data[data.length - 2] !== 13 || data[data.length - 1] !== 10) {

@@ -2,10 +2,10 @@ import type { Socket } from 'node:net';
 import { isGetLine, lineMayGrow, MAX_COMPLETE_LINE } from '../protocol/line-limits';
 import { fillBlock, skipBlock } from '../protocol/data-block';
 import { PendingInput } from '../protocol/pending-input';
-import { parseRequest } from '../protocol/request';
+import { parseRequest, type StoreRequest } from '../protocol/request';
 import { OUTPUT_HIGH_WATER } from '../net-limits';
 import type { Batcher } from './batcher';
-import { ClientCommands, type CommandHost, type StoreReq } from './client-commands';
+import { ClientCommands, type CommandHost } from './client-commands';
 import type { NativeFramer } from './native-framer';
 import { ReplyOrder } from './reply-order';
 import type { ReplySink } from './slot';
@@ -20,7 +20,7 @@ export interface ClientHost extends CommandHost {
 
 type State =
   | { kind: 'line' }
-  | { kind: 'data'; req: StoreReq; line: Buffer; data: Buffer; filled: number }
+  | { kind: 'data'; req: StoreRequest; line: Buffer; data: Buffer; filled: number }
   | { kind: 'swallow'; left: number };
 
 const LINE: State = { kind: 'line' };

@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../../log';
-import type { Commands, StoreRequest } from '../commands/execute';
+import type { Commands } from '../commands/execute';
 import type { ConnectionCounters } from '../commands/counters';
 import type { ConnectionInfo } from '../commands/stats';
-import { parseRequest } from '../../../protocol/request';
+import { parseRequest, type StoreRequest } from '../../../protocol/request';
 import { nowSeconds } from '../store/clock';
 import { ReplyWriter } from '../../../protocol/reply-writer';
 import type { GatedConnection, HeldReplies, SyncGate } from './sync-gate';
