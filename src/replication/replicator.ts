@@ -5,7 +5,8 @@ import type { ReplicaPort } from '../engine/replica';
 import type { Logger } from '../log';
 import { Backlog } from './backlog';
 import type { Hello } from './handshake';
-import { Link, type LinkCounters, mb } from './link';
+import { Link, type LinkCounters } from './link';
+import { mb } from './sync-progress';
 import { renderReplicationStats } from './stats';
 
 const BACKOFF_MIN_MS = 100;
