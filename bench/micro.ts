@@ -1,5 +1,5 @@
 import Benchmark from 'benchmark';
-import { parseRequest } from '../src/engine/ts/protocol/request';
+import { parseRequest } from '../src/protocol/request';
 import { Item } from '../src/engine/ts/store/item';
 import { Store } from '../src/engine/ts/store/store';
 import { VersionClock } from '../src/engine/ts/store/version-clock';

@@ -11,8 +11,8 @@ const END = Buffer.from('END\r\n');
 /**
  * magent's backup pool (-b), with its bugs fixed: keys spread over the backups with ketama;
  * a write is copied to the backup only after the main node took it (and as what the main now
- * holds, so the backup never diverges: see the mirrors in client.ts); a read asks the backup
- * when no main node could answer, or for the keys a main that is not in sync missed.
+ * holds, so the backup never diverges: see the mirrors in client-commands.ts); a read asks the
+ * backup when no main node could answer, or for the keys a main that is not in sync missed.
  */
 export class BackupPool {
   constructor(private readonly router: Router, readonly nodes: readonly BackendNode[]) {}

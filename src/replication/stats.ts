@@ -1,4 +1,5 @@
-import type { LinkCounters, SyncProgress } from './link';
+import type { LinkCounters } from './link';
+import type { SyncProgress } from './sync-progress';
 
 export interface ReplicationView {
   role: string;

@@ -1,7 +1,7 @@
 import type { Settings } from '../../../config/settings';
-import type { ReplyWriter } from '../protocol/reply-writer';
-import { BAD_COMMAND_LINE, type Request, type StoreOp } from '../protocol/request';
-import { parseU64 } from '../protocol/numbers';
+import type { ReplyWriter } from '../../../protocol/reply-writer';
+import { BAD_COMMAND_LINE, type Request, type StoreOp, type StoreRequest } from '../../../protocol/request';
+import { parseU64 } from '../../../protocol/numbers';
 import { absoluteExpiry, nowSeconds } from '../store/clock';
 import { Item, memcachedItemSize } from '../store/item';
 import type { Store } from '../store/store';
@@ -13,7 +13,6 @@ import { renderStats, type StatsSources } from './stats';
 const U64 = (1n << 64n) - 1n;
 
 export type Outcome = 'continue' | 'close';
-export type StoreRequest = Extract<Request, { kind: 'store' }>;
 
 export interface CommandHost {
   readonly settings: Settings;

@@ -1,16 +1,17 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../../log';
-import type { Commands, StoreRequest } from '../commands/execute';
+import type { Commands } from '../commands/execute';
 import type { ConnectionCounters } from '../commands/counters';
 import type { ConnectionInfo } from '../commands/stats';
-import { parseRequest } from '../protocol/request';
+import { parseRequest, type StoreRequest } from '../../../protocol/request';
 import { nowSeconds } from '../store/clock';
-import { ReplyWriter } from '../protocol/reply-writer';
+import { ReplyWriter } from '../../../protocol/reply-writer';
 import type { GatedConnection, HeldReplies, SyncGate } from './sync-gate';
-import { isGetLine, lineMayGrow } from '../protocol/line-limits';
-import { fillBlock, skipBlock } from '../protocol/data-block';
-import { PendingInput } from '../protocol/pending-input';
-import { MAX_COMPLETE_LINE, OUTPUT_FLUSH_AT, OUTPUT_HIGH_WATER } from './limits';
+import { isGetLine, lineMayGrow, MAX_COMPLETE_LINE } from '../../../protocol/line-limits';
+import { fillBlock, skipBlock } from '../../../protocol/data-block';
+import { PendingInput } from '../../../protocol/pending-input';
+import { OUTPUT_HIGH_WATER } from '../../../net-limits';
+import { OUTPUT_FLUSH_AT } from './limits';
 
 type State =
   | { kind: 'line' }

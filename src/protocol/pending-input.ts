@@ -1,5 +1,4 @@
-import { MAX_COMMAND_LINE } from '../net/limits';
-import { lineMayGrow } from './line-limits';
+import { lineMayGrow, MAX_COMMAND_LINE } from './line-limits';
 
 /**
  * Input a connection received but could not act on yet: the start of an incomplete line (kept

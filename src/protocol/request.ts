@@ -26,6 +26,9 @@ export type Request =
   /** memcached drops connections that speak HTTP, with the replies not sent yet. */
   | { kind: 'close' };
 
+/** A storage command: its data block follows the line. */
+export type StoreRequest = Extract<Request, { kind: 'store' }>;
+
 const BAD_FORMAT = 'CLIENT_ERROR bad command line format';
 const ERROR: Request = { kind: 'error', message: 'ERROR', noreply: false };
 

@@ -1,4 +1,9 @@
-import { MAX_COMMAND_LINE, MAX_GET_LINE } from '../net/limits';
+/** memcached closes a connection whose unterminated non-get line grows past this. */
+export const MAX_COMMAND_LINE = 2048;
+/** memcached's read buffer: a non-get line longer than this can never be parsed there. */
+export const MAX_COMPLETE_LINE = 16384;
+/** Multi-get lines may be long (thousands of keys); past this bound the connection is closed. */
+export const MAX_GET_LINE = 8 * 1024 * 1024;
 
 /** Whether an unterminated line of `length` bytes starting at buf[off] may keep growing (memcached's rule). */
 export function lineMayGrow(buf: Buffer, off: number, length: number): boolean {
