@@ -1,7 +1,7 @@
 /**
  * Output bounds shared by every client connection, the TypeScript engine's and the proxy's.
- * They live outside both so that the proxy does not import engine internals (the native proxy
- * core keeps the same number in C++).
+ * They live outside both so that the proxy does not import engine internals; the C++ data paths
+ * get them in the settings they are started with.
  */
 
 /** Stop reading from a client while this much of its output is unsent. */

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { Batcher } from './batcher';
 import { ReplyFormatError, ReplyReader, type ReplyShape } from './reply-reader';
+import { BACKEND_SEND_HIGH_WATER } from './limits';
 
 /** Why a request did not get its reply. */
 export type FailReason = 'timeout' | 'connection' | 'overload';
@@ -20,8 +21,6 @@ export interface ConnectionEvents {
   onFailure(reason: FailReason, message: string): void;
 }
 
-/** Stop queueing to a backend connection holding this much unsent output. */
-const SEND_HIGH_WATER = 8 * 1024 * 1024;
 const READ_BUFFER = 64 * 1024;
 
 /**
@@ -61,7 +60,7 @@ export class BackendConnection {
 
   /** Queues a request; it is written when the current event's work is done (see flush). */
   send(bytes: Buffer, p: Pending): boolean {
-    if (this.closed || this.socket.writableLength + this.outgoingBytes > SEND_HIGH_WATER) return false;
+    if (this.closed || this.socket.writableLength + this.outgoingBytes > BACKEND_SEND_HIGH_WATER) return false;
     this.queue.push(p);
     this.outgoing.push(bytes);
     this.outgoingBytes += bytes.length;

@@ -1,6 +1,6 @@
 import type { Request, StoreRequest } from '../protocol/request';
 import type { Dispatcher, Mirror } from './dispatcher';
-import { FRAME_INTS, FRAME_KINDS } from './native-framer';
+import { FRAME_INTS, type NativeFramer } from './native-framer';
 import type { ReplyOrder } from './reply-order';
 
 /** What carrying out a client's requests needs from the proxy. */
@@ -64,13 +64,14 @@ export class ClientCommands {
   constructor(private readonly host: CommandHost, private readonly replies: ReplyOrder, private readonly lane: number) {}
 
   /** Sends the `n` requests the native framer read from `buf`; returns where the last one ended. */
-  forwardFramed(buf: Buffer, out: Int32Array, n: number): number {
+  forwardFramed(buf: Buffer, framer: NativeFramer, n: number): number {
+    const out = framer.out;
     const d = this.host.dispatcher;
     const c = d.counters;
     let end = 0;
     for (let i = 0; i < n; i++) {
       const at = i * FRAME_INTS;
-      const kind = FRAME_KINDS[out[at]!]!;
+      const kind = framer.kinds[out[at]!]!;
       end = out[at + 2]!;
       c.requests++;
       if (kind.counts === 'get') c.cmdGet++;

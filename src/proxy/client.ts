@@ -9,6 +9,7 @@ import { ClientCommands, type CommandHost } from './client-commands';
 import type { NativeFramer } from './native-framer';
 import { ReplyOrder } from './reply-order';
 import type { ReplySink } from './slot';
+import { MAX_IN_FLIGHT } from './limits';
 
 /** What a client connection needs from the proxy, besides what its commands need. */
 export interface ClientHost extends CommandHost {
@@ -24,8 +25,6 @@ type State =
   | { kind: 'swallow'; left: number };
 
 const LINE: State = { kind: 'line' };
-/** Stop reading from a client with this many requests waiting for replies. */
-const MAX_IN_FLIGHT = 4096;
 const CLOSE_LINGER_MS = 10_000;
 const END_LINGER_MS = 2_000;
 
@@ -134,7 +133,7 @@ export class ClientConnection implements ReplySink {
         if (framer !== null) {
           const n = framer.frame(buf, off);
           if (n > 0) {
-            off = this.commands.forwardFramed(buf, framer.out, n);
+            off = this.commands.forwardFramed(buf, framer, n);
             if (this.pauseIfFull()) break;
             continue;
           }

@@ -6,6 +6,7 @@ import { ReplyShape } from './reply-reader';
 import type { Router } from './router';
 import { mergeGetReplies } from './merge';
 import { SERVER_ERROR_BUSY, SERVER_ERROR_LOST, SERVER_ERROR_TIMEOUT, SERVER_ERROR_UNAVAILABLE } from './slot';
+import { MAX_TRIES } from './limits';
 
 /** Proxy-wide counters for `stats`. */
 export class ProxyCounters {
@@ -144,7 +145,7 @@ export class Dispatcher {
   retry(f: Forward, reason: FailReason): void {
     if (f.retryable && f.node !== null) {
       (f.tried ??= []).push(f.node);
-      if (f.tried.length < 4) {
+      if (f.tried.length < MAX_TRIES) {
         this.counters.retries++;
         this.send(f);
         return;

@@ -1,6 +1,7 @@
 import type { NativeAddon, ProxyCoreClass, ProxyCoreHandle } from '../engine/native/addon';
 import type { BackendNode } from './backend-node';
-import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE, OUTPUT_HIGH_WATER } from '../engine/ts/net/limits';
+import { OUTPUT_HIGH_WATER } from '../net-limits';
+import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE } from '../protocol/line-limits';
 import { ProxyCounters } from './dispatcher';
 import { BACKEND_SEND_HIGH_WATER, MAX_IN_FLIGHT, MAX_TRIES } from './limits';
 import { CANDIDATES, type Router } from './router';

@@ -5,7 +5,9 @@ import { PACKAGE_VERSION } from '../../version';
 import type { BoundAddress, Engine, EngineHooks } from '../engine';
 import { newNodeId } from '../node-id';
 import type { ReplicaPort } from '../replica';
-import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE, OUTPUT_FLUSH_AT, OUTPUT_HIGH_WATER } from '../ts/net/limits';
+import { OUTPUT_HIGH_WATER } from '../../net-limits';
+import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE } from '../../protocol/line-limits';
+import { OUTPUT_FLUSH_AT } from '../ts/net/limits';
 import type { NativeAddon, NativeHandle } from './addon';
 
 /**
