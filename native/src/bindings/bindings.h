@@ -19,6 +19,12 @@ void register_log(Napi::Env env, Napi::Object exports);        // setLogFd
 // Error with its `code` (EADDRINUSE...) thrown.
 Napi::Value listen_result(Napi::Env env, int rc, const std::string& host, uint32_t port);
 
+// Whether a constructor got (settings: object, onEvent: function); else throws `usage` as a TypeError.
+bool settings_and_callback(const Napi::CallbackInfo& info, const char* usage);
+
+// The object property `name` of `o`; else throws "<who>: settings.<name>" as a TypeError.
+bool object_property(const Napi::Object& o, const char* name, const char* who, Napi::Object& out);
+
 // A non-negative integer property (a size or a count) of a settings object.
 size_t size_of(const Napi::Object& o, const char* name);
 

@@ -83,10 +83,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   // new NativeEngine(settings, onEvent(type: 'shutdown' | 'stopped' | 'records', graceful: boolean))
   explicit EngineBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineBinding>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
-      Napi::TypeError::New(env, "NativeEngine(settings, onEvent)").ThrowAsJavaScriptException();
-      return;
-    }
+    if (!settings_and_callback(info, "NativeEngine(settings, onEvent)")) return;
     Napi::Object o = info[0].As<Napi::Object>();
     settings_.listen = o.Get("listen").ToString().Utf8Value();
     settings_.port = o.Get("port").ToNumber().Uint32Value();
@@ -103,12 +100,8 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     settings_.replicated = o.Get("replicated").ToBoolean().Value();
     settings_.sync_mode = o.Get("syncMode").ToBoolean().Value();
     settings_.node_id = o.Get("nodeId").ToNumber().Uint32Value();
-    Napi::Value limits = o.Get("limits");
-    if (!limits.IsObject()) {
-      Napi::TypeError::New(env, "NativeEngine: settings.limits").ThrowAsJavaScriptException();
-      return;
-    }
-    Napi::Object l = limits.As<Napi::Object>();
+    Napi::Object l;
+    if (!object_property(o, "limits", "NativeEngine", l)) return;
     settings_.lines = line_limits(l);
     settings_.output_high_water = size_of(l, "outputHighWater");
     settings_.output_flush_at = size_of(l, "outputFlushAt");

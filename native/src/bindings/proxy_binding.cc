@@ -94,10 +94,7 @@ class ProxyBinding : public Napi::ObjectWrap<ProxyBinding> {
 
   explicit ProxyBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProxyBinding>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
-      Napi::TypeError::New(env, "ProxyCore(settings, onEvent)").ThrowAsJavaScriptException();
-      return;
-    }
+    if (!settings_and_callback(info, "ProxyCore(settings, onEvent)")) return;
     Napi::Object o = info[0].As<Napi::Object>();
     Napi::Value nodes = o.Get("nodes");
     Napi::Value points = o.Get("points");
@@ -109,12 +106,8 @@ class ProxyBinding : public Napi::ObjectWrap<ProxyBinding> {
     settings.max_value = size_of(o, "maxValue");
     settings.max_clients = o.Get("maxClients").ToNumber().Uint32Value();
     settings.lanes = std::max<size_t>(size_of(o, "connectionsPerNode"), 1);
-    Napi::Value limits = o.Get("limits");
-    if (!limits.IsObject()) {
-      Napi::TypeError::New(env, "ProxyCore: settings.limits").ThrowAsJavaScriptException();
-      return;
-    }
-    Napi::Object l = limits.As<Napi::Object>();
+    Napi::Object l;
+    if (!object_property(o, "limits", "ProxyCore", l)) return;
     settings.lines = line_limits(l);
     settings.max_in_flight = static_cast<uint32_t>(size_of(l, "maxInFlight"));
     settings.output_high_water = size_of(l, "outputHighWater");

@@ -18,6 +18,22 @@ Napi::Value listen_result(Napi::Env env, int rc, const std::string& host, uint32
   return out;
 }
 
+bool settings_and_callback(const Napi::CallbackInfo& info, const char* usage) {
+  if (info.Length() >= 2 && info[0].IsObject() && info[1].IsFunction()) return true;
+  Napi::TypeError::New(info.Env(), usage).ThrowAsJavaScriptException();
+  return false;
+}
+
+bool object_property(const Napi::Object& o, const char* name, const char* who, Napi::Object& out) {
+  Napi::Value v = o.Get(name);
+  if (v.IsObject()) {
+    out = v.As<Napi::Object>();
+    return true;
+  }
+  Napi::TypeError::New(o.Env(), std::string(who) + ": settings." + name).ThrowAsJavaScriptException();
+  return false;
+}
+
 size_t size_of(const Napi::Object& o, const char* name) {
   double v = o.Get(name).ToNumber().DoubleValue();
   return v > 0 ? static_cast<size_t>(v) : 0;
