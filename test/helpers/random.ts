@@ -37,3 +37,38 @@ export class Random {
     return table[table.length - 1]![1];
   }
 }
+
+/**
+ * The seeds a randomized test runs: those in the environment variable `envVar` (a comma list,
+ * to replay a failure), else `fixed` plus one fresh seed per run.
+ */
+export function seedsFrom(envVar: string, fixed: readonly number[] = [1, 2, 3]): number[] {
+  const given = process.env[envVar];
+  if (given) return given.split(',').map(Number);
+  return [...fixed, Math.floor(Math.random() * 2 ** 31)];
+}
+
+/**
+ * Runs `body` once per seed with a fresh Random; a failure's message starts with the seed and
+ * the variable that replays it (the assertion's own details are kept).
+ */
+export function forEachSeed(envVar: string, body: (r: Random, seed: number) => void, fixed?: readonly number[]): void {
+  for (const seed of seedsFrom(envVar, fixed)) {
+    try {
+      body(new Random(seed), seed);
+    } catch (err) {
+      if (err instanceof Error) err.message = `seed ${seed} (replay: ${envVar}=${seed}): ${err.message}`;
+      throw err;
+    }
+  }
+}
+
+/** A random permutation of `items` (Fisher-Yates), leaving `items` as it is. */
+export function shuffled<T>(r: Random, items: readonly T[]): T[] {
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = r.int(0, i);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
