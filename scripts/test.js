@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict';
-// Runs the uvu suite once per engine (TEST_ENGINES=native,ts by default), bounded in time,
-// then checks that no test left a server running, and ends with one "N passed, N failed" line.
-const { spawn } = require('node:child_process');
+// Runs the C++ unit tests (when the native engine is tested), then the uvu suite once per
+// engine (TEST_ENGINES=native,ts by default), bounded in time, then checks that no test left a
+// server running, and ends with one "N passed, N failed" line.
+const { spawn, spawnSync } = require('node:child_process');
 const { readdirSync, readFileSync } = require('node:fs');
 const path = require('node:path');
 
@@ -11,10 +12,25 @@ const engines = (process.env.TEST_ENGINES || 'native,ts').split(',').filter(Bool
 const LIMIT_MS = Number(process.env.TEST_TIMEOUT_MS || 10 * 60 * 1000);
 const uvu = path.join(root, 'node_modules', 'uvu', 'bin.js');
 
+/** Every *.test.ts under test/, as its path relative to test/ without ".ts". */
+function testSources(dir = path.join(root, 'test'), prefix = '') {
+  const found = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) found.push(...testSources(path.join(dir, e.name), `${prefix}${e.name}/`));
+    else if (e.name.endsWith('.test.ts')) found.push(prefix + e.name.slice(0, -'.ts'.length));
+  }
+  return found;
+}
+
+// Only the compiled files of tests that exist in test/: tsc leaves the output of a moved or
+// deleted test in dist/, which would otherwise run too.
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const PATTERN = `^(?:${testSources().map(escape).join('|')})\\.js$`;
+
 function runEngine(engine) {
   return new Promise((resolve) => {
     console.log(`\n=== engine ${engine} ===`);
-    const child = spawn(process.execPath, [uvu, 'dist/test', '\\.test\\.js$'], {
+    const child = spawn(process.execPath, [uvu, 'dist/test', PATTERN], {
       cwd: root,
       env: { ...process.env, TEST_ENGINE: engine, NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -54,8 +70,23 @@ function leftovers() {
   return found;
 }
 
+/** The C++ unit tests (native/dev/unit, built by `npm run build:dev`); missing counts as a failure. */
+function runNativeUnit() {
+  console.log('\n=== native unit tests ===');
+  const program = path.join(root, 'build', 'Release', 'native_unit_tests');
+  const r = spawnSync(program, [], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, LD_PRELOAD: '' } });
+  process.stdout.write(r.stdout ?? '');
+  process.stderr.write(r.stderr ?? '');
+  const m = /native unit: (\d+) passed, (\d+) failed/.exec(r.stdout ?? '');
+  if (!m) console.error(`native unit tests did not run: ${r.error ? r.error.message : `exit ${r.status}`} (npm run build:dev builds them)`);
+  const passed = m ? Number(m[1]) : 0;
+  const failed = m ? Number(m[2]) + (r.status === 0 ? 0 : Number(m[2]) === 0 ? 1 : 0) : 1;
+  return { engine: 'native (C++ unit)', passed, failed };
+}
+
 (async () => {
   const results = [];
+  if (engines.includes('native')) results.push(runNativeUnit());
   for (const engine of engines) results.push(await runEngine(engine));
   await new Promise((r) => setTimeout(r, 500));
   const left = leftovers();

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Random } from '../differential/random';
+import { Random } from '../helpers/random';
 import { Ketama } from '../../src/proxy/ketama';
 import { RawClient } from '../helpers/client';
 import { parseStats } from '../helpers/proc-stats';

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { ReplyFormatError, ReplyReader, ReplyShape } from '../../src/proxy/reply-reader';
 import { RawClient } from '../helpers/client';
 import { DEV_ADDON_PATH, loadDevAddon, type DevAddon } from '../helpers/dev-addon';
-import { Random } from '../differential/random';
+import { Random } from '../helpers/random';
 import { freePort, REPO_ROOT, SANITIZER_ENV, startMemcached, type RunningServer } from '../helpers/servers';
 
 /**

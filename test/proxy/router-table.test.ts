@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Random } from '../differential/random';
+import { Random } from '../helpers/random';
 import { Logger } from '../../src/log';
 import { Batcher } from '../../src/proxy/batcher';
 import { BackendNode } from '../../src/proxy/backend-node';

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Random } from '../differential/random';
+import { Random } from '../helpers/random';
 import { RawClient } from '../helpers/client';
 import { Ketama } from '../../src/proxy/ketama';
 import { startProxy, backendStats, type RunningProxy } from '../helpers/proxies';

@@ -1,11 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient } from '../helpers/client';
-import { Random } from '../differential/random';
+import { Random } from '../helpers/random';
 import { Relay } from '../helpers/relay';
 import { dump, replStats, startReplica, waitConverged, Testbed } from '../helpers/replicas';
 import { ENGINE, freePort } from '../helpers/servers';
-import { KEYS, Workload } from './workload';
+import { KEYS, Workload } from '../helpers/workload';
 
 const test = suite(`replication convergence [${ENGINE}]`);
 const bed = new Testbed();

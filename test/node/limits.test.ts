@@ -1,10 +1,10 @@
 import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawClient } from './helpers/client';
-import { waitFor } from './helpers/processes';
-import { cpuSeconds, parseStats, rssBytes } from './helpers/proc-stats';
-import { ENGINE, startNode, type RunningServer } from './helpers/servers';
+import { RawClient } from '../helpers/client';
+import { waitFor } from '../helpers/processes';
+import { cpuSeconds, parseStats, rssBytes } from '../helpers/proc-stats';
+import { ENGINE, startNode, type RunningServer } from '../helpers/servers';
 
 const test = suite(`limits and bad input [${ENGINE}]`);
 let server: RunningServer;

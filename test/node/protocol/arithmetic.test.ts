@@ -1,4 +1,4 @@
-import { protocolSuite } from '../helpers/cases';
+import { protocolSuite } from '../../helpers/cases';
 
 protocolSuite('incr and decr', [
   { name: 'incr and decr', send: 'set n 0 0 2\r\n10\r\nincr n 5\r\ndecr n 3\r\nget n\r\n', expect: 'STORED\r\n15\r\n12\r\nVALUE n 0 2\r\n12\r\nEND\r\n' },

@@ -1,4 +1,4 @@
-import { protocolSuite } from '../helpers/cases';
+import { protocolSuite } from '../../helpers/cases';
 
 const K250 = 'k'.repeat(250);
 const K251 = 'k'.repeat(251);

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawClient } from './helpers/client';
-import { ENGINE, startMemcached, startNode, type RunningServer } from './helpers/servers';
+import { RawClient } from '../helpers/client';
+import { ENGINE, startMemcached, startNode, type RunningServer } from '../helpers/servers';
 
 /** Server flags that change protocol behaviour, each compared with memcached given the same flag. */
 const test = suite(`behaviour flags [${ENGINE}]`);

@@ -1,5 +1,5 @@
-import { RawClient } from '../helpers/client';
-import { Random } from '../differential/random';
+import { RawClient } from './client';
+import { Random } from './random';
 
 /** Short keys, and two long ones: records carry keys of up to 250 bytes (encoders take two paths). */
 export const KEYS = [...Array.from({ length: 30 }, (_, i) => `k${i}`), `long:${'x'.repeat(35)}`, `max:${'y'.repeat(246)}`];

@@ -1,4 +1,4 @@
-import { protocolSuite } from '../helpers/cases';
+import { protocolSuite } from '../../helpers/cases';
 
 const USAGE = 'CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n';
 

@@ -1,7 +1,7 @@
 import Memcached from 'memcached';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENGINE, startNode, type RunningServer } from './helpers/servers';
+import { ENGINE, startNode, type RunningServer } from '../helpers/servers';
 
 /** The `memcached` npm client, as an application would use it. */
 const test = suite(`memcached npm client [${ENGINE}]`);

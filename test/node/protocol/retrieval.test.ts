@@ -1,4 +1,4 @@
-import { protocolSuite } from '../helpers/cases';
+import { protocolSuite } from '../../helpers/cases';
 
 const K251 = 'k'.repeat(251);
 const many = Array.from({ length: 3000 }, (_, i) => `key${i}`);

@@ -2,14 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENGINE, SANITIZER_ENV } from './helpers/servers';
+import { ENGINE, REPO_ROOT, SANITIZER_ENV } from '../helpers/servers';
 
 /**
  * Stopping an engine closes every handle it opened (listener, connections, timers, the
  * addon's event channel): Node then exits by itself, with a client still connected at stop.
  */
 const test = suite(`engine lifecycle [${ENGINE}]`);
-const dist = join(__dirname, '..', 'src');
+const dist = join(REPO_ROOT, 'dist', 'src');
 
 const script = `
 const net = require('node:net');

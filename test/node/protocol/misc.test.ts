@@ -1,4 +1,4 @@
-import { protocolSuite } from '../helpers/cases';
+import { protocolSuite } from '../../helpers/cases';
 
 protocolSuite('other commands and bad lines', [
   { name: 'version', send: 'version\r\nversion x\r\n', expect: /^VERSION \S+\r\nVERSION \S+\r\n$/ },

@@ -1,9 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawClient } from './helpers/client';
-import { Random } from './differential/random';
-import { startProxy } from './helpers/proxies';
-import { ENGINE, startMemcached, startNode } from './helpers/servers';
+import { RawClient } from '../helpers/client';
+import { Random } from '../helpers/random';
+import { startProxy } from '../helpers/proxies';
+import { ENGINE, startMemcached, startNode } from '../helpers/servers';
 
 /**
  * Bounded fuzzing over TCP: malformed, truncated, oversized and random input, in batches, each

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawClient } from '../helpers/client';
-import { ENGINE, startMemcached, startNode, type RunningServer } from '../helpers/servers';
+import { RawClient } from '../../helpers/client';
+import { ENGINE, startMemcached, startNode, type RunningServer } from '../../helpers/servers';
 import { CommandGenerator, type Command } from './generator';
-import { Random } from './random';
+import { Random } from '../../helpers/random';
 import { Normaliser, splitReplies } from './replies';
 
 /**

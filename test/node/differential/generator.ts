@@ -1,4 +1,4 @@
-import type { Random } from './random';
+import type { Random } from '../../helpers/random';
 
 /**
  * A command as bytes, with a hole for a CAS unique: each server gets the unique it showed
@@ -56,7 +56,7 @@ export class CommandGenerator {
     const r = this.r;
     // No stored number of 2^63 or more: for those memcached looks for a minus sign with
     // strchr over the item data, which is not NUL-terminated, so the answer depends on the
-    // bytes that happen to follow the item in its slab. test/protocol covers them on a fresh
+    // bytes that happen to follow the item in its slab. test/node/protocol covers them on a fresh
     // server, where that memory is zero.
     if (r.chance(0.3)) return r.weighted([[5, String(r.int(0, 1000))], [1, String(r.int(0, 2 ** 31))], [1, '4611686018427387904'], [1, ` ${r.int(0, 99)}`]]);
     const n = r.weighted([[60, r.int(0, 20)], [30, r.int(21, 300)], [3, r.int(1000, 6000)], [7, 0]]);

@@ -1,8 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawClient } from './helpers/client';
-import { parseStats } from './helpers/proc-stats';
-import { ENGINE, startNode, type RunningServer } from './helpers/servers';
+import { RawClient } from '../helpers/client';
+import { parseStats } from '../helpers/proc-stats';
+import { ENGINE, startNode, type RunningServer } from '../helpers/servers';
 
 /** Behaviour that depends on the clock: generous bounds, seconds-scale waits. */
 const test = suite(`expiry and delayed flush [${ENGINE}]`);

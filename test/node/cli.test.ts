@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawClient } from './helpers/client';
-import { waitFor } from './helpers/processes';
-import { BIN, ENGINE, freePort, SANITIZER_ENV, startNode, waitUntilServing } from './helpers/servers';
+import { RawClient } from '../helpers/client';
+import { waitFor } from '../helpers/processes';
+import { BIN, ENGINE, freePort, REPO_ROOT, SANITIZER_ENV, startNode, waitUntilServing } from '../helpers/servers';
 
 const test = suite(`command line [${ENGINE}]`);
 
@@ -36,7 +36,7 @@ test('--help and serve --help describe the commands and flags', () => {
 });
 
 test('-V prints the version', () => {
-  const version = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
+  const version = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version;
   assert.is(run(['-V']).out, `memcache-ha-native ${version}\n`);
   assert.is(run(['serve', '-V']).out, `memcache-ha-native ${version}\n`);
 });
@@ -115,7 +115,7 @@ test("--log-file takes the log (the addon's lines too); SIGHUP reopens it after 
   const file = join(dir, 'node.log');
   const node = await startNode(['-vv', '--log-file', file]);
   const c = await RawClient.connect(node.port);
-  assert.is(await c.call('version\r\n'), `VERSION ${JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).version}\r\n`);
+  assert.is(await c.call('version\r\n'), `VERSION ${JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version}\r\n`);
   await waitFor('the command in the log', 5000, () => (/<\d+ version/.test(readFileSync(file, 'utf8')) ? true : undefined));
   renameSync(file, `${file}.1`);
   process.kill(node.proc.child.pid!, 'SIGHUP');
