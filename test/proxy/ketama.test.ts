@@ -82,4 +82,54 @@ test('the proxy agrees with the real libmemcached (fixture generated from libmem
   }
 });
 
+test('a hash lands on the first point at or after it, and past the last point wraps to the first', () => {
+  const r = ring(['a:11211:1', 'b:11211:1', 'c:11300:2']);
+  const v = r.values;
+  assert.is(v.length, r.size);
+  for (let i = 1; i < v.length; i++) assert.ok(v[i - 1]! <= v[i]!, `values ascending at ${i}`);
+  assert.is(r.pointOf(0), 0);
+  for (let i = 0; i < v.length; i++) {
+    const first = v.indexOf(v[i]!);
+    assert.is(r.pointOf(v[i]!), first, `exactly on point ${i}`);
+    if (i > 0 && v[i - 1]! < v[i]! - 1) assert.is(r.pointOf(v[i]! - 1), first, `just before point ${i}`);
+  }
+  assert.ok(v[v.length - 1]! < 0xffffffff);
+  assert.is(r.pointOf(v[v.length - 1]! + 1), 0, 'past the last point');
+  assert.is(r.pointOf(0xffffffff), 0);
+  for (let i = 0; i < v.length; i += 17) assert.is(r.ownerAt(i + v.length), r.ownerAt(i), 'ownerAt wraps');
+  for (const key of ['x', 'y', 'zz']) assert.is(r.memberOf(key), r.ownerAt(r.pointOf(Ketama.hash(key))));
+});
+
+test('consistent hashing: adding a server moves keys only to it, about a share of them; removing it moves them back', () => {
+  const base = ['s0:11211:1', 's1:11211:1', 's2:11211:1', 's3:11211:1'];
+  const before = ring(base);
+  const after = ring([...base, 's4:11211:1']);
+  const keys = Array.from({ length: 5000 }, (_, i) => `consistent:${i}`);
+  let moved = 0;
+  for (const k of keys) {
+    const was = before.memberOf(k);
+    const now = after.memberOf(k);
+    if (was !== now) {
+      moved++;
+      assert.is(now, 4, `${k} moved from ${was} to ${now}, not to the new server`);
+    }
+  }
+  assert.ok(moved > keys.length / 5 / 2 && moved < (keys.length / 5) * 2, `${moved} of ${keys.length} keys moved, expected about a fifth`);
+});
+
+test('owners are by name: the same servers listed in another order own the same keys', () => {
+  const servers = ['a:11211:1', 'b:11222:3', 'c:11211:2', 'd:11211:1'];
+  const reversed = [...servers].reverse();
+  const r1 = ring(servers);
+  const r2 = ring(reversed);
+  for (let i = 0; i < 2000; i++) {
+    const key = `order:${i}`;
+    assert.is(reversed[r2.memberOf(key)], servers[r1.memberOf(key)], key);
+  }
+});
+
+test('a ring needs at least one member', () => {
+  assert.throws(() => new Ketama([]), /1 to 65535 members/);
+});
+
 test.run();
