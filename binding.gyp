@@ -66,7 +66,6 @@
       "sources": [
         "native/src/addon.cc",
         "native/src/bindings/engine_binding.cc",
-        "native/src/bindings/framer_binding.cc",
         "native/src/bindings/js_call.cc",
         "native/src/bindings/log_binding.cc",
         "native/src/bindings/proxy_binding.cc",

@@ -8,7 +8,6 @@
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   mcha::register_engine(env, exports);
   mcha::register_proxy(env, exports);
-  mcha::register_framer(env, exports);
   mcha::register_log(env, exports);
   return exports;
 }

@@ -58,6 +58,10 @@ export class BackendNode {
   readonly counters = new NodeCounters();
   /** Replies the C++ data path had from this node when it last reported a failure. */
   nativeReplies = 0;
+  /** Its name did not resolve when last looked up (the C++ data path routes by numeric address). */
+  unresolved = false;
+  /** A look-up of its name is on its way. */
+  resolving = false;
   /** Runs when the node goes out or comes back. */
   onStateChange: (() => void) | null = null;
   readonly latency = new LatencyHistogram();

@@ -1,6 +1,5 @@
 import type { Request, StoreRequest } from '../protocol/request';
 import type { Dispatcher, Mirror } from './dispatcher';
-import { FRAME_INTS, type NativeFramer } from './native-framer';
 import type { ReplyOrder } from './reply-order';
 
 /** What carrying out a client's requests needs from the proxy. */
@@ -62,25 +61,6 @@ function touchMirror(touch: Buffer): Mirror {
  */
 export class ClientCommands {
   constructor(private readonly host: CommandHost, private readonly replies: ReplyOrder, private readonly lane: number) {}
-
-  /** Sends the `n` requests the native framer read from `buf`; returns where the last one ended. */
-  forwardFramed(buf: Buffer, framer: NativeFramer, n: number): number {
-    const out = framer.out;
-    const d = this.host.dispatcher;
-    const c = d.counters;
-    let end = 0;
-    for (let i = 0; i < n; i++) {
-      const at = i * FRAME_INTS;
-      const kind = framer.kinds[out[at]!]!;
-      end = out[at + 2]!;
-      c.requests++;
-      if (kind.counts === 'get') c.cmdGet++;
-      else if (kind.counts === 'set') c.cmdSet++;
-      else if (kind.counts === 'touch') c.cmdTouch++;
-      d.forwardHashed(out[at + 3]!, buf.subarray(out[at + 1]!, end), kind.shape, this.replies.add(), kind.retryable, this.lane);
-    }
-    return end;
-  }
 
   /** A storage command whose data block is over the size limit (the connection skips the block). */
   refuseTooLarge(req: StoreRequest): void {

@@ -6,7 +6,6 @@ import { parseRequest, type StoreRequest } from '../protocol/request';
 import { OUTPUT_HIGH_WATER } from '../net-limits';
 import type { Batcher } from './batcher';
 import { ClientCommands, type CommandHost } from './client-commands';
-import type { NativeFramer } from './native-framer';
 import { ReplyOrder } from './reply-order';
 import type { ReplySink } from './slot';
 import { MAX_IN_FLIGHT } from './limits';
@@ -15,8 +14,6 @@ import { MAX_IN_FLIGHT } from './limits';
 export interface ClientHost extends CommandHost {
   readonly maxValue: number;
   readonly batcher: Batcher;
-  /** The addon's framer, when it loaded (and no backup pool needs the keys themselves). */
-  readonly framer: NativeFramer | null;
 }
 
 type State =
@@ -129,15 +126,6 @@ export class ClientConnection implements ReplySink {
         this.state = LINE;
         this.commands.store(st.req, st.line, st.data, null);
       } else {
-        const framer = this.host.framer;
-        if (framer !== null) {
-          const n = framer.frame(buf, off);
-          if (n > 0) {
-            off = this.commands.forwardFramed(buf, framer, n);
-            if (this.pauseIfFull()) break;
-            continue;
-          }
-        }
         const nl = buf.indexOf(10, off);
         if (nl < 0) {
           // memcached closes here, after the replies to what came before.

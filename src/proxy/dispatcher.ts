@@ -69,11 +69,6 @@ export class Dispatcher {
     this.send(f);
   }
 
-  /** A request the native framer read: its key's hash is all the routing needs. */
-  forwardHashed(hash: number, bytes: Buffer, shape: ReplyShape, target: ReplyTarget, retryable: boolean, lane: number): void {
-    this.send(new Forward(this, hash >>> 0, bytes, shape, target, retryable, lane));
-  }
-
   /**
    * get/gets/gat/gats: one request when every key lives on one node (the client's bytes as
    * they came), else split per node, sent in parallel and merged back in key order.

@@ -35,7 +35,7 @@ export class NativeCore {
     addon: NativeAddon,
     private readonly router: Router,
     private readonly host: NativeCoreHost,
-    settings: { maxValue: number; maxClients: number; connectionsPerNode: number; addresses: { host: string; port: number }[] },
+    settings: { maxValue: number; maxClients: number; connectionsPerNode: number; addresses: ({ host: string; port: number } | null)[] },
   ) {
     this.index = new Map(host.nodes.map((n, i) => [n, i]));
     const { values } = router.table(this.index);
@@ -52,7 +52,7 @@ export class NativeCore {
       maxTries: MAX_TRIES, candidates: CANDIDATES,
     };
     this.handle = new addon.ProxyCore(
-      { maxValue: settings.maxValue, maxClients: settings.maxClients, connectionsPerNode: settings.connectionsPerNode, limits, nodes: settings.addresses, points: values },
+      { maxValue: settings.maxValue, maxClients: settings.maxClients, connectionsPerNode: settings.connectionsPerNode, limits, nodes: settings.addresses.map((a) => a ?? { host: null, port: 0 }), points: values },
       (type, a, b, detail) => this.onEvent(type, a, b, detail),
     );
     this.pushRoutes();
@@ -62,10 +62,21 @@ export class NativeCore {
     return this.handle.listen(host, port);
   }
 
+  /** Listens on a unix socket (-f); throws an Error with a libuv `code`. */
+  listenUnix(path: string): void {
+    this.handle.listenUnix(path);
+  }
+
+  /** A node whose name did not resolve at start-up now has a numeric address: it may take requests. */
+  setAddress(node: BackendNode, address: { host: string; port: number }): void {
+    this.handle.setAddress(this.index.get(node)!, address);
+    this.pushRoutes();
+  }
+
   /** The nodes' states changed (out, back, a peer found): the C++ side routes by them from now on. */
   pushRoutes(): void {
     const { candidates, home } = this.router.table(this.index);
-    this.handle.setRoutes(candidates, home, Uint8Array.from(this.host.nodes, (n) => (n.isUp ? 1 : 0)));
+    this.handle.setRoutes(candidates, home, Uint8Array.from(this.host.nodes, (n) => (n.isUp && !n.unresolved ? 1 : 0)));
   }
 
   checkTimeouts(timeoutMs: number): void {

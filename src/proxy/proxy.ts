@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { closeSync } from 'node:fs';
 import net from 'node:net';
 import type { ProxySettings, ServerAddress } from '../config/proxy-settings';
+import type { NativeAddon } from '../engine/native/addon';
 import type { Logger } from '../log';
 import { PACKAGE_VERSION } from '../version';
 import { Batcher } from './batcher';
@@ -10,7 +11,6 @@ import { BackendNode, parseReplicationReport, PROBE_REQUEST, PROBE_SHAPE, type R
 import type { BackendConnection } from './backend-connection';
 import { ClientConnection, type ClientHost } from './client';
 import { Dispatcher } from './dispatcher';
-import type { NativeFramer } from './native-framer';
 import { NativeCore, type NativeCoreHost } from './native-core';
 import { Router, type Shard } from './router';
 import { renderProxyStats, renderBackendStats } from './proxy-stats';
@@ -24,7 +24,8 @@ export class Proxy implements ClientHost, NativeCoreHost {
   readonly dispatcher: Dispatcher;
   readonly versionLine = Buffer.from(`VERSION ${PACKAGE_VERSION}\r\n`);
   readonly maxValue: number;
-  readonly framer: NativeFramer | null;
+  /** The addon, when its C++ data path serves the clients (it loaded, and no backup pool needs every key). */
+  readonly addon: NativeAddon | null;
   readonly nodes: BackendNode[] = [];
   private readonly router: Router;
   private server: net.Server | null = null;
@@ -38,7 +39,7 @@ export class Proxy implements ClientHost, NativeCoreHost {
   private timer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly settings: ProxySettings, readonly log: Logger, framer: NativeFramer | null) {
+  constructor(private readonly settings: ProxySettings, readonly log: Logger, addon: NativeAddon | null) {
     this.maxValue = settings.maxValue;
     const shards: Shard[] = settings.shards.map((group) => ({ nodes: group.map((a) => this.addNode(a)) }));
     this.router = new Router(shards);
@@ -46,12 +47,9 @@ export class Proxy implements ClientHost, NativeCoreHost {
     const backups = backupNodes.length === 0 ? null : new BackupPool(new Router(backupNodes.map((n) => ({ nodes: [n] }))), backupNodes);
     this.dispatcher = new Dispatcher(this.router, backups);
     // A backup pool needs every request's key and value (mirrors, fallbacks): the TypeScript path has them.
-    this.framer = framer !== null && backups === null ? framer : null;
+    this.addon = backups === null ? addon : null;
     for (const n of this.nodes) n.onStateChange = () => this.core?.pushRoutes();
   }
-
-  /** Why the addon loaded but clients are on the TypeScript path (for the start-up line). */
-  whyNotNative: string | null = null;
 
   /** Whether clients are served by the C++ data path (else every client is on the TypeScript one). */
   get native(): boolean {
@@ -61,13 +59,10 @@ export class Proxy implements ClientHost, NativeCoreHost {
   /** Starts listening; resolves with the address clients use. */
   async start(): Promise<string> {
     const s = this.settings;
-    let address: string | null = null;
-    if (this.framer !== null && s.socketPath) this.whyNotNative = 'a unix socket (-f): TypeScript connections, native framing';
-    if (this.framer !== null && !s.socketPath) {
-      const addresses = await this.numericAddresses();
-      if (addresses) address = await this.startNative(this.framer, addresses);
-    }
-    if (address === null) {
+    let address: string;
+    if (this.addon !== null) {
+      address = await this.startNative(this.addon, await this.numericAddresses());
+    } else {
       const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
       server.maxConnections = s.maxClients;
       this.server = server;
@@ -90,32 +85,47 @@ export class Proxy implements ClientHost, NativeCoreHost {
 
   /**
    * The nodes' numeric addresses for the C++ data path (libuv connects to numeric addresses
-   * only); null when a name does not resolve now: the TypeScript path then serves every client
-   * and resolves names at each connect, as before.
+   * only), looked up once. A name that does not resolve yet is null: that node takes no
+   * requests until a later look-up (at each probe) finds it.
    */
-  private async numericAddresses(): Promise<{ host: string; port: number }[] | null> {
+  private async numericAddresses(): Promise<({ host: string; port: number } | null)[]> {
+    return Promise.all(this.nodes.map((n) => this.resolve(n)));
+  }
+
+  /** A node's numeric address, or null (logged once) while its name does not resolve. */
+  private async resolve(node: BackendNode): Promise<{ host: string; port: number } | null> {
     try {
-      return await Promise.all(this.nodes.map(async (n) => ({ host: await numeric(n.address.host), port: n.address.port })));
+      const host = await numeric(node.address.host);
+      if (node.unresolved) this.log.info(`proxy: server ${node.name} resolves to ${host}`);
+      node.unresolved = false;
+      return { host, port: node.address.port };
     } catch (err) {
-      this.whyNotNative = `a server name did not resolve at start-up (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): TypeScript connections, native framing`;
-      this.log.warn(`proxy: ${this.whyNotNative}`);
+      if (!node.unresolved) this.log.warn(`proxy: server ${node.name} does not resolve (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): it takes no requests until it does`);
+      node.unresolved = true;
       return null;
     }
   }
 
-  /** The C++ data path listens. */
-  private async startNative(framer: NativeFramer, addresses: { host: string; port: number }[]): Promise<string> {
+  /** The C++ data path listens, on TCP or on the unix socket of -f. */
+  private async startNative(addon: NativeAddon, addresses: ({ host: string; port: number } | null)[]): Promise<string> {
     const s = this.settings;
-    const core = new NativeCore(framer.addon, this.router, this, {
+    const core = new NativeCore(addon, this.router, this, {
       maxValue: s.maxValue,
       maxClients: s.maxClients,
       connectionsPerNode: s.connectionsPerServer,
       addresses,
     });
     try {
-      const bound = core.listen(await numeric(s.listen), s.port);
+      let address: string;
+      if (s.socketPath) {
+        core.listenUnix(s.socketPath);
+        address = `unix:${s.socketPath}`;
+      } else {
+        const bound = core.listen(await numeric(s.listen), s.port);
+        address = bound.host.includes(':') ? `[${bound.host}]:${bound.port}` : `${bound.host}:${bound.port}`;
+      }
       this.core = core;
-      return bound.host.includes(':') ? `[${bound.host}]:${bound.port}` : `${bound.host}:${bound.port}`;
+      return address;
     } catch (err) {
       core.stop();
       throw err;
@@ -229,6 +239,7 @@ export class Proxy implements ClientHost, NativeCoreHost {
   /** Asks every node for `stats replication`: liveness, sync state, and who its peer is. */
   private probeAll(): void {
     for (const node of this.nodes) {
+      if (node.unresolved && this.core !== null && !node.resolving) void this.resolveLater(node);
       if (node.probing) continue;
       let conn = this.probeConnections.get(node);
       if (!conn || conn.isClosed) {
@@ -251,6 +262,14 @@ export class Proxy implements ClientHost, NativeCoreHost {
       });
       if (!ok) node.probing = false;
     }
+  }
+
+  /** Looks up a name that did not resolve before; once it does, the C++ path may route to it. */
+  private async resolveLater(node: BackendNode): Promise<void> {
+    node.resolving = true;
+    const address = await this.resolve(node);
+    node.resolving = false;
+    if (address !== null && this.core !== null) this.core.setAddress(node, address);
   }
 
   private probed(node: BackendNode, report: ReplicationReport): void {

@@ -7,7 +7,6 @@ import { accountToSwitchTo, switchTo } from '../node/privileges';
 import { StartupError } from '../startup-error';
 import { PACKAGE_VERSION } from '../version';
 import { chooseAddon } from '../engine/select';
-import { NativeFramer } from './native-framer';
 import { Proxy } from './proxy';
 import { PROXY_HELP } from './proxy-help';
 
@@ -22,7 +21,7 @@ export async function runProxy(argv: readonly string[]): Promise<void> {
 async function startProxy(settings: ProxySettings, log: Logger): Promise<string> {
   const account = settings.user ? accountToSwitchTo(settings.user) : null;
   const chosen = chooseAddon(settings.engine, log);
-  const proxy = new Proxy(settings, log, chosen.addon && new NativeFramer(chosen.addon, settings.maxValue));
+  const proxy = new Proxy(settings, log, chosen.addon);
   const address = await proxy.start().catch((err: NodeJS.ErrnoException) => {
     throw new StartupError(`failed to listen on ${settings.socketPath ?? `${settings.listen}:${settings.port}`}: ${err.code ?? err.message}`);
   });
@@ -40,10 +39,7 @@ async function startProxy(settings: ProxySettings, log: Logger): Promise<string>
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
   log.info(`proxy listening on ${address}, servers: ${proxy.nodes.map((n) => n.name).join(' ')}`);
-  const engine = proxy.native ? 'native' : proxy.framer ? 'native-framing' : 'ts';
-  const why =
-    chosen.addon && !proxy.framer
-      ? 'the backup pool (-b) needs every key: TypeScript framing'
-      : (chosen.addon && !proxy.native && proxy.whyNotNative) || chosen.why;
+  const engine = proxy.native ? 'native' : 'ts';
+  const why = chosen.addon && !proxy.native ? 'the backup pool (-b) needs every key: the TypeScript path' : chosen.why;
   return `memcache-ha-native: proxy listening on ${address} engine=${engine} pid=${process.pid} (${proxy.nodes.length} servers; ${why})`;
 }

@@ -12,7 +12,6 @@ namespace mcha {
 
 void register_engine(Napi::Env env, Napi::Object exports);     // NativeEngine
 void register_proxy(Napi::Env env, Napi::Object exports);      // ProxyCore
-void register_framer(Napi::Env env, Napi::Object exports);     // frameRequests
 void register_log(Napi::Env env, Napi::Object exports);        // setLogFd
 
 // What a JavaScript listen()/start() returns: {host, port}, or, for a libuv error `rc`, an

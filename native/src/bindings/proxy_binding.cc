@@ -73,6 +73,8 @@ class ProxyBinding : public Napi::ObjectWrap<ProxyBinding> {
                                       InstanceMethod("checkTimeouts", &ProxyBinding::CheckTimeouts),
                                       InstanceMethod("setOtherClients", &ProxyBinding::SetOtherClients),
                                       InstanceMethod("stats", &ProxyBinding::Stats), InstanceMethod("resetStats", &ProxyBinding::ResetStats),
+                                      InstanceMethod("listenUnix", &ProxyBinding::ListenUnix),
+                                      InstanceMethod("setAddress", &ProxyBinding::SetAddress),
                                       InstanceMethod("stop", &ProxyBinding::Stop)});
     // The layout of stats() and the event types, so TypeScript reads them rather than restates them.
     Napi::Array names = Napi::Array::New(env, kProxyCounters);
@@ -124,14 +126,16 @@ class ProxyBinding : public Napi::ObjectWrap<ProxyBinding> {
     Napi::Array list = nodes.As<Napi::Array>();
     for (uint32_t i = 0; i < list.Length(); i++) {
       Napi::Object n = list.Get(i).As<Napi::Object>();
-      std::string host = n.Get("host").ToString().Utf8Value();
+      if (n.Get("host").IsNull()) {
+        core->add_node(nullptr);
+        continue;
+      }
       sockaddr_storage addr;
-      if (parse_address(host, n.Get("port").ToNumber().Uint32Value(), addr) != 0) {
+      if (!numeric_address(n, addr)) {
         core->stop();
-        Napi::TypeError::New(env, "ProxyCore: not a numeric address: " + host).ThrowAsJavaScriptException();
         return;
       }
-      core->add_node(addr);
+      core->add_node(&addr);
     }
     Napi::Uint32Array p = points.As<Napi::Uint32Array>();
     core->set_points(p.Data(), p.ElementLength());
@@ -160,6 +164,40 @@ class ProxyBinding : public Napi::ObjectWrap<ProxyBinding> {
     uint32_t port = 0;
     int rc = core_->listen(info[0].ToString().Utf8Value(), info[1].ToNumber().Uint32Value(), host, port);
     return listen_result(env, rc, host, port);
+  }
+
+  // listenUnix(path) -> {path}; throws an Error with a libuv `code`.
+  Napi::Value ListenUnix(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!live(info)) return env.Undefined();
+    std::string path = info[0].ToString().Utf8Value();
+    int rc = core_->listen_unix(path);
+    if (rc != 0) return listen_result(env, rc, "", 0);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("path", path);
+    return out;
+  }
+
+  // setAddress(node, {host, port}): the numeric address of a node whose name did not resolve before.
+  Napi::Value SetAddress(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!live(info)) return env.Undefined();
+    uint32_t node = info[0].ToNumber().Uint32Value();
+    if (node >= nodes_ || !info[1].IsObject()) {
+      Napi::RangeError::New(env, "setAddress(node, {host, port}): no such node").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    sockaddr_storage addr;
+    if (numeric_address(info[1].As<Napi::Object>(), addr)) core_->set_address(node, addr);
+    return env.Undefined();
+  }
+
+  // {host, port} with a numeric host as a socket address; else throws a TypeError.
+  static bool numeric_address(const Napi::Object& n, sockaddr_storage& addr) {
+    std::string host = n.Get("host").ToString().Utf8Value();
+    if (parse_address(host, n.Get("port").ToNumber().Uint32Value(), addr) == 0) return true;
+    Napi::TypeError::New(n.Env(), "ProxyCore: not a numeric address: " + host).ThrowAsJavaScriptException();
+    return false;
   }
 
   // setRoutes(candidates: Int16Array (4 per point), home: Int16Array (1 per point), up: Uint8Array (1 per node))

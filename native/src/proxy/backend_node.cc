@@ -7,11 +7,20 @@
 
 namespace mcha {
 
-void ProxyCore::add_node(const sockaddr_storage& addr) {
+void ProxyCore::add_node(const sockaddr_storage* addr) {
   BackendNode n;
-  n.addr = addr;
+  if (addr) {
+    n.addr = *addr;
+    n.resolved = true;
+  }
   n.conns.assign(std::max<size_t>(settings_.lanes, 1), nullptr);
   nodes_.push_back(n);
+}
+
+void ProxyCore::set_address(size_t node, const sockaddr_storage& addr) {
+  BackendNode& n = nodes_[node];
+  n.addr = addr;
+  n.resolved = true;
 }
 
 void ProxyCore::set_points(const uint32_t* values, size_t n) { points_.assign(values, values + n); }

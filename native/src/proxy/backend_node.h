@@ -13,6 +13,7 @@ namespace mcha {
 
 struct BackendNode {
   sockaddr_storage addr;
+  bool resolved = false;  // whether addr holds the node's address yet
   std::vector<BackendConnection*> conns;  // one per lane
   bool up = true;
   double replies = 0;

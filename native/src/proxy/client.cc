@@ -27,17 +27,18 @@ void ProxyCore::on_connection(uv_stream_t* server, int status) {
   if (status < 0 || core->stopping_) return;  // EMFILE and the like: the next one may fare better
   auto* c = new ClientConnection();
   c->core = core;
-  uv_tcp_init(core->loop_, &c->handle);
-  c->handle.data = c;
+  if (core->unix_) uv_pipe_init(core->loop_, &c->handle.pipe, 0);
+  else uv_tcp_init(core->loop_, &c->handle.tcp);
+  c->stream()->data = c;
   core->open_++;
-  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->handle)) != 0 ||
+  if (uv_accept(server, c->stream()) != 0 ||
       (core->settings_.max_clients > 0 && core->clients_.size() + core->other_clients_ >= core->settings_.max_clients)) {
     // Over -n, as net.Server does: closed at once.
     c->closing = true;
     uv_close(reinterpret_cast<uv_handle_t*>(&c->handle), on_client_closed);
     return;
   }
-  uv_tcp_nodelay(&c->handle, 1);
+  if (!core->unix_) uv_tcp_nodelay(&c->handle.tcp, 1);
   c->id = core->next_id_++;
   c->lane = core->next_lane_++;
   c->ring.resize(16);
@@ -59,9 +60,9 @@ void ProxyCore::update_reading(ClientConnection* c) {
   bool want = !c->eof && !c->handoff && within_bounds(c);
   if (want == c->reading) return;
   if (want) {
-    c->reading = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle), on_alloc, on_read) == 0;
+    c->reading = uv_read_start(c->stream(), on_alloc, on_read) == 0;
   } else {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->handle));
+    uv_read_stop(c->stream());
     c->reading = false;
   }
 }
@@ -184,7 +185,7 @@ void ProxyCore::flush(ClientConnection* c, bool force) {
         iov_[i] = uv_buf_init(s.out.data(), static_cast<unsigned>(s.out.size()));
         total += s.out.size();
       }
-      int w = total == 0 ? 0 : uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), iov_.data(), k);
+      int w = total == 0 ? 0 : uv_try_write(c->stream(), iov_.data(), k);
       if (w < 0 && w != UV_EAGAIN) return close_client(c);
       done = w > 0 ? static_cast<size_t>(w) : 0;
       if (done > total) done = total;
@@ -217,7 +218,7 @@ void ProxyCore::kick_write(ClientConnection* c) {
   uv_buf_t b = uv_buf_init(c->inflight.data(), static_cast<unsigned>(c->inflight.size()));
   c->write_req.data = c;
   c->writing = true;
-  if (uv_write(&c->write_req, reinterpret_cast<uv_stream_t*>(&c->handle), &b, 1, on_write) != 0) {
+  if (uv_write(&c->write_req, c->stream(), &b, 1, on_write) != 0) {
     c->writing = false;
     close_client(c);
   }

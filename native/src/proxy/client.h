@@ -15,7 +15,11 @@ namespace mcha {
 class ProxyCore;
 
 struct ClientConnection {
-  uv_tcp_t handle;
+  // A TCP or a unix-socket (-f) connection, as its listener accepts them.
+  union {
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } handle;
   uv_write_t write_req;
   ProxyCore* core = nullptr;
   uint32_t id = 0;
@@ -35,6 +39,7 @@ struct ClientConnection {
   bool dirty = false;
   bool later = false;  // waits for the rest of its batch (the core's timer flushes it)
 
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&handle); }
   ReplySlot& at(uint32_t seq) { return ring[seq & (ring.size() - 1)]; }
   bool idle() const { return count == 0 && !writing && out.empty(); }
 };

@@ -102,7 +102,7 @@ int ProxyCore::pick(const RequestUnit& u) const {
   for (int i = 0; i < settings_.candidates; i++) {
     int n = cand_[u.point * settings_.candidates + i];
     if (n < 0) break;
-    if (!nodes_[n].up || std::find(u.tried, u.tried + u.ntried, n) != u.tried + u.ntried) continue;
+    if (!nodes_[n].up || !nodes_[n].resolved || std::find(u.tried, u.tried + u.ntried, n) != u.tried + u.ntried) continue;
     return n;
   }
   return -1;

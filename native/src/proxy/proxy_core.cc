@@ -19,9 +19,22 @@ ProxyCore::ProxyCore(uv_loop_t* loop, const ProxySettings& settings, std::functi
 }
 
 int ProxyCore::listen(const std::string& host, uint32_t port, std::string& bound_host, uint32_t& bound_port) {
-  listener_.data = this;
-  int rc = listen_tcp(loop_, &listener_, host, port, on_connection, listening_, bound_host, bound_port);
+  listener_.tcp.data = this;
+  int rc = listen_tcp(loop_, &listener_.tcp, host, port, on_connection, listening_, bound_host, bound_port);
   if (listening_) open_++;
+  if (rc != 0) close_listener();
+  return rc;
+}
+
+int ProxyCore::listen_unix(const std::string& path) {
+  int rc = uv_pipe_init(loop_, &listener_.pipe, 0);
+  if (rc != 0) return rc;
+  listener_.pipe.data = this;
+  listening_ = true;
+  unix_ = true;
+  open_++;
+  rc = uv_pipe_bind(&listener_.pipe, path.c_str());
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_.pipe), 1024, on_connection);
   if (rc != 0) close_listener();
   return rc;
 }

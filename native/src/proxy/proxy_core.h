@@ -54,13 +54,17 @@ class ProxyCore {
   // `deliver` gets the events, from the loop, at most one batch per loop turn.
   ProxyCore(uv_loop_t* loop, const ProxySettings& settings, std::function<void(const ProxyEvent&)> deliver);
 
-  // Set-up, before listen(): the nodes in the control plane's order, the ring's point values.
-  void add_node(const sockaddr_storage& addr);
+  // Set-up, before listen(): the nodes in the control plane's order (nullptr: a name that does
+  // not resolve yet; the node takes no requests until set_address()), the ring's point values.
+  void add_node(const sockaddr_storage* addr);
+  void set_address(size_t node, const sockaddr_storage& addr);
   void set_points(const uint32_t* values, size_t n);
   size_t nodes() const { return nodes_.size(); }
   size_t points() const { return points_.size(); }
 
   int listen(const std::string& host, uint32_t port, std::string& bound_host, uint32_t& bound_port);
+  // Listens on a unix socket instead (-f).
+  int listen_unix(const std::string& path);
   // cand: `candidates` node indexes per point (-1 pads), home: the home node per point, up: per node.
   void set_routes(const int16_t* cand, const int16_t* home, const uint8_t* up);
   // Fails every backend connection whose oldest request waited longer than timeout_ms.
@@ -129,8 +133,12 @@ class ProxyCore {
   LoopNotifier* notifier_;
   uv_timer_t later_timer_;
   std::vector<uint32_t> later_;
-  uv_tcp_t listener_;
+  union {
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } listener_;
   bool listening_ = false;
+  bool unix_ = false;  // clients come over a unix socket
   bool stopping_ = false;
   int open_ = 0;  // handles, the notifier and backend connections still open
   uint32_t other_clients_ = 0;

@@ -1,6 +1,5 @@
-// Request framing for the proxy: splits a client's input into whole requests and hashes their
-// keys, for the TypeScript proxy (frameRequests, bindings/framer_binding.cc) and for the C++
-// data path (client.cc).
+// Request framing for the proxy's C++ data path (client.cc): splits a client's input into whole
+// requests and hashes their keys.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -10,7 +9,7 @@
 
 namespace mcha {
 
-// Descriptor kinds, exported as frameKinds for src/proxy/native-framer.ts.
+// What a plain request is, for routing, retries and the counters.
 enum FrameKind : int32_t { kFrameGet = 1, kFrameSet = 2, kFrameStoreOther = 3, kFrameDelete = 4, kFrameTouch = 5, kFrameArith = 6 };
 
 // A plain request: one the proxy forwards byte for byte to the node its key routes to.

@@ -9,10 +9,6 @@ export interface NativeAddon {
   NativeEngine: new (settings: NativeSettings, onEvent: (type: NativeEvent, graceful: boolean) => void) => NativeHandle;
   /** Sends the addon's log lines to this file descriptor (--log-file) instead of stderr. */
   setLogFd(fd: number): void;
-  /** The proxy's request framer (native/src/proxy/request_framer.cc): fills `out`, returns the count. */
-  frameRequests(buf: Buffer, start: number, maxValue: number, out: Int32Array, lines: LineLimits): number;
-  /** The kinds frameRequests reports, by name. */
-  frameKinds: { get: number; set: number; storeOther: number; delete: number; touch: number; arith: number };
   /** The proxy's C++ data path (native/src/proxy/proxy_core.h). */
   ProxyCore: ProxyCoreClass;
 }
@@ -40,8 +36,8 @@ export interface ProxyCoreSettings {
   connectionsPerNode: number;
   /** The bounds the C++ path shares with the TypeScript path, declared in TypeScript. */
   limits: LineLimits & { maxInFlight: number; outputHighWater: number; backendMaxUnsent: number; maxTries: number; candidates: number };
-  /** Numeric addresses, in the proxy's node order. */
-  nodes: { host: string; port: number }[];
+  /** Numeric addresses, in the proxy's node order; host null for a name that does not resolve yet. */
+  nodes: { host: string | null; port: number }[];
   /** The ketama continuum's point values, ascending. */
   points: Uint32Array;
 }
@@ -49,6 +45,10 @@ export interface ProxyCoreSettings {
 export interface ProxyCoreHandle {
   /** Binds `host` (numeric) and listens; throws an Error with a libuv `code`. */
   listen(host: string, port: number): { host: string; port: number };
+  /** Listens on a unix socket instead (-f); throws an Error with a libuv `code`. */
+  listenUnix(path: string): { path: string };
+  /** The numeric address of node `node`, whose name did not resolve before. */
+  setAddress(node: number, address: { host: string; port: number }): void;
   /** Per point: up to 4 candidate node indexes (-1 pads) in the order to try them; its home node; per node: up. */
   setRoutes(candidates: Int16Array, home: Int16Array, up: Uint8Array): void;
   checkTimeouts(timeoutMs: number): void;
