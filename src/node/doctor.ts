@@ -42,7 +42,7 @@ export function runDoctor(argv: readonly string[]): void {
   } else {
     lines.push(
       `native addon: does not load: ${loaded.reason}`,
-      'engine: ts (the TypeScript engine: same behaviour, slower; see "Engines" in the README)',
+      'engine: ts (the TypeScript engine: same behaviour, slower; see "Engines" in docs/architecture.md)',
       'to get the native engine: reinstall with a C++ toolchain (g++, make, python3) on PATH, or on a platform with a prebuilt binary',
     );
   }

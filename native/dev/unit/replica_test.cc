@@ -18,6 +18,9 @@ namespace {
 
 constexpr uint64_t kNowMs = 1'700'000'000'000ull;
 
+// As src/engine/ts/store/tombstones.ts declares them.
+const TombstoneLimits kTombstones{10 * 60 * 1000, 256 * 1024};
+
 Settings settings() {
   Settings s;
   s.item_size_max = 1 << 20;
@@ -72,7 +75,7 @@ TEST("codec: a set record is header, fixed fields, key and value, little endian"
 }
 
 TEST("apply: the higher version wins, the origin breaks ties, equal is a no-op") {
-  Store s(1 << 20, true, true);
+  Store s(1 << 20, true, &kTombstones);
   VersionClock clock;
   CHECK(apply(s, clock, set_record("k", "v10", 10, 1)) == nullptr);
   CHECK(apply(s, clock, set_record("k", "v9", 9, 5)) == nullptr);
@@ -85,7 +88,7 @@ TEST("apply: the higher version wins, the origin breaks ties, equal is a no-op")
 }
 
 TEST("apply: a delete's tombstone keeps an older set from coming back") {
-  Store s(1 << 20, true, true);
+  Store s(1 << 20, true, &kTombstones);
   VersionClock clock;
   CHECK(apply(s, clock, delete_record("k", 20, 1)) == nullptr);
   CHECK(apply(s, clock, set_record("k", "late", 15, 1)) == nullptr);
@@ -111,7 +114,7 @@ TEST("apply: any order and duplication of the same records converges (seeded)") 
     if (rng() % 4 == 0) records.push_back(delete_record(k, version, origin));
     else records.push_back(set_record(k, "v" + std::to_string(version) + "." + std::to_string(origin), version, origin));
   }
-  Store first(1 << 20, true, true), second(1 << 20, true, true);
+  Store first(1 << 20, true, &kTombstones), second(1 << 20, true, &kTombstones);
   VersionClock c1, c2;
   std::vector<std::string> shuffled = records;
   for (size_t i = 0; i < records.size(); i += 3) shuffled.push_back(records[i]);  // duplicates
@@ -128,7 +131,7 @@ TEST("apply: any order and duplication of the same records converges (seeded)") 
 }
 
 TEST("apply: malformed batches are refused with what was wrong, after what preceded") {
-  Store s(1 << 20, true, true);
+  Store s(1 << 20, true, &kTombstones);
   VersionClock clock;
   std::string good = set_record("k", "v", 5, 1);
   std::string truncated = good + good.substr(0, good.size() - 1);

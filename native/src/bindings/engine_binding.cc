@@ -105,6 +105,8 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     settings_.lines = line_limits(l);
     settings_.output_high_water = size_of(l, "outputHighWater");
     settings_.output_flush_at = size_of(l, "outputFlushAt");
+    settings_.tombstones.ttl_ms = size_of(l, "tombstoneTtlMs");
+    settings_.tombstones.max = size_of(l, "tombstoneMax");
     events_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "memcache-ha-native events", 0, 1);
     events_.Unref(env);
     // The store exists before the client port opens: a replica takes records while it catches up.

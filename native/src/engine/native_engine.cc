@@ -16,7 +16,7 @@ NativeEngine::NativeEngine(uv_loop_t* loop, Settings settings, std::function<voi
                            std::function<void()> records_waiting)
     : loop_(loop),
       settings_(std::move(settings)),
-      store_(settings_.max_bytes, settings_.evictions, settings_.replicated),
+      store_(settings_.max_bytes, settings_.evictions, settings_.replicated ? &settings_.tombstones : nullptr),
       log_(settings_.replicated ? std::make_unique<MutationLog>(settings_.node_id, std::move(records_waiting)) : nullptr),
       snapshot_(settings_.replicated ? std::make_unique<Snapshot>(store_, clock_, settings_.node_id) : nullptr),
       gate_(log_ && settings_.sync_mode ? std::make_unique<SyncGate>(*log_) : nullptr) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/store/tombstones.h"
 #include "protocol/line_limits.h"
 
 namespace mcha {
@@ -26,6 +27,7 @@ struct Settings {
   LineLimits lines;
   size_t output_high_water = 0;  // stop reading from a client while this much output is unsent
   size_t output_flush_at = 0;    // hand composed replies to the socket once a batch is this large
+  TombstoneLimits tombstones;
   // Replication (-x / -X): writes are logged for the peer; sync mode holds write replies for acks.
   bool replicated = false;
   bool sync_mode = false;

@@ -88,7 +88,7 @@ export interface NativeSettings {
   syncMode: boolean;
   nodeId: number;
   /** The bounds both engines apply, declared in TypeScript. */
-  limits: LineLimits & { outputHighWater: number; outputFlushAt: number };
+  limits: LineLimits & { outputHighWater: number; outputFlushAt: number; tombstoneTtlMs: number; tombstoneMax: number };
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon } | { ok: false; reason: string };

@@ -7,7 +7,7 @@ import { newNodeId } from '../node-id';
 import type { ReplicaPort } from '../replica';
 import { OUTPUT_HIGH_WATER } from '../../net-limits';
 import { MAX_COMMAND_LINE, MAX_COMPLETE_LINE, MAX_GET_LINE } from '../../protocol/line-limits';
-import { OUTPUT_FLUSH_AT } from '../ts/net/limits';
+import { OUTPUT_FLUSH_AT, TOMBSTONE_MAX, TOMBSTONE_TTL_MS } from '../limits';
 import type { NativeAddon, NativeHandle } from './addon';
 
 /**
@@ -36,6 +36,7 @@ export class NativeEngine implements Engine {
         limits: {
           maxCommandLine: MAX_COMMAND_LINE, maxCompleteLine: MAX_COMPLETE_LINE, maxGetLine: MAX_GET_LINE,
           outputHighWater: OUTPUT_HIGH_WATER, outputFlushAt: OUTPUT_FLUSH_AT,
+          tombstoneTtlMs: TOMBSTONE_TTL_MS, tombstoneMax: TOMBSTONE_MAX,
         },
       },
       (type, graceful) => {

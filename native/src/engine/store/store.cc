@@ -23,10 +23,10 @@ uint64_t hash_key(const char* p, size_t n) {
   return h ^ (h >> 31);
 }
 
-Store::Store(uint64_t limit_bytes, bool evictions, bool replicated) : limit_(limit_bytes), evictions_(evictions) {
+Store::Store(uint64_t limit_bytes, bool evictions, const TombstoneLimits* tombstones) : limit_(limit_bytes), evictions_(evictions) {
   size_ = kInitialBuckets;
   table_ = static_cast<Item**>(calloc(size_, sizeof(Item*)));
-  if (replicated) tombs_ = new Tombstones();
+  if (tombstones) tombs_ = new Tombstones(*tombstones);
 }
 
 Store::~Store() {

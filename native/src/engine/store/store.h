@@ -18,7 +18,8 @@ struct StoreCounters {
 
 class Store {
  public:
-  Store(uint64_t limit_bytes, bool evictions, bool replicated = false);
+  // `tombstones`: a replicated node keeps what deletes leave behind, within these limits.
+  Store(uint64_t limit_bytes, bool evictions, const TombstoneLimits* tombstones = nullptr);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

@@ -18,7 +18,7 @@ void Tombstones::lay(std::string_view key, uint64_t version, uint32_t origin, ui
   }
   order_.push_back(k);
   by_key_.emplace(std::move(k), Tombstone{version, origin, now_ms, std::prev(order_.end())});
-  if (by_key_.size() > kMax) {
+  if (by_key_.size() > limits_.max) {
     by_key_.erase(order_.front());
     order_.pop_front();
   }
@@ -34,7 +34,7 @@ void Tombstones::lift(std::string_view key) {
 void Tombstones::expire(uint64_t now_ms, size_t budget) {
   while (budget-- > 0 && !order_.empty()) {
     auto it = by_key_.find(order_.front());
-    if (it->second.at_ms + kTtlMs > now_ms) return;
+    if (it->second.at_ms + limits_.ttl_ms > now_ms) return;
     by_key_.erase(it);
     order_.pop_front();
   }

@@ -16,6 +16,12 @@ struct Tombstone {
   std::list<std::string>::iterator order;
 };
 
+// How long and how many: declared in src/engine/ts/store/tombstones.ts, passed in Settings.
+struct TombstoneLimits {
+  uint64_t ttl_ms = 0;
+  size_t max = 0;
+};
+
 // The apply rule's order: (version, origin) compared as a pair.
 inline bool is_newer(uint64_t v, uint32_t o, uint64_t than_v, uint32_t than_o) {
   return v > than_v || (v == than_v && o > than_o);
@@ -23,8 +29,7 @@ inline bool is_newer(uint64_t v, uint32_t o, uint64_t than_v, uint32_t than_o) {
 
 class Tombstones {
  public:
-  static constexpr uint64_t kTtlMs = 10 * 60 * 1000;
-  static constexpr size_t kMax = 256 * 1024;
+  explicit Tombstones(TombstoneLimits limits) : limits_(limits) {}
 
   const Tombstone* get(std::string_view key) const;
   void lay(std::string_view key, uint64_t version, uint32_t origin, uint64_t now_ms);
@@ -37,6 +42,7 @@ class Tombstones {
   }
 
  private:
+  TombstoneLimits limits_;
   std::unordered_map<std::string, Tombstone> by_key_;
   std::list<std::string> order_;  // oldest first
 };

@@ -11,7 +11,7 @@ import { isGetLine, lineMayGrow, MAX_COMPLETE_LINE } from '../../../protocol/lin
 import { fillBlock, skipBlock } from '../../../protocol/data-block';
 import { PendingInput } from '../../../protocol/pending-input';
 import { OUTPUT_HIGH_WATER } from '../../../net-limits';
-import { OUTPUT_FLUSH_AT } from './limits';
+import { OUTPUT_FLUSH_AT } from '../../limits';
 
 type State =
   | { kind: 'line' }

@@ -1,3 +1,5 @@
+import { TOMBSTONE_MAX, TOMBSTONE_TTL_MS } from '../../limits';
+
 /** What a replicated delete leaves behind: the version an older write must not resurrect. */
 export interface Tombstone {
   version: number;
@@ -5,11 +7,6 @@ export interface Tombstone {
   /** Milliseconds since the epoch when it was laid. */
   at: number;
 }
-
-/** How long a tombstone outlives its delete: longer than any record can sit in a backlog or a socket. */
-export const TOMBSTONE_TTL_MS = 10 * 60 * 1000;
-/** At most this many: a bound on memory whatever the delete rate (the oldest go first). */
-export const TOMBSTONE_MAX = 256 * 1024;
 
 /** Tombstones by key, oldest first (a Map keeps insertion order; re-laying one moves it last). */
 export class Tombstones {

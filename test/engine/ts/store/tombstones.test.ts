@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isNewer, TOMBSTONE_MAX, TOMBSTONE_TTL_MS, Tombstones } from '../../../../src/engine/ts/store/tombstones';
+import { TOMBSTONE_MAX, TOMBSTONE_TTL_MS } from '../../../../src/engine/limits';
+import { isNewer, Tombstones } from '../../../../src/engine/ts/store/tombstones';
 
 /** What replicated deletes leave behind, on a clock the test passes in (milliseconds). */
 const test = suite('tombstones (unit)');
