@@ -24,3 +24,20 @@ function startsWith(buf: Buffer, at: number, text: string): boolean {
   for (let i = 0; i < text.length; i++) if (buf[at + i] !== text.charCodeAt(i)) return false;
   return true;
 }
+
+/** findLine(): the line is not complete yet and may still grow. */
+export const LINE_INCOMPLETE = -1;
+/** findLine(): memcached closes the connection here (after the replies to what came before). */
+export const LINE_CLOSES = -2;
+
+/**
+ * Where the request line at buf[off] ends, by memcached's rules: the index of its '\n', or
+ * LINE_INCOMPLETE while an unterminated line may still grow, or LINE_CLOSES for an unterminated
+ * line past its bound or a non-get line longer than memcached's read buffer.
+ */
+export function findLine(buf: Buffer, off: number): number {
+  const nl = buf.indexOf(10, off);
+  if (nl < 0) return lineMayGrow(buf, off, buf.length - off) ? LINE_INCOMPLETE : LINE_CLOSES;
+  if (nl - off > MAX_COMPLETE_LINE && !isGetLine(buf, off)) return LINE_CLOSES;
+  return nl;
+}

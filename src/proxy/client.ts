@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { isGetLine, lineMayGrow, MAX_COMPLETE_LINE } from '../protocol/line-limits';
+import { findLine, LINE_CLOSES, LINE_INCOMPLETE } from '../protocol/line-limits';
 import { fillBlock, skipBlock } from '../protocol/data-block';
 import { PendingInput } from '../protocol/pending-input';
 import { parseRequest, type StoreRequest } from '../protocol/request';
@@ -126,13 +126,9 @@ export class ClientConnection implements ReplySink {
         this.state = LINE;
         this.commands.store(st.req, st.line, st.data, null);
       } else {
-        const nl = buf.indexOf(10, off);
-        if (nl < 0) {
-          // memcached closes here, after the replies to what came before.
-          if (!lineMayGrow(buf, off, end - off)) return this.quit();
-          break;
-        }
-        if (nl - off > MAX_COMPLETE_LINE && !isGetLine(buf, off)) return this.quit();
+        const nl = findLine(buf, off);
+        if (nl === LINE_CLOSES) return this.quit();
+        if (nl === LINE_INCOMPLETE) break;
         const lineEnd = nl - off > 1 && buf[nl - 1] === 13 ? nl - 1 : nl;
         const req = parseRequest(buf, off, lineEnd);
         const lineStart = off;

@@ -7,7 +7,7 @@ import { parseRequest, type StoreRequest } from '../../../protocol/request';
 import { nowSeconds } from '../store/clock';
 import { ReplyWriter } from '../../../protocol/reply-writer';
 import type { GatedConnection, HeldReplies, SyncGate } from './sync-gate';
-import { isGetLine, lineMayGrow, MAX_COMPLETE_LINE } from '../../../protocol/line-limits';
+import { findLine, LINE_CLOSES, LINE_INCOMPLETE } from '../../../protocol/line-limits';
 import { fillBlock, skipBlock } from '../../../protocol/data-block';
 import { PendingInput } from '../../../protocol/pending-input';
 import { OUTPUT_HIGH_WATER } from '../../../net-limits';
@@ -136,12 +136,9 @@ export class Connection implements GatedConnection {
         this.commands.completeStore(st.req, st.data, this.out);
         this.completed(false);
       } else {
-        const nl = buf.indexOf(10, off);
-        if (nl < 0) {
-          if (!lineMayGrow(buf, off, end - off)) return this.close();
-          break;
-        }
-        if (nl - off > MAX_COMPLETE_LINE && !isGetLine(buf, off)) return this.close();
+        const nl = findLine(buf, off);
+        if (nl === LINE_CLOSES) return this.close();
+        if (nl === LINE_INCOMPLETE) break;
         const lineEnd = nl - off > 1 && buf[nl - 1] === 13 ? nl - 1 : nl;
         if (this.log.verbosity >= 2) this.log.debug(`<${this.id} ${printable(buf, off, lineEnd)}`);
         const req = parseRequest(buf, off, lineEnd);
