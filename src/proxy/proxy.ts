@@ -59,28 +59,29 @@ export class Proxy implements ClientHost, NativeCoreHost {
   /** Starts listening; resolves with the address clients use. */
   async start(): Promise<string> {
     const s = this.settings;
-    let address: string;
-    if (this.addon !== null) {
-      address = await this.startNative(this.addon, await this.numericAddresses());
-    } else {
-      const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
-      server.maxConnections = s.maxClients;
-      this.server = server;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        if (s.socketPath) server.listen(s.socketPath, resolve);
-        else server.listen(s.port, s.listen, resolve);
-      });
-      // After start-up an accept error (EMFILE...) is logged; the listener keeps going.
-      server.on('error', (err: NodeJS.ErrnoException) => this.log.warn(`proxy: accepting clients: ${err.code ?? err.message}`));
-      const a = server.address();
-      address = typeof a === 'string' || a === null ? `unix:${s.socketPath}` : `${a.address}:${a.port}`;
-    }
+    const address = this.addon !== null ? await this.startNative(this.addon, await this.numericAddresses()) : await this.startTs();
     const interval = Math.max(10, Math.min(250, Math.floor(s.timeoutMs / 4)));
     this.timer = setInterval(() => this.checkTimeouts(), interval);
     this.probeTimer = setInterval(() => this.probeAll(), s.probeIntervalMs);
     this.probeAll();
     return address;
+  }
+
+  /** The TypeScript path listens (net.Server), on TCP or on the unix socket of -f. */
+  private async startTs(): Promise<string> {
+    const s = this.settings;
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    server.maxConnections = s.maxClients;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      if (s.socketPath) server.listen(s.socketPath, resolve);
+      else server.listen(s.port, s.listen, resolve);
+    });
+    // After start-up an accept error (EMFILE...) is logged; the listener keeps going.
+    server.on('error', (err: NodeJS.ErrnoException) => this.log.warn(`proxy: accepting clients: ${err.code ?? err.message}`));
+    const a = server.address();
+    return typeof a === 'string' || a === null ? `unix:${s.socketPath}` : `${a.address}:${a.port}`;
   }
 
   /**

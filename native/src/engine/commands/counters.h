@@ -13,6 +13,19 @@ struct CommandCounters {
   uint64_t store_too_large = 0, store_no_memory = 0;
 };
 
+// The counters `stats` shows after get_flushed, in memcached's order, by name.
+struct NamedCounter {
+  const char* name;
+  uint64_t CommandCounters::*field;
+};
+inline constexpr NamedCounter kOutcomeCounters[] = {
+    {"delete_misses", &CommandCounters::delete_misses}, {"delete_hits", &CommandCounters::delete_hits}, {"incr_misses", &CommandCounters::incr_misses},
+    {"incr_hits", &CommandCounters::incr_hits}, {"decr_misses", &CommandCounters::decr_misses}, {"decr_hits", &CommandCounters::decr_hits},
+    {"cas_misses", &CommandCounters::cas_misses}, {"cas_hits", &CommandCounters::cas_hits}, {"cas_badval", &CommandCounters::cas_badval},
+    {"touch_hits", &CommandCounters::touch_hits}, {"touch_misses", &CommandCounters::touch_misses},
+    {"store_too_large", &CommandCounters::store_too_large}, {"store_no_memory", &CommandCounters::store_no_memory},
+};
+
 // One client connection as `stats conns` shows it.
 struct ConnectionInfo {
   uint64_t id;

@@ -24,6 +24,12 @@ export interface StatsSources {
 
 export type StatLine = [name: string, value: string | number];
 
+/** The counters `stats` shows after get_flushed, in memcached's order. */
+const OUTCOME_COUNTERS: readonly (keyof CommandCounters)[] = [
+  'delete_misses', 'delete_hits', 'incr_misses', 'incr_hits', 'decr_misses', 'decr_hits', 'cas_misses',
+  'cas_hits', 'cas_badval', 'touch_hits', 'touch_misses', 'store_too_large', 'store_no_memory',
+];
+
 /**
  * The `stats` groups memcached has, with the fields that mean something for this engine, in
  * memcached's order. Null for a group memcached does not know (it answers ERROR).
@@ -68,19 +74,7 @@ function general(settings: Settings, store: Store, c: CommandCounters, src: Stat
     ['get_misses', c.get_misses],
     ['get_expired', sc.expiredOnAccess],
     ['get_flushed', sc.flushedOnAccess],
-    ['delete_misses', c.delete_misses],
-    ['delete_hits', c.delete_hits],
-    ['incr_misses', c.incr_misses],
-    ['incr_hits', c.incr_hits],
-    ['decr_misses', c.decr_misses],
-    ['decr_hits', c.decr_hits],
-    ['cas_misses', c.cas_misses],
-    ['cas_hits', c.cas_hits],
-    ['cas_badval', c.cas_badval],
-    ['touch_hits', c.touch_hits],
-    ['touch_misses', c.touch_misses],
-    ['store_too_large', c.store_too_large],
-    ['store_no_memory', c.store_no_memory],
+    ...OUTCOME_COUNTERS.map((name): StatLine => [name, c[name]]),
     ['auth_cmds', 0],
     ['auth_errors', 0],
     ['bytes_read', conn.bytesRead],
