@@ -40,6 +40,6 @@ async function startProxy(settings: ProxySettings, log: Logger): Promise<string>
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
   log.info(`proxy listening on ${address}, servers: ${proxy.nodes.map((n) => n.name).join(' ')}`);
   const engine = proxy.native ? 'native' : 'ts';
-  const why = chosen.addon && !proxy.native ? 'the backup pool (-b) needs every key: the TypeScript path' : chosen.why;
+  const why = chosen.addon && !proxy.native ? 'the backup pool (-b) needs every key: TypeScript framing' : chosen.why;
   return `memcache-ha-native: proxy listening on ${address} engine=${engine} pid=${process.pid} (${proxy.nodes.length} servers; ${why})`;
 }
