@@ -1,7 +1,7 @@
 /**
  * The coarse boundary between replication (TypeScript, src/replication) and an engine's data
  * path. Records cross it in batches, encoded as described in src/engine/ts/replica/codec.ts
- * (native/src/record.h encodes the same bytes), never one call per request.
+ * (native/src/engine/replica/codec.h encodes the same bytes), never one call per request.
  */
 export interface ReplicaPort {
   /** Registers the function called, at most once per loop turn, when own records wait to be drained. */

@@ -1,6 +1,6 @@
 /**
- * Replication records, byte for byte the same in both engines (native/src/record.h). The layout
- * (header, kinds, fields, decoding rules) is documented once, in docs/record-format.md.
+ * Replication records, byte for byte the same in both engines (native/src/engine/replica/codec.h).
+ * The layout (header, kinds, fields, decoding rules) is documented once, in docs/record-format.md.
  */
 export const enum RecordKind {
   Set = 1,
