@@ -1,4 +1,4 @@
-import { PACKAGE_VERSION } from '../version';
+import { SERVER_VERSION } from '../version';
 import type { BackendNode } from './backend-node';
 import type { ProxyCounters } from './dispatcher';
 import type { Router } from './router';
@@ -23,7 +23,7 @@ export function renderProxyStats(v: ProxyView): Buffer {
     ['pid', process.pid],
     ['uptime', v.uptime],
     ['time', Math.floor(Date.now() / 1000)],
-    ['version', PACKAGE_VERSION],
+    ['version', SERVER_VERSION],
     ['role', 'proxy'],
     ['max_connections', v.maxClients],
     ['curr_connections', v.currConnections],

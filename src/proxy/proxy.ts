@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { ProxySettings, ServerAddress } from '../config/proxy-settings';
 import type { NativeAddon } from '../engine/native/addon';
 import type { Logger } from '../log';
-import { PACKAGE_VERSION } from '../version';
+import { SERVER_VERSION } from '../version';
 import { Batcher } from './batcher';
 import { BackupPool } from './backup';
 import { BackendNode, parseReplicationReport, PROBE_REQUEST, PROBE_SHAPE, type ReplicationReport } from './backend-node';
@@ -22,7 +22,7 @@ import { renderProxyStats, renderBackendStats } from './proxy-stats';
 export class Proxy implements ClientHost, NativeCoreHost {
   readonly batcher = new Batcher();
   readonly dispatcher: Dispatcher;
-  readonly versionLine = Buffer.from(`VERSION ${PACKAGE_VERSION}\r\n`);
+  readonly versionLine = Buffer.from(`VERSION ${SERVER_VERSION}\r\n`);
   readonly maxValue: number;
   /** The addon, when its C++ data path serves the clients (it loaded, and no backup pool needs every key). */
   readonly addon: NativeAddon | null;

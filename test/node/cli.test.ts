@@ -114,16 +114,20 @@ test("--log-file takes the log (the addon's lines too); SIGHUP reopens it after 
   const dir = mkdtempSync(join(tmpdir(), 'mcha-log-'));
   const file = join(dir, 'node.log');
   const node = await startNode(['-vv', '--log-file', file]);
-  const c = await RawClient.connect(node.port);
-  assert.is(await c.call('version\r\n'), `VERSION ${JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version}\r\n`);
-  await waitFor('the command in the log', 5000, () => (/<\d+ version/.test(readFileSync(file, 'utf8')) ? true : undefined));
-  renameSync(file, `${file}.1`);
-  process.kill(node.proc.child.pid!, 'SIGHUP');
-  await waitFor('a new log file', 5000, () => (existsSync(file) && readFileSync(file, 'utf8').includes('log file reopened (SIGHUP)') ? true : undefined));
-  assert.is(await c.call('get after-rotation\r\n', 'END\r\n'), 'END\r\n');
-  await waitFor('the command in the new file', 5000, () => (readFileSync(file, 'utf8').includes('get after-rotation') ? true : undefined));
-  c.close();
-  await node.stop();
+  // Stopped also when an assertion fails: a node left running would keep the runner alive.
+  try {
+    const c = await RawClient.connect(node.port);
+    assert.is(await c.call('version\r\n'), `VERSION 1.6.18-mhn.${JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version}\r\n`);
+    await waitFor('the command in the log', 5000, () => (/<\d+ version/.test(readFileSync(file, 'utf8')) ? true : undefined));
+    renameSync(file, `${file}.1`);
+    process.kill(node.proc.child.pid!, 'SIGHUP');
+    await waitFor('a new log file', 5000, () => (existsSync(file) && readFileSync(file, 'utf8').includes('log file reopened (SIGHUP)') ? true : undefined));
+    assert.is(await c.call('get after-rotation\r\n', 'END\r\n'), 'END\r\n');
+    await waitFor('the command in the new file', 5000, () => (readFileSync(file, 'utf8').includes('get after-rotation') ? true : undefined));
+    c.close();
+  } finally {
+    await node.stop();
+  }
   assert.match(readFileSync(file, 'utf8'), /info: stopped\n$/);
   assert.match(readFileSync(`${file}.1`, 'utf8'), /info: listening on 127\.0\.0\.1:\d+/);
   assert.is(node.proc.stderr(), '', 'nothing on stderr');

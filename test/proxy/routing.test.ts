@@ -125,7 +125,7 @@ test('noreply writes reach the node and answer nothing; quit and half-close end 
 });
 
 test('version, verbosity, stats and stats proxy are answered by the proxy', async () => {
-  assert.match(await command(proxy.port, 'version\r\n', '\r\n'), /^VERSION \d+\.\d+\.\d+\r\n$/);
+  assert.match(await command(proxy.port, 'version\r\n', '\r\n'), /^VERSION 1\.6\.18-mhn\.\d+\.\d+\.\d+\r\n$/);
   assert.is(await command(proxy.port, 'verbosity 0\r\n', '\r\n'), 'OK\r\n');
   const stats = await command(proxy.port, 'stats\r\n');
   assert.match(stats, /STAT backends 3\r\n/);

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { Settings } from '../../config/settings';
-import { PACKAGE_VERSION } from '../../version';
+import { SERVER_VERSION } from '../../version';
 import type { BoundAddress, Engine, EngineHooks } from '../engine';
 import { newNodeId } from '../node-id';
 import type { ReplicaPort } from '../replica';
@@ -31,7 +31,7 @@ export class NativeEngine implements Engine {
       {
         listen: s.listen, port: s.port, maxBytes: s.maxBytes, maxConnections: s.maxConnections, threads: s.threads,
         itemSizeMax: s.itemSizeMax, verbosity: s.verbosity, evictions: s.evictions, casEnabled: s.casEnabled,
-        shutdownEnabled: s.shutdownEnabled, flushEnabled: s.flushEnabled, version: PACKAGE_VERSION,
+        shutdownEnabled: s.shutdownEnabled, flushEnabled: s.flushEnabled, version: SERVER_VERSION,
         replicated: s.replication !== null, syncMode: s.replication?.mode === 'sync', nodeId: this.nodeId,
         limits: {
           maxCommandLine: MAX_COMMAND_LINE, maxCompleteLine: MAX_COMPLETE_LINE, maxGetLine: MAX_GET_LINE,

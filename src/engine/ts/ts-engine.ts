@@ -1,5 +1,5 @@
 import type { Settings } from '../../config/settings';
-import { PACKAGE_VERSION } from '../../version';
+import { SERVER_VERSION } from '../../version';
 import type { BoundAddress, Engine, EngineHooks } from '../engine';
 import { newNodeId } from '../node-id';
 import type { ReplicaPort } from '../replica';
@@ -43,7 +43,7 @@ export class TsEngine implements Engine {
       log,
       replicationStats: replicated ? '' : null,
       sources: {
-        version: PACKAGE_VERSION,
+        version: SERVER_VERSION,
         engine: this.name,
         startedAt: nowSeconds(),
         connections: counters,
