@@ -29,38 +29,31 @@ struct Event {
 // second halved the node's throughput).
 class RecordsNotifier {
  public:
-  RecordsNotifier(napi_env env, uv_loop_t* loop, napi_value callback) : env_(env) {
-    napi_create_reference(env, callback, 1, &callback_);
-    napi_value name;
-    napi_create_string_utf8(env, "memcache-ha-native records", NAPI_AUTO_LENGTH, &name);
-    napi_async_init(env, nullptr, name, &context_);
+  RecordsNotifier(napi_env env, uv_loop_t* loop, napi_value callback) : js_(env, callback, "memcache-ha-native records") {
     loop_ = new LoopNotifier(loop, [this] { notify(); });
   }
 
   // Called when the log gets its first record since the last drain.
   void arm() { loop_->arm(); }
 
-  // Frees itself once libuv has closed the handles.
+  // Frees itself (and lets go of the callback) once libuv has closed the handles.
   void destroy() {
-    napi_delete_reference(env_, callback_);
-    napi_async_destroy(env_, context_);
     loop_->destroy([this] { delete this; });
   }
 
  private:
   void notify() {
+    napi_env env = js_.env();
     napi_handle_scope scope;
-    if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
     napi_value argv[2];
-    napi_create_string_utf8(env_, "records", NAPI_AUTO_LENGTH, &argv[0]);
-    napi_get_boolean(env_, false, &argv[1]);
-    call_from_loop(env_, context_, callback_, 2, argv);
-    napi_close_handle_scope(env_, scope);
+    napi_create_string_utf8(env, "records", NAPI_AUTO_LENGTH, &argv[0]);
+    napi_get_boolean(env, false, &argv[1]);
+    js_.call(2, argv);
+    napi_close_handle_scope(env, scope);
   }
 
-  napi_env env_;
-  napi_ref callback_ = nullptr;
-  napi_async_context context_ = nullptr;
+  LoopCallback js_;
   LoopNotifier* loop_;
 };
 
@@ -85,38 +78,39 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     Napi::Env env = info.Env();
     if (!settings_and_callback(info, "NativeEngine(settings, onEvent)")) return;
     Napi::Object o = info[0].As<Napi::Object>();
-    settings_.listen = o.Get("listen").ToString().Utf8Value();
-    settings_.port = o.Get("port").ToNumber().Uint32Value();
-    settings_.max_bytes = static_cast<uint64_t>(o.Get("maxBytes").ToNumber().DoubleValue());
-    settings_.max_connections = o.Get("maxConnections").ToNumber().Uint32Value();
-    settings_.threads = o.Get("threads").ToNumber().Uint32Value();
-    settings_.item_size_max = o.Get("itemSizeMax").ToNumber().Uint32Value();
-    settings_.verbosity = o.Get("verbosity").ToNumber().Int32Value();
-    settings_.evictions = o.Get("evictions").ToBoolean().Value();
-    settings_.cas_enabled = o.Get("casEnabled").ToBoolean().Value();
-    settings_.shutdown_enabled = o.Get("shutdownEnabled").ToBoolean().Value();
-    settings_.flush_enabled = o.Get("flushEnabled").ToBoolean().Value();
-    settings_.version = o.Get("version").ToString().Utf8Value();
-    settings_.replicated = o.Get("replicated").ToBoolean().Value();
-    settings_.sync_mode = o.Get("syncMode").ToBoolean().Value();
-    settings_.node_id = o.Get("nodeId").ToNumber().Uint32Value();
+    Settings settings;
+    settings.listen = o.Get("listen").ToString().Utf8Value();
+    settings.port = o.Get("port").ToNumber().Uint32Value();
+    settings.max_bytes = static_cast<uint64_t>(o.Get("maxBytes").ToNumber().DoubleValue());
+    settings.max_connections = o.Get("maxConnections").ToNumber().Uint32Value();
+    settings.threads = o.Get("threads").ToNumber().Uint32Value();
+    settings.item_size_max = o.Get("itemSizeMax").ToNumber().Uint32Value();
+    settings.verbosity = o.Get("verbosity").ToNumber().Int32Value();
+    settings.evictions = o.Get("evictions").ToBoolean().Value();
+    settings.cas_enabled = o.Get("casEnabled").ToBoolean().Value();
+    settings.shutdown_enabled = o.Get("shutdownEnabled").ToBoolean().Value();
+    settings.flush_enabled = o.Get("flushEnabled").ToBoolean().Value();
+    settings.version = o.Get("version").ToString().Utf8Value();
+    settings.replicated = o.Get("replicated").ToBoolean().Value();
+    settings.sync_mode = o.Get("syncMode").ToBoolean().Value();
+    settings.node_id = o.Get("nodeId").ToNumber().Uint32Value();
     Napi::Object l;
     if (!object_property(o, "limits", "NativeEngine", l)) return;
-    settings_.lines = line_limits(l);
-    settings_.output_high_water = size_of(l, "outputHighWater");
-    settings_.output_flush_at = size_of(l, "outputFlushAt");
-    settings_.tombstones.ttl_ms = size_of(l, "tombstoneTtlMs");
-    settings_.tombstones.max = size_of(l, "tombstoneMax");
+    settings.lines = line_limits(l);
+    settings.output_high_water = size_of(l, "outputHighWater");
+    settings.output_flush_at = size_of(l, "outputFlushAt");
+    settings.tombstones.ttl_ms = size_of(l, "tombstoneTtlMs");
+    settings.tombstones.max = size_of(l, "tombstoneMax");
     events_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "memcache-ha-native events", 0, 1);
     events_.Unref(env);
     // The store exists before the client port opens: a replica takes records while it catches up.
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
     auto events = events_;
-    if (settings_.replicated) notifier_ = new RecordsNotifier(env, loop, info[1]);
+    if (settings.replicated) notifier_ = new RecordsNotifier(env, loop, info[1]);
     RecordsNotifier* notifier = notifier_;
     engine_ = std::make_unique<NativeEngine>(
-        loop, settings_,
+        loop, std::move(settings),
         [events](bool graceful) mutable { events.NonBlockingCall(new Event{Event::Shutdown, graceful}, Deliver); },
         [notifier]() { notifier->arm(); });
   }
@@ -134,7 +128,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     }
     started_ = true;
     // The address as resolved by the TypeScript side (libuv binds numeric addresses only).
-    std::string listen = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : settings_.listen;
+    std::string listen = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : engine_->settings().listen;
     std::string host;
     uint32_t port = 0;
     int rc = engine_->start(listen, host, port);
@@ -244,7 +238,6 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     napi_call_function(env, env.Undefined(), callback, 2, argv, nullptr);
   }
 
-  Settings settings_;
   std::unique_ptr<NativeEngine> engine_;
   Napi::ThreadSafeFunction events_;
   RecordsNotifier* notifier_ = nullptr;

@@ -31,6 +31,8 @@ NativeEngine::NativeEngine(uv_loop_t* loop, Settings settings, std::function<voi
 NativeEngine::~NativeEngine() = default;
 
 int NativeEngine::start(const std::string& host, std::string& bound_host, uint32_t& bound_port) {
+  // The address as bound (the TypeScript side resolved a name): `stats conns` shows it.
+  settings_.listen = host;
   int rc = server_->listen(host, bound_host, bound_port);
   if (rc != 0) return rc;
   uv_timer_init(loop_, &sweep_timer_);

@@ -33,6 +33,8 @@ class NativeEngine {
   // Stops the sweep and the server; done() once every handle is closed.
   void stop(std::function<void()> done);
 
+  const Settings& settings() const { return settings_; }
+
   // Replication (nullptr on a standalone node).
   MutationLog* log() { return log_.get(); }
   Snapshot* snapshot() { return snapshot_.get(); }
