@@ -27,6 +27,8 @@ export class NativeCore {
   private readonly layout: ProxyCoreClass;
   /** Per counter of stats(): the ProxyCounters field it adds to, null for the connection counts. */
   private readonly fields: (keyof ProxyCounters | null)[];
+  /** Where stats() has the current and total connection counts. */
+  private readonly connectionsAt: { current: number; total: number };
   private readonly index: Map<BackendNode, number>;
   /** stats() as last folded into the TypeScript counters. */
   private folded: Float64Array | null = null;
@@ -46,6 +48,8 @@ export class NativeCore {
       if (!known.has(name)) throw new Error(`the addon counts ${name}, which the proxy does not know`);
       return name as keyof ProxyCounters;
     });
+    const names = this.layout.counterNames;
+    this.connectionsAt = { current: names.indexOf('currConnections'), total: names.indexOf('totalConnections') };
     const limits = {
       maxCommandLine: MAX_COMMAND_LINE, maxCompleteLine: MAX_COMPLETE_LINE, maxGetLine: MAX_GET_LINE,
       maxInFlight: MAX_IN_FLIGHT, outputHighWater: OUTPUT_HIGH_WATER, backendMaxUnsent: BACKEND_SEND_HIGH_WATER,
@@ -105,8 +109,7 @@ export class NativeCore {
       n.latency.addCounts(delta, 0);
     });
     this.folded = now;
-    const names = this.layout.counterNames;
-    return { current: now[names.indexOf('currConnections')]!, total: now[names.indexOf('totalConnections')]! };
+    return { current: now[this.connectionsAt.current]!, total: now[this.connectionsAt.total]! };
   }
 
   resetStats(): void {

@@ -2,17 +2,29 @@
 
 namespace mcha {
 
-void call_from_loop(napi_env env, napi_async_context context, napi_ref fn_ref, size_t argc, napi_value* argv) {
+LoopCallback::LoopCallback(napi_env env, napi_value fn, const char* name) : env_(env) {
+  napi_create_reference(env, fn, 1, &fn_);
+  napi_value resource;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource);
+  napi_async_init(env, nullptr, resource, &context_);
+}
+
+LoopCallback::~LoopCallback() {
+  napi_delete_reference(env_, fn_);
+  napi_async_destroy(env_, context_);
+}
+
+void LoopCallback::call(size_t argc, napi_value* argv) {
   napi_value fn = nullptr, recv, result;
-  napi_get_reference_value(env, fn_ref, &fn);
-  napi_get_global(env, &recv);
-  if (fn && napi_make_callback(env, context, recv, fn, argc, argv, &result) != napi_ok) {
+  napi_get_reference_value(env_, fn_, &fn);
+  napi_get_global(env_, &recv);
+  if (fn && napi_make_callback(env_, context_, recv, fn, argc, argv, &result) != napi_ok) {
     bool pending = false;
-    napi_is_exception_pending(env, &pending);
+    napi_is_exception_pending(env_, &pending);
     if (pending) {
       napi_value err;
-      napi_get_and_clear_last_exception(env, &err);
-      napi_fatal_exception(env, err);
+      napi_get_and_clear_last_exception(env_, &err);
+      napi_fatal_exception(env_, err);
     }
   }
 }

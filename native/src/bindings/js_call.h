@@ -5,9 +5,25 @@
 
 namespace mcha {
 
-// Calls the function held by `fn` with `argv`, as Node calls any callback from the loop
-// (make_callback: microtasks run after it). An exception it throws is reported as uncaught
-// (process 'uncaughtException'), never lost. The caller holds an open handle scope.
-void call_from_loop(napi_env env, napi_async_context context, napi_ref fn, size_t argc, napi_value* argv);
+// A JavaScript function held for calls from the loop: its reference and its async context,
+// both let go with the object.
+class LoopCallback {
+ public:
+  LoopCallback(napi_env env, napi_value fn, const char* name);
+  ~LoopCallback();
+  LoopCallback(const LoopCallback&) = delete;
+  LoopCallback& operator=(const LoopCallback&) = delete;
+
+  napi_env env() const { return env_; }
+  // Calls it with `argv` as Node calls any callback from the loop (make_callback: microtasks run
+  // after it). An exception it throws is reported as uncaught (process 'uncaughtException'),
+  // never lost. The caller holds an open handle scope.
+  void call(size_t argc, napi_value* argv);
+
+ private:
+  napi_env env_;
+  napi_ref fn_ = nullptr;
+  napi_async_context context_ = nullptr;
+};
 
 }  // namespace mcha

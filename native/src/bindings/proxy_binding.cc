@@ -18,48 +18,34 @@ namespace {
 // let go with the last copy (when the core stops).
 class EventDelivery {
  public:
-  EventDelivery(napi_env env, napi_value callback) : js_(std::make_shared<Callback>(env, callback)) {}
-  void operator()(const ProxyEvent& e) const { js_->call(e); }
+  EventDelivery(napi_env env, napi_value callback) : js_(std::make_shared<LoopCallback>(env, callback, "memcache-ha-native proxy")) {}
+
+  void operator()(const ProxyEvent& e) const {
+    napi_env env = js_->env();
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_value argv[4];
+    napi_create_int32(env, e.type, &argv[0]);
+    napi_create_int32(env, e.a, &argv[1]);
+    napi_create_int32(env, e.b, &argv[2]);
+    if (e.type == kEventFailure) {
+      napi_value msg, replies, pair;
+      napi_create_string_utf8(env, e.text.data(), e.text.size(), &msg);
+      napi_create_double(env, e.replies, &replies);
+      napi_create_array_with_length(env, 2, &pair);
+      napi_set_element(env, pair, 0, msg);
+      napi_set_element(env, pair, 1, replies);
+      argv[3] = pair;
+    } else {
+      void* copy = nullptr;
+      napi_create_buffer_copy(env, e.text.size(), e.text.data(), &copy, &argv[3]);
+    }
+    js_->call(4, argv);
+    napi_close_handle_scope(env, scope);
+  }
 
  private:
-  struct Callback {
-    Callback(napi_env env, napi_value fn) : env(env) {
-      napi_create_reference(env, fn, 1, &ref);
-      napi_value name;
-      napi_create_string_utf8(env, "memcache-ha-native proxy", NAPI_AUTO_LENGTH, &name);
-      napi_async_init(env, nullptr, name, &context);
-    }
-    ~Callback() {
-      napi_delete_reference(env, ref);
-      napi_async_destroy(env, context);
-    }
-    void call(const ProxyEvent& e) {
-      napi_handle_scope scope;
-      if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-      napi_value argv[4];
-      napi_create_int32(env, e.type, &argv[0]);
-      napi_create_int32(env, e.a, &argv[1]);
-      napi_create_int32(env, e.b, &argv[2]);
-      if (e.type == kEventFailure) {
-        napi_value msg, replies, pair;
-        napi_create_string_utf8(env, e.text.data(), e.text.size(), &msg);
-        napi_create_double(env, e.replies, &replies);
-        napi_create_array_with_length(env, 2, &pair);
-        napi_set_element(env, pair, 0, msg);
-        napi_set_element(env, pair, 1, replies);
-        argv[3] = pair;
-      } else {
-        void* copy = nullptr;
-        napi_create_buffer_copy(env, e.text.size(), e.text.data(), &copy, &argv[3]);
-      }
-      call_from_loop(env, context, ref, 4, argv);
-      napi_close_handle_scope(env, scope);
-    }
-    napi_env env;
-    napi_ref ref = nullptr;
-    napi_async_context context = nullptr;
-  };
-  std::shared_ptr<Callback> js_;
+  std::shared_ptr<LoopCallback> js_;
 };
 
 // new ProxyCore({maxValue, maxClients, connectionsPerNode, limits, nodes: [{host, port}], points: Uint32Array},
