@@ -33,6 +33,7 @@
         "native/src/common/loop_notifier.cc",
         "native/src/common/md5.cc",
         "native/src/common/net_address.cc",
+        "native/src/protocol/base64.cc",
         "native/src/protocol/line_limits.cc",
         "native/src/protocol/numbers.cc",
         "native/src/protocol/reply_writer.cc",
