@@ -13,6 +13,8 @@ export interface LoadOptions {
   valueSize: number;
   getRatio: number;
   seed: number;
+  /** The classic commands (get, set) or the meta ones (mg <key> v, ms); text by default. */
+  protocol?: 'text' | 'meta';
 }
 
 export interface LoadResult {
@@ -27,9 +29,10 @@ export interface LoadResult {
 }
 
 /**
- * Counts reply terminators: every request's reply ends with a line that is not a VALUE header
- * (END, STORED or an error), and a hit adds exactly two lines (header and value). Values are
- * 'v' bytes only, so counting newlines is exact: replies = lines - 2 * hits.
+ * Counts reply lines and hits (lines that start with 'V'). Every reply has one line that is not
+ * part of a hit's value block; a text hit adds two (VALUE header and value before END), a meta
+ * hit one (the value after its VA header). Values are 'v' bytes only, so counting newlines is
+ * exact: replies = lines - linesPerHit * hits.
  */
 function countLines(buf: Buffer): { lines: number; hits: number } {
   let lines = 0;
@@ -52,7 +55,9 @@ function batches(o: LoadOptions, connection: number): Buffer[] {
     for (let i = 0; i < o.depth; i++) {
       const key = `key:${zipf.next()}`;
       rnd = (rnd * 1103515245 + 12345) >>> 0;
-      batch += rnd / 4294967296 < o.getRatio ? `get ${key}\r\n` : `set ${key} 0 0 ${o.valueSize}\r\n${value}\r\n`;
+      const get = rnd / 4294967296 < o.getRatio;
+      if (o.protocol === 'meta') batch += get ? `mg ${key} v\r\n` : `ms ${key} ${o.valueSize}\r\n${value}\r\n`;
+      else batch += get ? `get ${key}\r\n` : `set ${key} 0 0 ${o.valueSize}\r\n${value}\r\n`;
     }
     out.push(Buffer.from(batch, 'latin1'));
   }
@@ -71,11 +76,16 @@ export const LOADGEN: 'native' | 'js' = nativeLoad ? 'native' : 'js';
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   if (!nativeLoad) return runLoadJs(o);
   const pools = Array.from({ length: o.connections }, (_, ci) => batches(o, ci));
-  const r = await nativeLoad(o.port, o.depth, o.durationMs, pools);
+  const r = await nativeLoad(o.port, o.depth, o.durationMs, linesPerHit(o), pools);
   return { ...r, opsPerSec: r.ops / r.seconds };
 }
 
+function linesPerHit(o: LoadOptions): number {
+  return o.protocol === 'meta' ? 1 : 2;
+}
+
 async function runLoadJs(o: LoadOptions): Promise<LoadResult> {
+  const perHit = linesPerHit(o);
   const cpu0 = process.cpuUsage();
   const started = process.hrtime.bigint();
   const deadline = Date.now() + o.durationMs;
@@ -105,7 +115,7 @@ async function runLoadJs(o: LoadOptions): Promise<LoadResult> {
       const { lines, hits } = countLines(d);
       const hitAcross = carry && d[0] === 86 ? 1 : 0;
       carry = d[d.length - 1] === 10;
-      const done = lines - 2 * (hits + hitAcross);
+      const done = lines - perHit * (hits + hitAcross);
       outstanding -= done;
       ops += done;
       if (outstanding <= 0) {

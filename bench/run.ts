@@ -27,8 +27,13 @@ const FAILOVER_KILLS = Number(process.env.BENCH_FAILOVER_KILLS ?? 20);
 /** Request-response through a proxy swings most with the shared host's load: more rounds. */
 const PROXY_ROUNDS = ROUNDS + 2;
 
+type Protocol = 'text' | 'meta';
+const PROTOCOLS: readonly Protocol[] = ['text', 'meta'];
+const PROTOCOL_NAMES: Record<Protocol, string> = { text: 'get/set', meta: 'mg v/ms' };
+
 interface LoadRow {
   target: string;
+  protocol: Protocol;
   opsPerSec: number;
   p50us: number;
   p99us: number;
@@ -45,6 +50,7 @@ function median(xs: number[]): number {
 async function loadBenchmark(targets: Target[]): Promise<LoadRow[]> {
   const running = new Map<string, Running>();
   const samples = new Map<string, Array<LoadResult & { serverCpu: number }>>();
+  const sampleKey = (t: Target, p: Protocol) => `${t.name} ${p}`;
   try {
     for (const t of targets) {
       const r = await startTarget(t, 1024);
@@ -52,23 +58,26 @@ async function loadBenchmark(targets: Target[]): Promise<LoadRow[]> {
       running.set(t.name, r);
     }
     for (let round = 1; round <= ROUNDS; round++) {
-      // Alternate the order so drift on a shared machine does not favour one target.
-      for (const t of round % 2 ? targets : [...targets].reverse()) {
+      // Alternate the order so drift on a shared machine does not favour one target or protocol.
+      const runs = targets.flatMap((t) => PROTOCOLS.map((protocol) => ({ t, protocol })));
+      for (const { t, protocol } of round % 2 ? runs : [...runs].reverse()) {
         const { proc, port } = running.get(t.name)!;
         const cpu0 = cpuSeconds(proc.pid!);
-        const r = await runLoad({ port, durationMs: SECONDS * 1000, seed: round, ...LOAD });
+        const r = await runLoad({ port, durationMs: SECONDS * 1000, seed: round, protocol, ...LOAD });
         const serverCpu = cpuSeconds(proc.pid!) - cpu0;
-        log(`load round ${round}/${ROUNDS} ${t.name}: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50us.toFixed(0)} us, p99 ${r.p99us.toFixed(0)} us, server CPU ${serverCpu.toFixed(2)} s, load generator CPU ${r.clientCpu.toFixed(2)} s`);
-        samples.set(t.name, [...(samples.get(t.name) ?? []), { ...r, serverCpu }]);
+        log(`load round ${round}/${ROUNDS} ${t.name} ${PROTOCOL_NAMES[protocol]}: ${Math.round(r.opsPerSec)} ops/s, p50 ${r.p50us.toFixed(0)} us, p99 ${r.p99us.toFixed(0)} us, server CPU ${serverCpu.toFixed(2)} s, load generator CPU ${r.clientCpu.toFixed(2)} s`);
+        const key = sampleKey(t, protocol);
+        samples.set(key, [...(samples.get(key) ?? []), { ...r, serverCpu }]);
       }
     }
   } finally {
     for (const r of running.values()) await stopTarget(r);
   }
-  return targets.map((t) => {
-    const s = samples.get(t.name)!;
+  return targets.flatMap((t) => PROTOCOLS.map((protocol) => {
+    const s = samples.get(sampleKey(t, protocol))!;
     return {
       target: t.name,
+      protocol,
       opsPerSec: median(s.map((x) => x.opsPerSec)),
       p50us: median(s.map((x) => x.p50us)),
       p99us: median(s.map((x) => x.p99us)),
@@ -76,7 +85,7 @@ async function loadBenchmark(targets: Target[]): Promise<LoadRow[]> {
       serverCpuShare: median(s.map((x) => x.serverCpu / x.seconds)),
       clientCpuShare: median(s.map((x) => x.clientCpu / x.seconds)),
     };
-  });
+  }));
 }
 
 /** The TypeScript engine's heap per item beyond key and data (bench/item-overhead.ts). */
@@ -161,7 +170,8 @@ function proxyReport(p: ProxyResults): string[] {
 }
 
 function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverhead: number, hits: HitRatioRow[], repl: ReplicationResults, proxy: ProxyResults, seconds: number): string {
-  const mcLoad = load.find((r) => r.target === 'memcached');
+  const mcLoad = (p: Protocol) => load.find((r) => r.target === 'memcached' && r.protocol === p);
+  const textLoad = (target: string) => load.find((r) => r.target === target && r.protocol === 'text');
   const mcMem = memory.find((r) => r.target === 'memcached');
   const mcHit = hits.find((r) => r.target === 'memcached');
   return [
@@ -177,9 +187,11 @@ function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverh
     ``,
     `## Load: ${LOAD.connections} connections x ${LOAD.depth} pipelined, ${LOAD.getRatio * 100}% get, ${LOAD.valueSize}-byte values, Zipf(0.99) over ${LOAD.keys} keys; ${ROUNDS} alternating rounds of ${SECONDS} s, medians`,
     ``,
-    `| target | ops/s | vs memcached | p50 batch RTT (us) | p99 batch RTT (us) | server CPU s / M ops | CPU vs memcached | server CPU share | load generator CPU share |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
-    ...load.map((r) => `| ${r.target} | ${Math.round(r.opsPerSec)} | ${ratio(r.opsPerSec, mcLoad?.opsPerSec)} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r.serverCpuPerMops.toFixed(2)} | ${ratio(r.serverCpuPerMops, mcLoad?.serverCpuPerMops)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% |`),
+    `| target | commands | ops/s | vs memcached | vs get/set | p50 batch RTT (us) | p99 batch RTT (us) | server CPU s / M ops | CPU vs memcached | server CPU share | load generator CPU share |`,
+    `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...load.map((r) => `| ${r.target} | ${PROTOCOL_NAMES[r.protocol]} | ${Math.round(r.opsPerSec)} | ${ratio(r.opsPerSec, mcLoad(r.protocol)?.opsPerSec)} | ${ratio(r.opsPerSec, textLoad(r.target)?.opsPerSec)} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r.serverCpuPerMops.toFixed(2)} | ${ratio(r.serverCpuPerMops, mcLoad(r.protocol)?.serverCpuPerMops)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% |`),
+    ``,
+    `The mg v/ms rows send the same load as meta commands (\`mg <key> v\`, \`ms <key> <len>\`): "vs get/set" is that target's meta rate over its text rate, in the same rounds.`,
     ``,
     `## Memory: RSS growth per item after 1,000,000 items of 100 bytes (-m 1024)`,
     ``,

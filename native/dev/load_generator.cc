@@ -35,8 +35,9 @@ struct LoadConn {
 
 class LoadWorker : public Napi::AsyncWorker {
  public:
-  LoadWorker(Napi::Env env, uint16_t port, uint32_t depth, uint32_t duration_ms, std::vector<std::vector<std::string>> pools)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), port_(port), depth_(depth), duration_ms_(duration_ms) {
+  LoadWorker(Napi::Env env, uint16_t port, uint32_t depth, uint32_t duration_ms, uint32_t lines_per_hit, std::vector<std::vector<std::string>> pools)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), port_(port), depth_(depth), duration_ms_(duration_ms),
+        lines_per_hit_(lines_per_hit) {
     for (auto& p : pools) {
       conns_.emplace_back();
       conns_.back().batches = std::move(p);
@@ -150,8 +151,10 @@ class LoadWorker : public Napi::AsyncWorker {
     return true;
   }
 
-  // Every reply ends with one line that is not a VALUE header or a value (END, STORED, an
-  // error); a hit adds exactly two lines. Values are 'v' bytes only, so this is exact.
+  // Every reply has one line that is not part of a hit's value block (END, STORED, HD, EN, an
+  // error, or a meta hit's VA header); a hit adds `lines_per_hit_` more: 2 for a text hit
+  // (VALUE header and value before END), 1 for a meta hit (the value after VA). A hit is a
+  // line that starts with 'V'; values are 'v' bytes only, so this is exact.
   void count(LoadConn& c, const char* p, size_t n) {
     int64_t lines = 0;
     int64_t hits = 0;
@@ -160,7 +163,7 @@ class LoadWorker : public Napi::AsyncWorker {
       c.after_newline = p[i] == '\n';
       if (c.after_newline) lines++;
     }
-    int64_t done = lines - 2 * hits;
+    int64_t done = lines - static_cast<int64_t>(lines_per_hit_) * hits;
     c.outstanding -= done;
     ops_ += static_cast<uint64_t>(done > 0 ? done : 0);
   }
@@ -174,6 +177,7 @@ class LoadWorker : public Napi::AsyncWorker {
   uint16_t port_;
   uint32_t depth_;
   uint32_t duration_ms_;
+  uint32_t lines_per_hit_;
   std::vector<LoadConn> conns_;
   std::vector<double> rtts_us_;
   uint64_t ops_ = 0;
@@ -181,16 +185,17 @@ class LoadWorker : public Napi::AsyncWorker {
   double cpu_seconds_ = 0;
 };
 
-// runLoad(port, depth, durationMs, pools: Buffer[][]): Promise<{ops, seconds, p50us, p99us, clientCpu}>
-// One connection per pool; each pool holds that connection's prebuilt batches of `depth` requests.
+// runLoad(port, depth, durationMs, linesPerHit, pools: Buffer[][]): Promise<{ops, seconds, p50us, p99us, clientCpu}>
+// One connection per pool; each pool holds that connection's prebuilt batches of `depth` requests;
+// linesPerHit: 2 for text gets, 1 for meta gets (see count()).
 Napi::Value RunLoad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsArray()) {
-    Napi::TypeError::New(env, "runLoad(port, depth, durationMs, pools)").ThrowAsJavaScriptException();
+  if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsArray()) {
+    Napi::TypeError::New(env, "runLoad(port, depth, durationMs, linesPerHit, pools)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::vector<std::vector<std::string>> pools;
-  Napi::Array arr = info[3].As<Napi::Array>();
+  Napi::Array arr = info[4].As<Napi::Array>();
   for (uint32_t i = 0; i < arr.Length(); i++) {
     Napi::Value v = arr.Get(i);
     if (!v.IsArray()) {
@@ -214,7 +219,7 @@ Napi::Value RunLoad(const Napi::CallbackInfo& info) {
     }
   }
   auto* w = new LoadWorker(env, static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value()), info[1].As<Napi::Number>().Uint32Value(),
-                           info[2].As<Napi::Number>().Uint32Value(), std::move(pools));
+                           info[2].As<Napi::Number>().Uint32Value(), info[3].As<Napi::Number>().Uint32Value(), std::move(pools));
   Napi::Promise p = w->promise();
   w->Queue();
   return p;
