@@ -11,6 +11,7 @@ const root = path.join(__dirname, '..');
 const engines = (process.env.TEST_ENGINES || 'native,ts').split(',').filter(Boolean);
 const LIMIT_MS = Number(process.env.TEST_TIMEOUT_MS || 10 * 60 * 1000);
 const uvu = path.join(root, 'node_modules', 'uvu', 'bin.js');
+const RUN_MARK = 'MCHA_TEST_RUN';
 
 /** Every *.test.ts under test/, as its path relative to test/ without ".ts". */
 function testSources(dir = path.join(root, 'test'), prefix = '') {
@@ -32,7 +33,7 @@ function runEngine(engine) {
     console.log(`\n=== engine ${engine} ===`);
     const child = spawn(process.execPath, [uvu, 'dist/test', PATTERN], {
       cwd: root,
-      env: { ...process.env, TEST_ENGINE: engine, NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...process.env, TEST_ENGINE: engine, NO_COLOR: '1', FORCE_COLOR: '0', [RUN_MARK]: String(process.pid) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -55,17 +56,23 @@ function runEngine(engine) {
   });
 }
 
-/** Processes still running that a test started: our nodes and memcached oracles. */
+/**
+ * Processes still running that this run's tests started (our nodes, proxies and memcached
+ * oracles): they inherit RUN_MARK from the test process, so servers of another run on the same
+ * host (another checkout's tests, a developer's memcached) are not counted.
+ */
 function leftovers() {
   const found = [];
+  const mark = `${RUN_MARK}=${process.pid}\0`;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     let cmd = '';
     try {
+      if (!readFileSync(`/proc/${pid}/environ`, 'latin1').includes(mark)) continue;
       cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
     } catch {
       continue;
     }
-    if (cmd.includes(path.join(root, 'bin')) || /^memcached .*no_lru_crawler/.test(cmd)) found.push(`${pid}: ${cmd.trim()}`);
+    found.push(`${pid}: ${cmd.trim()}`);
   }
   return found;
 }
