@@ -1,3 +1,4 @@
+import { parseMeta, type MetaParse } from './meta-request';
 import { parseI32, parseU32, parseU64 } from './numbers';
 import { KEY_MAX_LENGTH, MAX_WORDS, tokenize } from './tokens';
 
@@ -22,12 +23,15 @@ export type Request =
   | { kind: 'quit' }
   | { kind: 'shutdown'; mode: 'now' | 'graceful' | 'invalid' }
   | { kind: 'mn' }
+  /** mg md ma me, ms (its data block follows) and an ms error that swallows the block: see meta-request.ts. */
+  | Exclude<MetaParse, { kind: 'error' }>
   | { kind: 'error'; message: string; noreply: boolean }
   /** memcached drops connections that speak HTTP, with the replies not sent yet. */
   | { kind: 'close' };
 
 /** A storage command: its data block follows the line. */
 export type StoreRequest = Extract<Request, { kind: 'store' }>;
+export type MetaSetRequest = Extract<Request, { kind: 'mset' }>;
 
 const BAD_FORMAT = 'CLIENT_ERROR bad command line format';
 const ERROR: Request = { kind: 'error', message: 'ERROR', noreply: false };
@@ -94,6 +98,12 @@ export function parseRequest(buf: Buffer, start: number, end: number): Request {
       return { kind: 'shutdown', mode: ntokens === 2 ? 'now' : ntokens === 3 && words[1] === 'graceful' ? 'graceful' : 'invalid' };
     case 'mn':
       return { kind: 'mn' };
+    case 'mg':
+    case 'ms':
+    case 'md':
+    case 'ma':
+    case 'me':
+      return parseMeta(cmd, words, ntokens);
     default:
       return isHttpProbe(cmd, words) ? { kind: 'close' } : ERROR;
   }

@@ -4,6 +4,8 @@ export interface CommandCounters {
   cmd_set: number;
   cmd_flush: number;
   cmd_touch: number;
+  /** memcached counts only `me` here. */
+  cmd_meta: number;
   get_hits: number;
   get_misses: number;
   delete_misses: number;
@@ -23,7 +25,7 @@ export interface CommandCounters {
 
 export function newCommandCounters(): CommandCounters {
   return {
-    cmd_get: 0, cmd_set: 0, cmd_flush: 0, cmd_touch: 0, get_hits: 0, get_misses: 0,
+    cmd_get: 0, cmd_set: 0, cmd_flush: 0, cmd_touch: 0, cmd_meta: 0, get_hits: 0, get_misses: 0,
     delete_misses: 0, delete_hits: 0, incr_misses: 0, incr_hits: 0, decr_misses: 0,
     decr_hits: 0, cas_misses: 0, cas_hits: 0, cas_badval: 0, touch_hits: 0, touch_misses: 0,
     store_too_large: 0, store_no_memory: 0,

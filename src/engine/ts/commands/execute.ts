@@ -1,16 +1,15 @@
 import type { Settings } from '../../../config/settings';
 import type { ReplyWriter } from '../../../protocol/reply-writer';
-import { BAD_COMMAND_LINE, type Request, type StoreOp, type StoreRequest } from '../../../protocol/request';
-import { parseU64 } from '../../../protocol/numbers';
+import { BAD_COMMAND_LINE, type MetaSetRequest, type Request, type StoreRequest } from '../../../protocol/request';
 import { absoluteExpiry, nowSeconds } from '../store/clock';
-import { Item, memcachedItemSize } from '../store/item';
+import { memcachedItemSize } from '../store/item';
 import type { Store } from '../store/store';
 import type { VersionClock } from '../store/version-clock';
 import type { MutationLog } from '../replica/mutation-log';
 import { newCommandCounters, type CommandCounters } from './counters';
+import { MetaCommands } from './meta';
 import { renderStats, type StatsSources } from './stats';
-
-const U64 = (1n << 64n) - 1n;
+import { ItemWrites } from './writes';
 
 export type Outcome = 'continue' | 'close';
 
@@ -33,9 +32,13 @@ export interface CommandHost {
 export class Commands {
   readonly counters: CommandCounters = newCommandCounters();
   private readonly itemSizeMax: number;
+  private readonly writes: ItemWrites;
+  private readonly meta: MetaCommands;
 
   constructor(private readonly host: CommandHost) {
     this.itemSizeMax = host.settings.itemSizeMax;
+    this.writes = new ItemWrites(host, this.counters);
+    this.meta = new MetaCommands(host, this.counters, this.writes);
   }
 
   execute(req: Request, out: ReplyWriter): Outcome {
@@ -59,6 +62,8 @@ export class Commands {
         reply(out, req.noreply, 'OK');
         return 'continue';
       case 'mn': out.line('MN'); return 'continue';
+      case 'meta': this.meta.execute(req.cmd, req.m, out); return 'continue';
+      case 'me': this.meta.me(req.key, out); return 'continue';
       case 'quit':
         return 'close';
       case 'close':
@@ -79,7 +84,9 @@ export class Commands {
         reply(out, req.noreply, req.message);
         return 'continue';
       case 'store':
-        throw new Error('store requests go through admitStore and completeStore');
+      case 'mset':
+      case 'swallow':
+        throw new Error('requests with a data block go through the connection\'s data states');
     }
   }
 
@@ -92,8 +99,18 @@ export class Commands {
     const size = memcachedItemSize(req.key.length, req.flags, req.bytes + 2, this.host.settings.casEnabled);
     if (size <= this.itemSizeMax) return null;
     this.counters.store_too_large++;
-    if (req.op === 'set') this.removeStale(req.key);
+    if (req.op === 'set') this.writes.removeStale(req.key);
     return 'SERVER_ERROR object too large for cache';
+  }
+
+  /** ms before its data block: memcached's item_alloc failing (too large) unlinks the old value whatever the mode. */
+  admitMetaSet(req: MetaSetRequest): string | null {
+    return this.meta.admitSet(req);
+  }
+
+  /** ms once its data block has arrived. */
+  completeMetaSet(req: MetaSetRequest, data: Buffer, out: ReplyWriter): void {
+    this.meta.completeSet(req, data, out);
   }
 
   /** Executes a storage command once its data block (value + 2 bytes) has arrived. */
@@ -103,59 +120,16 @@ export class Commands {
       reply(out, req.noreply, 'CLIENT_ERROR bad data chunk');
       return;
     }
-    reply(out, req.noreply, this.store(req.op, req, data));
+    reply(out, req.noreply, this.store(req, data));
   }
 
-  private store(op: StoreOp, req: StoreRequest, data: Buffer): string {
-    const { store } = this.host;
+  private store(req: StoreRequest, data: Buffer): string {
     const now = nowSeconds();
-    const old = store.get(req.key, now);
-    let flags = req.flags;
-    let exptime = absoluteExpiry(req.exptime, now);
-    switch (op) {
-      case 'add':
-        if (old) {
-          old.visited = true;
-          return 'NOT_STORED';
-        }
-        break;
-      case 'replace':
-        if (!old) return 'NOT_STORED';
-        break;
-      case 'append':
-      case 'prepend': {
-        if (!old) return 'NOT_STORED';
-        flags = old.flags;
-        exptime = old.exptime;
-        const value = old.data.subarray(0, old.data.length - 2);
-        data = op === 'append' ? Buffer.concat([value, data]) : Buffer.concat([data.subarray(0, data.length - 2), old.data]);
-        if (memcachedItemSize(req.key.length, flags, data.length, this.host.settings.casEnabled) > this.itemSizeMax) {
-          return 'NOT_STORED';
-        }
-        break;
-      }
-      case 'cas':
-        if (!old) {
-          this.counters.cas_misses++;
-          return 'NOT_FOUND';
-        }
-        if (req.cas === 0n || !this.host.settings.casEnabled || req.cas !== BigInt(old.version)) {
-          this.counters.cas_badval++;
-          return 'EXISTS';
-        }
-        this.counters.cas_hits++;
-        break;
-      case 'set':
-        break;
-    }
-    const item = new Item(req.key, flags, exptime, data, this.host.clock.next(), this.host.nodeId);
-    if (store.put(item, now) === 'no_memory') {
-      this.counters.store_no_memory++;
-      if (op === 'set') this.removeStale(req.key);
-      return 'SERVER_ERROR out of memory storing object';
-    }
-    this.host.log?.set(item);
-    return 'STORED';
+    const { status } = this.writes.store(req.op, {
+      key: req.key, flags: req.flags, exptime: absoluteExpiry(req.exptime, now), data, cas: req.cas,
+      staleOnOlder: false, vivifyExptime: null, newCas: 0n, keyBinary: false,
+    }, now);
+    return status === 'NO_MEMORY' ? 'SERVER_ERROR out of memory storing object' : status;
   }
 
   private get(keys: string[], withCas: boolean, touchExptime: number | null, out: ReplyWriter): void {
@@ -176,11 +150,12 @@ export class Commands {
       c.get_hits++;
       if (touchExptime !== null) {
         c.touch_hits++;
-        this.touchItem(item, newExptime);
+        this.writes.touch(item, newExptime);
       }
       item.visited = true;
       item.fetched = true;
-      const cas = withCas ? ` ${casEnabled ? item.version : 0}` : '';
+      item.atime = now;
+      const cas = withCas ? ` ${!casEnabled ? 0 : item.explicitCas === 0n ? item.version : item.explicitCas}` : '';
       out.text(`VALUE ${key} ${item.flags} ${item.valueLength}${cas}\r\n`);
       out.bytes(item.data);
     }
@@ -188,34 +163,25 @@ export class Commands {
   }
 
   private arith(key: string, incr: boolean, delta: bigint): string {
-    const { store } = this.host;
-    const now = nowSeconds();
-    const old = store.get(key, now);
-    if (!old) {
-      if (incr) this.counters.incr_misses++;
-      else this.counters.decr_misses++;
-      return 'NOT_FOUND';
+    const r = this.writes.addDelta(key, incr, delta, 0n, 0n, nowSeconds());
+    switch (r.status) {
+      case 'OK':
+        this.host.log?.set(r.item);
+        return r.digits;
+      case 'NOT_FOUND':
+        if (incr) this.counters.incr_misses++;
+        else this.counters.decr_misses++;
+        return 'NOT_FOUND';
+      case 'NON_NUMERIC': return 'CLIENT_ERROR cannot increment or decrement non-numeric value';
+      case 'NO_MEMORY': return 'SERVER_ERROR out of memory';
+      case 'EXISTS': throw new Error('incr and decr compare no CAS');
     }
-    const current = old.data.length > 2 ? parseU64(old.data.toString('latin1')) : null;
-    if (current === null) return 'CLIENT_ERROR cannot increment or decrement non-numeric value';
-    if (incr) this.counters.incr_hits++;
-    else this.counters.decr_hits++;
-    const next = incr ? (current + delta) & U64 : delta > current ? 0n : current - delta;
-    const digits = next.toString();
-    // memcached rewrites a number that still fits in place, padding with spaces.
-    const width = old.valueLength;
-    const text = digits.length <= width ? digits + ' '.repeat(width - digits.length) : digits;
-    const item = new Item(key, old.flags, old.exptime, Buffer.from(text + '\r\n', 'latin1'), this.host.clock.next(), this.host.nodeId);
-    item.visited = true;
-    if (store.put(item, now) === 'no_memory') return 'SERVER_ERROR out of memory';
-    this.host.log?.set(item);
-    return digits;
   }
 
   private delete(key: string): string {
     const { store } = this.host;
     if (store.get(key, nowSeconds())) {
-      this.removeStale(key);
+      this.writes.removeStale(key);
       this.counters.delete_hits++;
       return 'DELETED';
     }
@@ -232,27 +198,12 @@ export class Commands {
       return 'NOT_FOUND';
     }
     this.counters.touch_hits++;
-    this.touchItem(item, absoluteExpiry(exptime, now));
+    this.writes.touch(item, absoluteExpiry(exptime, now));
+    // memcached's touch fetches the item with an LRU bump, as get does.
     item.visited = true;
+    item.fetched = true;
+    item.atime = now;
     return 'TOUCHED';
-  }
-
-  /** A new expiry, same version (gets-then-cas still works); `touched` orders it on the peer. */
-  private touchItem(item: Item, exptime: number): void {
-    item.exptime = exptime;
-    if (!this.host.log) return;
-    item.touched = this.host.clock.next();
-    this.host.log.touch(item);
-  }
-
-  /** Removes a key as a versioned delete: the peer drops it too, and older writes cannot bring it back. */
-  private removeStale(key: string): void {
-    const { store, log } = this.host;
-    store.delete(key);
-    if (!log) return;
-    const version = this.host.clock.next();
-    store.tombstones?.lay(key, version, this.host.nodeId, Date.now());
-    log.delete(key, version);
   }
 
   private flushAll(delay: number | null): string {

@@ -69,7 +69,7 @@ function general(settings: Settings, store: Store, c: CommandCounters, src: Stat
     ['cmd_set', c.cmd_set],
     ['cmd_flush', c.cmd_flush],
     ['cmd_touch', c.cmd_touch],
-    ['cmd_meta', 0],
+    ['cmd_meta', c.cmd_meta],
     ['get_hits', c.get_hits],
     ['get_misses', c.get_misses],
     ['get_expired', sc.expiredOnAccess],

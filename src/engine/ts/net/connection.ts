@@ -3,7 +3,7 @@ import type { Logger } from '../../../log';
 import type { Commands } from '../commands/execute';
 import type { ConnectionCounters } from '../commands/counters';
 import type { ConnectionInfo } from '../commands/stats';
-import { parseRequest, type StoreRequest } from '../../../protocol/request';
+import { parseRequest, type MetaSetRequest, type StoreRequest } from '../../../protocol/request';
 import { nowSeconds } from '../store/clock';
 import { ReplyWriter } from '../../../protocol/reply-writer';
 import type { GatedConnection, HeldReplies, SyncGate } from './sync-gate';
@@ -15,7 +15,7 @@ import { OUTPUT_FLUSH_AT } from '../../limits';
 
 type State =
   | { kind: 'line' }
-  | { kind: 'data'; req: StoreRequest; data: Buffer; filled: number }
+  | { kind: 'data'; req: StoreRequest | MetaSetRequest; data: Buffer; filled: number }
   | { kind: 'swallow'; left: number };
 
 const LINE: State = { kind: 'line' };
@@ -133,7 +133,8 @@ export class Connection implements GatedConnection {
         off = fillBlock(st, buf, off, end);
         if (st.filled < st.data.length) break;
         this.state = LINE;
-        this.commands.completeStore(st.req, st.data, this.out);
+        if (st.req.kind === 'store') this.commands.completeStore(st.req, st.data, this.out);
+        else this.commands.completeMetaSet(st.req, st.data, this.out);
         this.completed(false);
       } else {
         const nl = findLine(buf, off);
@@ -147,6 +148,22 @@ export class Connection implements GatedConnection {
           const refusal = this.commands.admitStore(req);
           if (refusal !== null) {
             if (!req.noreply) this.out.line(refusal);
+            this.state = { kind: 'swallow', left: req.bytes + 2 };
+          } else {
+            this.state = { kind: 'data', req, data: Buffer.allocUnsafeSlow(req.bytes + 2), filled: 0 };
+          }
+          continue;
+        }
+        // ms errors are never quiet (memcached's out_errstring); the data block is thrown away.
+        if (req.kind === 'swallow') {
+          this.out.line(req.message);
+          this.state = { kind: 'swallow', left: req.bytes + 2 };
+          continue;
+        }
+        if (req.kind === 'mset') {
+          const refusal = this.commands.admitMetaSet(req);
+          if (refusal !== null) {
+            this.out.line(refusal);
             this.state = { kind: 'swallow', left: req.bytes + 2 };
           } else {
             this.state = { kind: 'data', req, data: Buffer.allocUnsafeSlow(req.bytes + 2), filled: 0 };

@@ -26,7 +26,8 @@ export class RecordApplier {
     for (const r of decodeRecords(batch)) {
       this.clock.observe(r.version);
       switch (r.kind) {
-        case RecordKind.Set: {
+        case RecordKind.Set:
+        case RecordKind.MetaSet: {
           this.clock.observe(r.touched);
           if (r.version < store.flushState.flushedBelow) break;
           const tomb = store.tombstones?.get(r.key);
@@ -43,7 +44,13 @@ export class RecordApplier {
           data[r.value.length + 1] = 10;
           const fits = memcachedItemSize(r.key.length, r.flags, data.length, this.casEnabled) <= this.itemSizeMax;
           // An older value must not outlive a newer one this node cannot hold: a miss is allowed, stale data is not.
-          if (!fits || store.put(new Item(r.key, r.flags, r.exptime, data, r.version, r.origin, r.touched), now) === 'no_memory') {
+          const item = new Item(r.key, r.flags, r.exptime, data, r.version, r.origin, r.touched);
+          // The writer's explicit CAS travels with its version: both nodes show the same CAS.
+          if (r.kind === RecordKind.MetaSet) {
+            item.metaBits = r.metaBits;
+            if (this.casEnabled) item.explicitCas = r.explicitCas;
+          }
+          if (!fits || store.put(item, now) === 'no_memory') {
             store.delete(r.key);
           }
           if (tomb) store.tombstones!.lift(r.key);

@@ -8,16 +8,23 @@ export const enum RecordKind {
   Touch = 3,
   Flush = 4,
   FlushAt = 5,
+  /** A SET with the meta commands' state: meta bits and an explicit CAS. */
+  MetaSet = 6,
 }
 
 export const HEADER = 14;
 const MAX_KEY_LENGTH = 250;
 const SET_FIXED = HEADER + 20;
+const META_SET_FIXED = SET_FIXED + 9;
 const TOUCH_FIXED = HEADER + 12;
 const U32 = 2 ** 32;
 
 export type DecodedRecord =
   | { kind: RecordKind.Set; origin: number; version: number; key: string; flags: number; exptime: number; touched: number; value: Buffer }
+  | {
+    kind: RecordKind.MetaSet; origin: number; version: number; key: string; flags: number; exptime: number; touched: number;
+    value: Buffer; metaBits: number; explicitCas: bigint;
+  }
   | { kind: RecordKind.Delete; origin: number; version: number; key: string }
   | { kind: RecordKind.Touch; origin: number; version: number; key: string; exptime: number; touched: number }
   | { kind: RecordKind.Flush; origin: number; version: number }
@@ -25,6 +32,10 @@ export type DecodedRecord =
 
 export function setRecordSize(keyLength: number, valueLength: number): number {
   return SET_FIXED + keyLength + valueLength;
+}
+
+export function metaSetRecordSize(keyLength: number, valueLength: number): number {
+  return META_SET_FIXED + keyLength + valueLength;
 }
 
 /*
@@ -80,6 +91,23 @@ export function encodeSet(
   return at + SET_FIXED + key.length + valueLength;
 }
 
+/** META_SET: the SET fields, then u8 meta bits (34), u64 explicit cas (35), key (43), value. */
+export function encodeMetaSet(
+  buf: Buffer, at: number, key: string, flags: number, exptime: number, version: number, origin: number, touched: number,
+  value: Buffer, valueLength: number, metaBits: number, explicitCas: bigint,
+): number {
+  header(buf, at, RecordKind.MetaSet, key.length, origin, version);
+  putU32(buf, at + 14, flags);
+  putU32(buf, at + 18, exptime);
+  putU64(buf, at + 22, touched);
+  putU32(buf, at + 30, valueLength);
+  buf[at + 34] = metaBits;
+  buf.writeBigUInt64LE(explicitCas, at + 35);
+  putKey(buf, at + META_SET_FIXED, key);
+  value.copy(buf, at + META_SET_FIXED + key.length, 0, valueLength);
+  return at + META_SET_FIXED + key.length + valueLength;
+}
+
 export function encodeDelete(buf: Buffer, at: number, key: string, version: number, origin: number): number {
   header(buf, at, RecordKind.Delete, key.length, origin, version);
   putKey(buf, at + HEADER, key);
@@ -126,7 +154,7 @@ export function* decodeRecords(buf: Buffer): Generator<DecodedRecord> {
     const need = (n: number): void => {
       if (buf.length - at < n) throw new RecordFormatError('truncated record');
     };
-    if (kind <= RecordKind.Touch && (nkey === 0 || nkey > MAX_KEY_LENGTH)) throw new RecordFormatError(`bad key length ${nkey}`);
+    if ((kind <= RecordKind.Touch || kind === RecordKind.MetaSet) && (nkey === 0 || nkey > MAX_KEY_LENGTH)) throw new RecordFormatError(`bad key length ${nkey}`);
     switch (kind) {
       case RecordKind.Set: {
         need(SET_FIXED);
@@ -136,6 +164,19 @@ export function* decodeRecords(buf: Buffer): Generator<DecodedRecord> {
         yield {
           kind, origin, version, key: buf.toString('latin1', k, k + nkey), flags: buf.readUInt32LE(at + 14),
           exptime: buf.readUInt32LE(at + 18), touched: readU64(buf, at + 22), value: buf.subarray(k + nkey, k + nkey + nvalue),
+        };
+        at = k + nkey + nvalue;
+        break;
+      }
+      case RecordKind.MetaSet: {
+        need(META_SET_FIXED);
+        const nvalue = buf.readUInt32LE(at + 30);
+        need(META_SET_FIXED + nkey + nvalue);
+        const k = at + META_SET_FIXED;
+        yield {
+          kind, origin, version, key: buf.toString('latin1', k, k + nkey), flags: buf.readUInt32LE(at + 14),
+          exptime: buf.readUInt32LE(at + 18), touched: readU64(buf, at + 22), value: buf.subarray(k + nkey, k + nkey + nvalue),
+          metaBits: buf[at + 34]!, explicitCas: buf.readBigUInt64LE(at + 35),
         };
         at = k + nkey + nvalue;
         break;

@@ -1,7 +1,7 @@
 import type { Item } from '../store/item';
 import {
-  DELETE_FIXED, encodeDelete, encodeFlush, encodeFlushAt, encodeSet, encodeTouch, FLUSH_AT_SIZE, HEADER, setRecordSize,
-  TOUCH_RECORD_FIXED,
+  DELETE_FIXED, encodeDelete, encodeFlush, encodeFlushAt, encodeMetaSet, encodeSet, encodeTouch, FLUSH_AT_SIZE, HEADER,
+  metaSetRecordSize, setRecordSize, TOUCH_RECORD_FIXED,
 } from './codec';
 
 const INITIAL_CAPACITY = 64 * 1024;
@@ -32,7 +32,16 @@ export class MutationLog {
     return this.drained + this.len;
   }
 
+  /** The item as it now is: a plain SET unless it carries meta state (text writes do not change on the wire). */
   set(item: Item): void {
+    if (item.metaBits !== 0 || item.explicitCas !== 0n) {
+      const m = this.reserve(metaSetRecordSize(item.key.length, item.valueLength));
+      this.len = encodeMetaSet(
+        this.buf, m, item.key, item.flags, item.exptime, item.version, item.origin, item.touched, item.data, item.valueLength,
+        item.metaBits, item.explicitCas,
+      );
+      return;
+    }
     const at = this.reserve(setRecordSize(item.key.length, item.valueLength));
     this.len = encodeSet(this.buf, at, item.key, item.flags, item.exptime, item.version, item.origin, item.touched, item.data, item.valueLength);
   }

@@ -2,7 +2,10 @@ import type { SnapshotChunk } from '../../replica';
 import type { Item } from '../store/item';
 import type { Store } from '../store/store';
 import type { VersionClock } from '../store/version-clock';
-import { DELETE_FIXED, encodeDelete, encodeFlush, encodeFlushAt, encodeSet, FLUSH_AT_SIZE, HEADER, setRecordSize } from './codec';
+import {
+  DELETE_FIXED, encodeDelete, encodeFlush, encodeFlushAt, encodeMetaSet, encodeSet, FLUSH_AT_SIZE, HEADER, metaSetRecordSize,
+  setRecordSize,
+} from './codec';
 
 /**
  * A full sync's view of the store, read in chunks while writes go on. Items written after the
@@ -44,8 +47,7 @@ export class SnapshotReader {
       }
       const it = step.value;
       if (it.version >= this.below || it.version < flushedBelow) continue;
-      const buf = Buffer.allocUnsafe(setRecordSize(it.key.length, it.valueLength));
-      encodeSet(buf, 0, it.key, it.flags, it.exptime, it.version, it.origin, it.touched, it.data, it.valueLength);
+      const buf = itemRecord(it);
       parts.push(buf);
       bytes += buf.length;
       count++;
@@ -75,4 +77,16 @@ export class SnapshotReader {
     }
     return Buffer.concat(parts);
   }
+}
+
+/** An item's record: META_SET when it carries meta state, SET otherwise (as the live log encodes it). */
+function itemRecord(it: Item): Buffer {
+  if (it.metaBits !== 0 || it.explicitCas !== 0n) {
+    const buf = Buffer.allocUnsafe(metaSetRecordSize(it.key.length, it.valueLength));
+    encodeMetaSet(buf, 0, it.key, it.flags, it.exptime, it.version, it.origin, it.touched, it.data, it.valueLength, it.metaBits, it.explicitCas);
+    return buf;
+  }
+  const buf = Buffer.allocUnsafe(setRecordSize(it.key.length, it.valueLength));
+  encodeSet(buf, 0, it.key, it.flags, it.exptime, it.version, it.origin, it.touched, it.data, it.valueLength);
+  return buf;
 }

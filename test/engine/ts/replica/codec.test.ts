@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeRecords, RecordFormatError, RecordKind, type DecodedRecord } from '../../../../src/engine/ts/replica/codec';
+import { decodeRecords, encodeMetaSet, metaSetRecordSize, RecordFormatError, RecordKind, type DecodedRecord } from '../../../../src/engine/ts/replica/codec';
 import { forEachSeed } from '../../../helpers/random';
 import { encodeRecords, randomRecord } from '../../../helpers/records';
 
@@ -28,6 +28,16 @@ function reference(r: DecodedRecord): Buffer {
       f.writeUInt32LE(r.exptime, 4);
       f.writeBigUInt64LE(BigInt(r.touched), 8);
       f.writeUInt32LE(r.value.length, 16);
+      return Buffer.concat([head, f, key, r.value]);
+    }
+    case RecordKind.MetaSet: {
+      const f = Buffer.alloc(29);
+      f.writeUInt32LE(r.flags, 0);
+      f.writeUInt32LE(r.exptime, 4);
+      f.writeBigUInt64LE(BigInt(r.touched), 8);
+      f.writeUInt32LE(r.value.length, 16);
+      f.writeUInt8(r.metaBits, 20);
+      f.writeBigUInt64LE(r.explicitCas, 21);
       return Buffer.concat([head, f, key, r.value]);
     }
     case RecordKind.Delete:
@@ -94,6 +104,36 @@ test('random batches of every kind round trip, and match the reference bytes', (
   });
 });
 
+type MetaSetRecord = Extract<DecodedRecord, { kind: RecordKind.MetaSet }>;
+
+function encodeMeta(r: MetaSetRecord): Buffer {
+  const buf = Buffer.alloc(metaSetRecordSize(r.key.length, r.value.length));
+  const end = encodeMetaSet(buf, 0, r.key, r.flags, r.exptime, r.version, r.origin, r.touched, r.value, r.value.length, r.metaBits, r.explicitCas);
+  assert.is(end, buf.length);
+  return buf;
+}
+
+test('META_SET: byte for byte, 43 + key + value, round trips every meta bit, explicit CAS and key length', () => {
+  const r: MetaSetRecord = {
+    kind: RecordKind.MetaSet, origin: 9, version: V, key: 'mk', flags: 3, exptime: 1_700_000_100, touched: V + 1,
+    value: Buffer.from('val'), metaBits: 7, explicitCas: (1n << 64n) - 1n,
+  };
+  assert.is(encodeMeta(r).toString('hex'), reference(r).toString('hex'));
+  assert.is(encodeMeta(r).length, 43 + 2 + 3);
+  for (let n = 1; n <= 250; n += 83) {
+    for (const metaBits of [0, 1, 2, 4, 5]) {
+      const rec: MetaSetRecord = { ...r, key: 'k'.repeat(n), metaBits, explicitCas: BigInt(n) * 1234567n };
+      const both = Buffer.concat([encodeMeta(rec), encodeRecords([{ kind: RecordKind.Delete, origin: 1, version: V, key: 'd' }])]);
+      assert.equal(plain(decodeAll(both)), plain([rec, { kind: RecordKind.Delete, origin: 1, version: V, key: 'd' }]));
+    }
+  }
+  // Cut anywhere: a truncated record, never a read out of bounds.
+  const whole = encodeMeta(r);
+  for (let cut = 1; cut < whole.length; cut++) {
+    assert.throws(() => decodeAll(whole.subarray(0, cut)), (e: unknown) => e instanceof RecordFormatError, `cut at ${cut}`);
+  }
+});
+
 test('an empty batch holds no records', () => {
   assert.equal(decodeAll(Buffer.alloc(0)), []);
 });
@@ -136,12 +176,12 @@ test('a batch cut anywhere inside a record: the records before it, then RecordFo
 
 test('unknown kinds and bad key lengths are rejected', () => {
   const good = encodeRecords([{ kind: RecordKind.Delete, origin: 1, version: V, key: 'abc' }]);
-  for (const kind of [0, 6, 7, 128, 255]) {
+  for (const kind of [0, 7, 128, 255]) {
     const bad = Buffer.from(good);
     bad[0] = kind;
     assert.throws(() => decodeAll(bad), (e: unknown) => e instanceof RecordFormatError && (e as Error).message === `unknown record kind ${kind}`, `kind ${kind}`);
   }
-  for (const kind of [RecordKind.Set, RecordKind.Delete, RecordKind.Touch]) {
+  for (const kind of [RecordKind.Set, RecordKind.Delete, RecordKind.Touch, RecordKind.MetaSet]) {
     for (const nkey of [0, 251, 252, 255]) {
       const bad = Buffer.concat([good, Buffer.alloc(400)]);
       bad[0] = kind;
