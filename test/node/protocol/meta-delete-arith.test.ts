@@ -36,7 +36,6 @@ protocolSuite('meta delete (md)', [
   { name: 'bad C token', send: 'md a Cx\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
   { name: 'bad T token', send: 'md a I Tx\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
   { name: 'bad base64 key', send: 'md !!!! b\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
-  { name: 'x is not a flag in 1.6.18', send: `${SET_A}md a x\r\nget a\r\n`, expect: 'STORED\r\nCLIENT_ERROR invalid or duplicate flag\r\nVALUE a 7 1\r\nx\r\nEND\r\n' },
   { name: '33-byte opaque', send: `${SET_A}md a O${'o'.repeat(32)}\r\nget a\r\n`, expect: 'STORED\r\nCLIENT_ERROR opaque token too long\r\nVALUE a 7 1\r\nx\r\nEND\r\n' },
   { name: 'too many tokens', send: `md a ${FLAGS18.join(' ')}\r\n`, expect: 'CLIENT_ERROR options flags too long\r\n' },
 ]);

@@ -91,7 +91,7 @@ protocolSuite('meta get (mg)', [
   { name: '33-byte opaque token is too long (miss)', send: `mg a O${'o'.repeat(32)}\r\n`, expect: 'CLIENT_ERROR opaque token too long\r\n' },
   { name: '33-byte opaque token is too long (hit)', send: `${SET_A}mg a v O${'o'.repeat(32)}\r\n`, expect: 'STORED\r\nCLIENT_ERROR opaque token too long\r\n' },
   { name: 'unknown flag', send: 'mg a v z\r\n', expect: 'CLIENT_ERROR invalid flag\r\n' },
-  { name: 'ms-only flags are accepted and ignored by mg', send: `${SET_A}mg a F5 C1 I MS J1 D1 v\r\n`, expect: 'STORED\r\nVA 3\r\nabc\r\n' },
+  { name: 'ms-only flags are accepted and ignored by mg', send: `${SET_A}mg a F5 C0 I MS J1 D1 v\r\n`, expect: 'STORED\r\nVA 3\r\nabc\r\n' },
   { name: 'duplicate flag', send: 'mg a v v\r\n', expect: 'CLIENT_ERROR duplicate flag\r\n' },
   { name: 'duplicate by first byte', send: 'mg a Oa Ob\r\n', expect: 'CLIENT_ERROR duplicate flag\r\n' },
   { name: 'a flag byte of 127 or more is a "duplicate flag"', send: 'mg a \x80\r\n', expect: 'CLIENT_ERROR duplicate flag\r\n' },

@@ -24,7 +24,7 @@ protocolSuite('meta set (ms)', [
   { name: 'an opaque holding k and c letters is copied whole', send: 'ms a 1 Okc k\r\nx\r\n', expect: 'HD Okc ka\r\n' },
   { name: 'a bare O is echoed as O', send: 'ms a 1 O\r\nx\r\n', expect: 'HD O\r\n' },
   { name: 'return flags also on NS', send: `${SET_A}ms a 1 ME O5 k\r\ny\r\n`, expect: 'STORED\r\nNS O5 ka\r\n' },
-  { name: 'mg-only flags are accepted and ignored', send: 'ms a 1 s t f v h l u\r\nx\r\n', expect: 'HD\r\n' },
+  { name: 'mg-only flags are accepted and ignored', send: 'ms a 1 t f v h l u\r\nx\r\n', expect: 'HD\r\n' },
   { name: 'c of a CAS mismatch is c0', send: `${SET_A}ms a 1 C1 c\r\ny\r\n`, expect: 'STORED\r\nEX c0\r\n' },
   // Modes
   { name: 'ME (add) on a miss stores', send: 'ms a 1 ME\r\nx\r\nget a\r\n', expect: 'HD\r\nVALUE a 0 1\r\nx\r\nEND\r\n' },
