@@ -6,8 +6,8 @@ import { startProxy } from '../helpers/proxies';
 import { ENGINE, startMemcached, startNode } from '../helpers/servers';
 
 /**
- * Bounded fuzzing over TCP: malformed, truncated, oversized and random input, in batches, each
- * on its own connection. After every batch a fresh connection must get exact answers to a
+ * Bounded fuzzing over TCP: malformed, truncated, oversized and random input (text and meta
+ * protocol), in batches, each on its own connection. After every batch a fresh connection must get exact answers to a
  * valid set and get: the process is alive, and bad input cost no other client its data.
  * (flush_all is left out: emptying the cache is a valid request, not bad input.)
  * FUZZ_SEED replays a run; FUZZ_BATCHES resizes it.
@@ -15,8 +15,11 @@ import { ENGINE, startMemcached, startNode } from '../helpers/servers';
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const BATCHES = Number(process.env.FUZZ_BATCHES ?? 300);
 
-const COMMANDS = ['get', 'gets', 'gat', 'gats', 'set', 'add', 'replace', 'append', 'prepend', 'cas', 'incr', 'decr', 'delete', 'touch', 'stats', 'version', 'verbosity', 'mn', 'shutdown'];
-const TOKENS = ['0', '-1', '1', '4294967296', '18446744073709551616', '2147483647', '2147483648', '-2147483649', 'noreply', 'x'.repeat(251), 'k', '', ' ', '\t', '\x00', '99999999999', '1048600', '+1', 'abc'];
+const COMMANDS = ['get', 'gets', 'gat', 'gats', 'set', 'add', 'replace', 'append', 'prepend', 'cas', 'incr', 'decr', 'delete', 'touch', 'stats', 'version', 'verbosity', 'mn', 'shutdown', 'mg', 'ms', 'md', 'ma', 'me'];
+const TOKENS = ['0', '-1', '1', '4294967296', '18446744073709551616', '2147483647', '2147483648', '-2147483649', 'noreply', 'x'.repeat(251), 'k', '', ' ', '\t', '\x00', '99999999999', '1048600', '+1', 'abc',
+  // Meta flags and their tokens: every letter memcached knows, bad numbers, long opaques, base64.
+  'v', 'k', 'q', 'b', 'c', 'f', 'h', 'l', 's', 't', 'u', 'I', 'x', 'N30', 'T-1', 'R0', 'C0', 'E5', 'F4294967296', 'J99', 'D-1',
+  'MA', 'MP', 'ME', 'MR', 'MS', 'MX', 'M', 'M+', 'MD', 'O', `O${'o'.repeat(40)}`, 'Zm9v', '!!!!', 'QUFB'.repeat(70)];
 
 function line(r: Random): string {
   const parts = [r.pick(COMMANDS)];
@@ -39,11 +42,21 @@ function mutate(r: Random, s: string): string {
   return b.join('');
 }
 
+/** A meta request, often well formed (an ms with its data block), sometimes mutated. */
+function metaLine(r: Random): string {
+  const flags = Array.from({ length: r.int(0, 22) }, () => r.pick(TOKENS.slice(19))).join(' ');
+  const key = `f${r.int(0, 50)}`;
+  const req = r.chance(0.4)
+    ? `ms ${key} ${r.pick(['5', '0', '-1', 'x', '1048600'])} ${flags}\r\nhello\r\n`
+    : `${r.pick(['mg', 'md', 'ma', 'me', 'mn'])} ${r.chance(0.2) ? 'Zm9v b' : key} ${flags}\r\n`;
+  return r.chance(0.3) ? mutate(r, req) : req;
+}
+
 function batch(r: Random): string {
   let out = '';
   const n = r.int(1, 30);
   for (let i = 0; i < n; i++) {
-    const kind = r.int(0, 6);
+    const kind = r.int(0, 7);
     if (kind === 0) out += line(r) + '\r\n';
     else if (kind === 1) {
       const v = 'v'.repeat(r.int(0, 3000));
@@ -56,6 +69,7 @@ function batch(r: Random): string {
       out += junk;
     } else if (kind === 4) out += `get ${Array.from({ length: r.int(1, 300) }, () => `f${r.int(0, 60)}`).join(' ')}\r\n`;
     else if (kind === 5) out += mutate(r, line(r) + '\r\n');
+    else if (kind === 6) out += metaLine(r);
     else out += r.chance(0.5) ? 'x'.repeat(r.int(2000, 3000)) : `set big 0 0 ${r.int(1048500, 1048700)}\r\n`;
   }
   return out;

@@ -16,6 +16,21 @@ const SEEDS = process.env.REPL_SEEDS ? process.env.REPL_SEEDS.split(',').map(Num
 const LOAD_MS = Number(process.env.REPL_LOAD_MS ?? 2500);
 
 /**
+ * Every key as the meta protocol sees it: value, flags, CAS and the stale mark (X), which
+ * replication carries. Win marks (W, Z) are left out: a token handed out by a read is per node.
+ * `u` keeps the dump's own reads from bumping anything.
+ */
+async function metaDump(port: number, keys: readonly string[]): Promise<string> {
+  const c = await RawClient.connect(port);
+  try {
+    const text = await c.call(`${keys.map((k) => `mg ${k} k c f v u\r\n`).join('')}mn\r\n`, 'MN\r\n', 10_000);
+    return text.replace(/ [WZ](?=[ \r])/g, '');
+  } finally {
+    c.close();
+  }
+}
+
+/**
  * Each seed runs this engine pair; one more run has 64 KB backlogs, so that reconnections are
  * full syncs in both directions merging concurrent writes; the native pass also pairs a native
  * node with a TypeScript one.
@@ -26,7 +41,7 @@ if (ENGINE === 'native') RUNS.push({ seed: SEEDS[0]! + 100, peerEngine: 'ts', ar
 
 for (const { seed, peerEngine, args } of RUNS) {
   const what = `${ENGINE} + ${peerEngine}${args.length ? `, ${args.join(' ')}` : ''}`;
-  test(`seed ${seed}: concurrent random writes on both nodes (${what}) with link drops converge to identical dumps`, async () => {
+  test(`seed ${seed}: concurrent random writes on both nodes (${what}) with link drops converge to identical dumps (gets and mg)`, async () => {
     const rng = new Random(seed);
     const XA = await freePort();
     const a = await startReplica({ replPort: XA, args });
@@ -66,6 +81,14 @@ for (const { seed, peerEngine, args } of RUNS) {
         const at = la.findIndex((l, i) => l !== lb[i]);
         assert.unreachable(`${summary}: dumps differ at line ${at}: A ${JSON.stringify(la.slice(at, at + 2))} B ${JSON.stringify(lb.slice(at, at + 2))}`);
       }
+      const [ma, mb] = await Promise.all([metaDump(a.port, KEYS), metaDump(b.port, KEYS)]);
+      if (ma !== mb) {
+        const la = ma.split('\r\n');
+        const lb = mb.split('\r\n');
+        const at = la.findIndex((l, i) => l !== lb[i]);
+        assert.unreachable(`${summary}: meta dumps (mg k c f v) differ at line ${at}: A ${JSON.stringify(la.slice(at, at + 2))} B ${JSON.stringify(lb.slice(at, at + 2))}`);
+      }
+      assert.ok(/^VA /m.test(ma), `${summary}: the meta dump shows values`);
       assert.ok(relay.cuts > 0, summary);
       console.log(`    ${summary}, ${da.split('VALUE ').length - 1} keys identical`);
     } finally {

@@ -9,7 +9,7 @@ export type Command = (casOf: (key: string) => string) => string;
 const LONG_KEY = 'L'.repeat(251);
 const VALUE_BYTES = [...'abcxyz0123456789 -+\t\x00\x01\xff\r\n'];
 
-/** Random classic-protocol traffic over a small key space, with bad input mixed in. */
+/** Random classic and meta protocol traffic over a small key space, with bad input mixed in. */
 export class CommandGenerator {
   private readonly keys: string[];
   private readonly nowSec = Math.floor(Date.now() / 1000);
@@ -35,6 +35,11 @@ export class CommandGenerator {
       [2, () => fixed(r.pick(['version\r\n', 'verbosity 0\r\n', 'verbosity 1 noreply\r\n', 'mn\r\n']))],
       [4, () => fixed(this.garbage())],
       [0.3, () => this.tooLarge()],
+      [14, () => this.mg()],
+      [12, () => this.ms()],
+      [5, () => this.md()],
+      [6, () => this.ma()],
+      [1, () => this.me()],
     ])();
   }
 
@@ -134,6 +139,117 @@ export class CommandGenerator {
       `delete ${this.key()} x y\r\n`, 'verbosity\r\n', 'flush_all 1 2 3\r\n', 'cas x 0 0 1\r\n',
       `${'w '.repeat(30)}\r\n`, '\x01\x02\x03\r\n', 'mx foo\r\n',
     ]);
+  }
+
+  // ---- Meta commands (memcached 1.6.18's set of flags; the newer E, md x, ms s, ms N and mg C
+  // are left out: the node follows a newer release there, the oracle does not).
+
+  /** A key token: plain, base64 with b (often of a key in the key space), or bad base64. */
+  private metaKey(): { token: string; key: string | null; b: boolean } {
+    const r = this.r;
+    const k = this.key();
+    if (k.includes(' ') || r.chance(0.85)) return { token: k, key: k, b: false };
+    if (r.chance(0.1)) return { token: r.pick(['!!!!', '====', 'Zm9', '*']), key: null, b: true };
+    return { token: Buffer.from(k, 'latin1').toString('base64'), key: k, b: true };
+  }
+
+  private opaque(): string {
+    return `O${'o'.repeat(this.r.weighted([[80, this.r.int(0, 8)], [15, this.r.int(30, 32)], [5, 33]]))}`;
+  }
+
+  private ttlToken(letter: string): string {
+    const r = this.r;
+    return letter + r.weighted([[40, String(r.int(1, 1000))], [20, '0'], [10, '-1'], [10, '100000'], [5, String(this.nowSec + 1000)], [3, 'x'], [2, '']]);
+  }
+
+  /** Flags chosen from `pool` in random order, sometimes with a bad one mixed in. */
+  private metaFlags(pool: Array<() => string>, badPool: string[]): string[] {
+    const r = this.r;
+    const out: string[] = [];
+    for (const f of pool) if (r.chance(0.35)) out.splice(r.int(0, out.length), 0, f());
+    if (r.chance(0.04)) out.splice(r.int(0, out.length), 0, r.pick(badPool));
+    if (r.chance(0.02) && out.length > 0) out.push(out[0]!);
+    if (r.chance(0.005)) while (out.length < 19) out.push(r.pick(['v', 'k', 's', 'q', 'O1', 'f']));
+    return out;
+  }
+
+  /** The line; a base64 key token gets its b flag unless `dropB` (then it is a plain key). */
+  private metaLine(cmd: string, key: { token: string; b: boolean }, flags: string[], extra = '', dropB = this.r.chance(0.1)): string {
+    const f = key.b && !dropB ? [...flags, 'b'] : flags;
+    return `${cmd} ${key.token}${extra}${f.length ? ' ' + f.join(' ') : ''}\r\n`;
+  }
+
+  /**
+   * A C<cas> flag: decided now (the command is built once per server, from the same random
+   * draws), filled with the unique each server showed for the key when the command is built.
+   */
+  private casFlag(key: string | null): (casOf: (key: string) => string) => string {
+    const how = this.r.weighted([[70, 'last'], [15, 'wrong'], [5, 'zero'], [5, 'old'], [5, 'bad']] as const);
+    return (casOf) => {
+      if (how === 'last' && key !== null) return `C${casOf(key)}`;
+      if (how === 'old') return 'C1';
+      return how === 'zero' ? 'C0' : how === 'bad' ? 'Cx' : 'C12345';
+    };
+  }
+
+  private mg(): Command {
+    const key = this.metaKey();
+    const flags = this.metaFlags([
+      () => 'v', () => 'v', () => 's', () => 'f', () => 't', () => 'c', () => 'k', () => 'k', () => 'h', () => 'l',
+      () => 'u', () => 'q', () => this.opaque(), () => this.ttlToken('T'), () => this.ttlToken('N'), () => this.ttlToken('R'),
+    ], ['z', 'y', 'A', '#', '\x80', 'vv vv']);
+    return fixed(this.metaLine('mg', key, flags));
+  }
+
+  private ms(): Command {
+    const r = this.r;
+    const key = this.metaKey();
+    const v = this.value();
+    let declared = String(v.length);
+    let data = v;
+    if (r.chance(0.03)) data = v + r.pick(['x', 'yz']);
+    if (r.chance(0.01)) declared = r.pick(['-1', 'abc']);
+    const cas = r.chance(0.3) ? this.casFlag(key.key) : null;
+    const base = this.metaFlags([
+      () => `F${this.flags()}`, () => this.ttlToken('T'), () => 'k', () => 'c', () => 'q', () => this.opaque(), () => 'I',
+      () => `M${r.weighted([[10, 'S'], [10, 'E'], [10, 'A'], [10, 'P'], [10, 'R'], [2, 'X'], [1, 's'], [1, 'SS'], [1, '']])}`,
+    ], ['z', 'y', 'G', 'S1']);
+    const noDeclared = r.chance(0.005);
+    const bFlag = r.chance(0.1);
+    return (casOf) => {
+      const flags = cas ? [...base, cas(casOf)] : base;
+      return this.metaLine('ms', key, flags, noDeclared ? '' : ` ${declared}`, bFlag) + `${data}\r\n`;
+    };
+  }
+
+  private md(): Command {
+    const r = this.r;
+    const key = this.metaKey();
+    const cas = r.chance(0.2) ? this.casFlag(key.key) : null;
+    const base = this.metaFlags([() => 'q', () => 'k', () => this.opaque(), () => 'I', () => 'I', () => this.ttlToken('T')], ['z', 'y', 'v v']);
+    const bFlag = this.r.chance(0.1);
+    return (casOf) => this.metaLine('md', key, cas ? [...base, cas(casOf)] : base, '', bFlag);
+  }
+
+  private ma(): Command {
+    const r = this.r;
+    const key = this.metaKey();
+    const cas = r.chance(0.15) ? this.casFlag(key.key) : null;
+    const mode = r.weighted([[40, ''], [20, 'I'], [20, 'D'], [5, '+'], [5, '-'], [2, 'X'], [1, 'i'], [1, 'DD']]);
+    const decr = mode === 'D' || mode === '-';
+    const base = this.metaFlags([
+      () => this.ttlToken('N'), () => `J${r.weighted([[5, String(r.int(0, 1000))], [1, '4611686018427387904'], [1, 'x']])}`,
+      () => `D${decr ? r.weighted([[5, String(r.int(0, 100))], [1, '18446744073709551615'], [1, 'x'], [1, '-1']]) : r.weighted([[9, String(r.int(0, 100))], [1, 'x']])}`,
+      () => this.ttlToken('T'), () => 'q', () => 't', () => 'c', () => 'v', () => 'v', () => this.opaque(), () => 'k',
+    ], ['z', 'y', 'A']);
+    if (mode) base.splice(r.int(0, base.length), 0, `M${mode}`);
+    const bFlag = this.r.chance(0.1);
+    return (casOf) => this.metaLine('ma', key, cas ? [...base, cas(casOf)] : base, '', bFlag);
+  }
+
+  private me(): Command {
+    const key = this.metaKey();
+    return fixed(`me ${key.token}${key.b ? ' b' : ''}\r\n`);
   }
 
   private tooLarge(): Command {

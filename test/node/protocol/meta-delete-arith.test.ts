@@ -1,0 +1,88 @@
+import { protocolSuite } from '../../helpers/cases';
+
+/**
+ * md and ma as memcached 1.6.18 serves them (process_mdelete_command,
+ * process_marithmetic_command): every preparse failure is "invalid or duplicate flag", the
+ * stale mark of md I, ma's modes, auto-create and its return flags in token order.
+ */
+const K251 = 'k'.repeat(251);
+const SET_A = 'set a 7 0 1\r\nx\r\n';
+const SET_N = 'set n 3 0 2\r\n10\r\n';
+const FLAGS18 = ['q', 'k', 'O1', 'C1', 'T1', 'I', 'b', 'N1', 'J1', 'D1', 'MI', 'v', 't', 'c', 's', 'f', 'h', 'h'];
+
+protocolSuite('meta delete (md)', [
+  { name: 'md on a miss is NF', send: 'md a\r\n', expect: 'NF\r\n' },
+  { name: 'md deletes: HD, then a miss', send: `${SET_A}md a\r\nmg a v\r\nget a\r\n`, expect: 'STORED\r\nHD\r\nEN\r\nEND\r\n' },
+  { name: 'q hides HD but not NF', send: `${SET_A}md a q\r\nmd a q\r\nmn\r\n`, expect: 'STORED\r\nNF\r\nMN\r\n' },
+  { name: 'k and O in request order (hit)', send: `${SET_A}md a k O1\r\n`, expect: 'STORED\r\nHD ka O1\r\n' },
+  { name: 'O and k in request order (miss)', send: 'md a O1 k\r\n', expect: 'NF O1 ka\r\n' },
+  { name: 'C mismatch is EX and keeps the item', send: `${SET_A}md a C1\r\nget a\r\n`, expect: 'STORED\r\nEX\r\nVALUE a 7 1\r\nx\r\nEND\r\n' },
+  { name: 'C mismatch is not hidden by q', send: `${SET_A}md a C1 q\r\nmn\r\n`, expect: 'STORED\r\nEX\r\nMN\r\n' },
+  { name: 'C on a miss is NF', send: 'md a C1\r\n', expect: 'NF\r\n' },
+  { name: 'I marks stale: the item stays, with a new CAS', send: `${SET_A}gets a\r\nmd a I\r\ngets a\r\n`, expect: /^STORED\r\nVALUE a 7 1 (\d+)\r\nx\r\nEND\r\nHD\r\nVALUE a 7 1 (?!\1\r)\d+\r\nx\r\nEND\r\n$/ },
+  { name: 'I with T sets the TTL', send: `${SET_A}md a I T30\r\nmg a t v\r\n`, expect: /^STORED\r\nHD\r\nVA 1 t(29|30) X W\r\nx\r\n$/ },
+  { name: 'I without T keeps the TTL', send: 'set a 0 100 1\r\nx\r\nmd a I\r\nmg a t\r\n', expect: /^STORED\r\nHD\r\nHD t(99|100) X W\r\n$/ },
+  { name: 'T without I is a plain delete', send: `${SET_A}md a T30\r\nmg a\r\n`, expect: 'STORED\r\nHD\r\nEN\r\n' },
+  { name: 'I clears a sent token, so the next reader wins again', send: 'mg a N30\r\nmd a I\r\nmg a\r\nmg a\r\n', expect: 'HD W\r\nHD\r\nHD X W\r\nHD Z X\r\n' },
+  { name: 'I q hides HD', send: `${SET_A}md a I q\r\nmn\r\n`, expect: 'STORED\r\nMN\r\n' },
+  { name: 'I on a miss is NF', send: 'md a I\r\n', expect: 'NF\r\n' },
+  { name: 'md of a stale item deletes it', send: `${SET_A}md a I\r\nmd a\r\nmg a\r\n`, expect: 'STORED\r\nHD\r\nHD\r\nEN\r\n' },
+  { name: 'b deletes the decoded key', send: 'set foo 0 0 1\r\nx\r\nmd Zm9v b k\r\nget foo\r\n', expect: 'STORED\r\nHD kZm9v b\r\nEND\r\n' },
+  { name: 'md counts delete hits and misses', send: `stats reset\r\n${SET_A}md a\r\nmd a\r\nstats\r\n`, expect: /^RESET\r\nSTORED\r\nHD\r\nNF\r\n[^]*STAT delete_misses 1\r\nSTAT delete_hits 1\r\n/ },
+  { name: 'md alone is ERROR', send: 'md\r\n', expect: 'ERROR\r\n' },
+  { name: '251-byte key', send: `md ${K251}\r\n`, expect: 'CLIENT_ERROR bad command line format\r\n' },
+  { name: 'unknown flag', send: 'md a z\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: 'duplicate flag', send: 'md a q q\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: 'bad C token', send: 'md a Cx\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: 'bad T token', send: 'md a I Tx\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: 'bad base64 key', send: 'md !!!! b\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: '33-byte opaque', send: `${SET_A}md a O${'o'.repeat(32)}\r\nget a\r\n`, expect: 'STORED\r\nCLIENT_ERROR opaque token too long\r\nVALUE a 7 1\r\nx\r\nEND\r\n' },
+  { name: 'too many tokens', send: `md a ${FLAGS18.join(' ')}\r\n`, expect: 'CLIENT_ERROR options flags too long\r\n' },
+]);
+
+protocolSuite('meta arithmetic (ma)', [
+  { name: 'ma on a miss is NF', send: 'ma a\r\n', expect: 'NF\r\n' },
+  { name: 'ma increments by one: HD', send: `${SET_N}ma n\r\nget n\r\n`, expect: 'STORED\r\nHD\r\nVALUE n 3 2\r\n11\r\nEND\r\n' },
+  { name: 'v returns the new value', send: `${SET_N}ma n v\r\n`, expect: 'STORED\r\nVA 2\r\n11\r\n' },
+  { name: 'D sets the delta', send: `${SET_N}ma n D90 v\r\n`, expect: 'STORED\r\nVA 3\r\n100\r\n' },
+  { name: 'MI and M+ increment', send: `${SET_N}ma n MI v\r\nma n M+ v\r\n`, expect: 'STORED\r\nVA 2\r\n11\r\nVA 2\r\n12\r\n' },
+  { name: 'MD and M- decrement', send: `${SET_N}ma n MD v\r\nma n M- D5 v\r\n`, expect: 'STORED\r\nVA 1\r\n9\r\nVA 1\r\n4\r\n' },
+  { name: 'decrement stops at 0', send: `${SET_N}ma n MD D100 v\r\n`, expect: 'STORED\r\nVA 1\r\n0\r\n' },
+  { name: 'increment wraps at 2^64', send: 'set n 0 0 20\r\n18446744073709551615\r\nma n v\r\n', expect: 'STORED\r\nVA 1\r\n0\r\n' },
+  { name: 'a decrement shorter than the value pads it with spaces in place', send: 'set n 0 0 3\r\n100\r\nma n MD v\r\nget n\r\n', expect: 'STORED\r\nVA 2\r\n99\r\nVALUE n 0 3\r\n99 \r\nEND\r\n' },
+  { name: 'lowercase mode letters are invalid', send: `${SET_N}ma n Md\r\n`, expect: 'STORED\r\nCLIENT_ERROR invalid mode for ma M token\r\n' },
+  { name: 'invalid mode', send: `${SET_N}ma n MX\r\nget n\r\n`, expect: 'STORED\r\nCLIENT_ERROR invalid mode for ma M token\r\nVALUE n 3 2\r\n10\r\nEND\r\n' },
+  { name: 'M of the wrong length', send: `${SET_N}ma n MII\r\n`, expect: 'STORED\r\nCLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: 'non-numeric value', send: `${SET_A}ma a\r\n`, expect: 'STORED\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\n' },
+  { name: 'non-numeric is not hidden by q', send: `${SET_A}ma a q\r\nmn\r\n`, expect: 'STORED\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\nMN\r\n' },
+  { name: 'q hides HD and VA, not NF', send: `${SET_N}ma n q\r\nma n q v\r\nma x q\r\nmn\r\nget n\r\n`, expect: 'STORED\r\nNF\r\nMN\r\nVALUE n 3 2\r\n12\r\nEND\r\n' },
+  { name: 'N creates a missing counter with J, without applying the delta', send: 'ma a N0 J13 D5 v\r\nget a\r\n', expect: 'VA 2\r\n13\r\nVALUE a 0 2\r\n13\r\nEND\r\n' },
+  { name: 'N without J starts at 0', send: 'ma a N0 v\r\nma a N0 v\r\n', expect: 'VA 1\r\n0\r\nVA 1\r\n1\r\n' },
+  { name: 'N sets the TTL of a created counter at its position', send: 'ma a N100 t v\r\nma b t N100 v\r\nmg b t\r\n', expect: /^VA 1 t(99|100)\r\n0\r\nVA 1 t-1\r\n0\r\nHD t(99|100)\r\n$/ },
+  { name: 'N does not change the TTL of an existing counter', send: `${SET_N}ma n N100 t v\r\n`, expect: 'STORED\r\nVA 2 t-1\r\n11\r\n' },
+  { name: 'J without N on a miss is NF', send: 'ma a J5\r\n', expect: 'NF\r\n' },
+  { name: 'decrement with N on a miss creates J', send: 'ma a MD N0 J7 v\r\n', expect: 'VA 1\r\n7\r\n' },
+  { name: 'T sets the TTL at its position', send: `${SET_N}ma n t T100 v\r\nma n T100 t v\r\n`, expect: /^STORED\r\nVA 2 t-1\r\n11\r\nVA 2 t(99|100)\r\n12\r\n$/ },
+  { name: 'c is the CAS of the new value', send: `${SET_N}ma n c\r\ngets n\r\n`, expect: /^STORED\r\nHD c(\d+)\r\nVALUE n 3 2 \1\r\n11\r\nEND\r\n$/ },
+  { name: 'C with a wrong CAS is EX', send: `${SET_N}ma n C1 v\r\nget n\r\n`, expect: 'STORED\r\nEX\r\nVALUE n 3 2\r\n10\r\nEND\r\n' },
+  { name: 'C on a miss is NF', send: 'ma a C1\r\n', expect: 'NF\r\n' },
+  { name: 'k and O in request order (hit)', send: `${SET_N}ma n k O1 v\r\n`, expect: 'STORED\r\nVA 2 kn O1\r\n11\r\n' },
+  { name: 'O and k on NF', send: 'ma a O1 k\r\n', expect: 'NF O1 ka\r\n' },
+  { name: 'O and k on EX', send: `${SET_N}ma n C1 O1 k\r\n`, expect: 'STORED\r\nEX O1 kn\r\n' },
+  { name: 'every return flag in request order', send: 'set n 0 100 1\r\n5\r\nma n O2 t k c v\r\ngets n\r\n', expect: /^STORED\r\nVA 1 O2 t(99|100) kn c(\d+)\r\n6\r\nVALUE n 0 1 \2\r\n6\r\nEND\r\n$/ },
+  { name: 'b uses the decoded key, k returns it base64 with b', send: 'set foo 0 0 1\r\n1\r\nma Zm9v b k v\r\n', expect: 'STORED\r\nVA 1 kZm9v b\r\n2\r\n' },
+  { name: 'mg-only flags are accepted and ignored', send: `${SET_N}ma n s f h l u\r\n`, expect: 'STORED\r\nHD\r\n' },
+  { name: 'ma counts incr and decr', send: `stats reset\r\n${SET_N}ma n\r\nma n MD\r\nma x\r\nma x MD\r\nstats\r\n`, expect: /^RESET\r\nSTORED\r\nHD\r\nHD\r\nNF\r\nNF\r\n[^]*STAT incr_misses 1\r\nSTAT incr_hits 1\r\nSTAT decr_misses 1\r\nSTAT decr_hits 1\r\n/ },
+  { name: 'ma alone is ERROR', send: 'ma\r\n', expect: 'ERROR\r\n' },
+  { name: '251-byte key', send: `ma ${K251}\r\n`, expect: 'CLIENT_ERROR bad command line format\r\n' },
+  { name: 'bad D token', send: `${SET_N}ma n Dx\r\n`, expect: 'STORED\r\nCLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: 'negative D', send: `${SET_N}ma n D-1\r\n`, expect: 'STORED\r\nCLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: 'bad J token', send: 'ma a N0 Jx\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: 'bad N token', send: 'ma a Nx\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: 'unknown flag', send: 'ma a z\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: 'duplicate flag', send: 'ma a v v\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: 'bad base64 key', send: 'ma !!!! b\r\n', expect: 'CLIENT_ERROR invalid or duplicate flag\r\n' },
+  { name: '33-byte opaque (miss)', send: `ma a O${'o'.repeat(32)}\r\n`, expect: 'CLIENT_ERROR opaque token too long\r\n' },
+  { name: '33-byte opaque (hit) still applies the increment', send: `${SET_N}ma n O${'o'.repeat(32)}\r\nget n\r\n`, expect: 'STORED\r\nCLIENT_ERROR opaque token too long\r\nVALUE n 3 2\r\n11\r\nEND\r\n' },
+  { name: 'too many tokens', send: `ma a ${FLAGS18.join(' ')}\r\n`, expect: 'CLIENT_ERROR options flags too long\r\n' },
+]);
