@@ -70,6 +70,16 @@ export class Dispatcher {
   }
 
   /**
+   * A meta command (see meta-framer.ts): routed by `key` (a base64 key decoded), its reply
+   * framed as `shape` (Meta, or MetaFenced for a line sent with an `mn` after it).
+   */
+  meta(key: string, bytes: Buffer, shape: ReplyShape, target: ReplyTarget, retryable: boolean, lane: number, mirror: Mirror | null): void {
+    const f = new Forward(this, key.length === 0 ? 0 : Ketama.hash(key), bytes, shape, target, retryable, lane);
+    if (this.backups !== null) f.mirror = mirror;
+    this.send(f);
+  }
+
+  /**
    * get/gets/gat/gats: one request when every key lives on one node (the client's bytes as
    * they came), else split per node, sent in parallel and merged back in key order.
    */
