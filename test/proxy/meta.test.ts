@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { Random } from '../helpers/random';
 import { RawClient } from '../helpers/client';
 import { parseStats } from '../helpers/proc-stats';
+import { waitFor } from '../helpers/processes';
 import { startProxy, type RunningProxy } from '../helpers/proxies';
 import { command } from '../helpers/replicas';
 import { ENGINE, startMemcached, type RunningServer } from '../helpers/servers';
@@ -217,6 +218,35 @@ test('failover as for the text commands: mg, me, md and ms in set mode retried o
     stopped.kill('SIGCONT');
   }
   c.close();
+});
+
+test('with a backup pool (-b, the TypeScript path): a meta write leaves the backup without the key, an error leaves it as it was', async () => {
+  const [main, backup] = await Promise.all([startMemcached(), startMemcached()]);
+  const p = await startProxy(['-s', `127.0.0.1:${main.port}`, '-b', `127.0.0.1:${backup.port}`, '--timeout', String(TIMEOUT_MS)]);
+  try {
+    const stale = (key: string) => command(backup.port, `set ${key} 0 0 5\r\nstale\r\n`, '\r\n');
+    const onBackup = (key: string) => command(backup.port, `mg ${key} s\r\n`, '\r\n');
+    for (const [key, req, reply] of [
+      ['w1', 'ms w1 3 q\r\nnew\r\n', ''],
+      ['w2', `md ${b64('w2')} b\r\n`, 'NF\r\n'],
+      ['w3', 'ma w3 N0 J7 v\r\n', 'VA 1\r\n7\r\n'],
+    ]) {
+      await stale(key!);
+      const c = await RawClient.connect(p.port);
+      assert.is(await exchange(c, req!), `${reply}MN\r\n`, req);
+      c.close();
+      await waitFor(`the backup to drop ${key}`, 5000, async () => ((await onBackup(key!)) === 'EN\r\n' ? true : undefined));
+    }
+    await stale('w4');
+    const c = await RawClient.connect(p.port);
+    assert.is(await exchange(c, 'ms w4 3 ZZ\r\nabc\r\nmg w4 v\r\n'), 'CLIENT_ERROR invalid flag\r\nEN\r\nMN\r\n');
+    c.close();
+    await sleep(200);
+    assert.is(await onBackup('w4'), 'HD s5\r\n');
+  } finally {
+    await p.stop();
+    await Promise.all([main.stop(), backup.stop()]);
+  }
 });
 
 test.run();
