@@ -48,7 +48,7 @@ export interface ReadPlan {
  * writes whose effect does not depend on being applied once (get, gets, gat, gats, set, delete,
  * touch) are retried on the next node when the one they went to fails before replying; the
  * others (add, replace, append, prepend, cas, incr, decr) get a SERVER_ERROR instead, since
- * the failed node may have applied them.
+ * the failed node may have applied them; meta commands follow the same rule (metaRetryable).
  */
 export class Dispatcher {
   readonly counters = new ProxyCounters();
