@@ -55,6 +55,7 @@
         "native/src/proxy/client.cc",
         "native/src/proxy/dispatcher.cc",
         "native/src/proxy/merge.cc",
+        "native/src/proxy/meta_framer.cc",
         "native/src/proxy/proxy_core.cc",
         "native/src/proxy/proxy_stats.cc",
         "native/src/proxy/reply_reader.cc",

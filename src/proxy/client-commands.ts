@@ -1,6 +1,8 @@
 import type { Request, StoreRequest } from '../protocol/request';
 import type { Dispatcher, Mirror } from './dispatcher';
 import type { ReplyOrder } from './reply-order';
+import { metaRetryable, metaRouteKey, quietDrops, type MetaLine } from './meta-framer';
+import { ReplyShape } from './reply-reader';
 
 /** What carrying out a client's requests needs from the proxy. */
 export interface CommandHost {
@@ -16,6 +18,7 @@ export type LineRequest = Exclude<Request, { kind: 'store' | 'quit' | 'close' }>
 
 const line = (text: string): Buffer => Buffer.from(`${text}\r\n`, 'latin1');
 const MN = line('MN');
+const FENCE = line('mn');
 const ERROR = line('ERROR');
 const OK = line('OK');
 const NO_SHUTDOWN = line('ERROR: shutdown not enabled');
@@ -47,6 +50,16 @@ function deleteMirror(key: string): Mirror {
 
 function arithMirror(key: string): Mirror {
   return (reply) => (reply[0]! >= 48 && reply[0]! <= 57 ? line(`delete ${key}`) : null);
+}
+
+/**
+ * A meta write (ms md ma) the main node carried out is copied to the backup as a delete of the
+ * key: the backup holds the main's value or none, never another (its modes and flags are the
+ * main's to apply). An error changed nothing.
+ */
+function metaMirror(m: MetaLine): Mirror {
+  const del = line(`md ${m.key}${m.binary ? ' b' : ''}`);
+  return (reply) => (reply[0] === 69 /* ERROR */ || reply[0] === 67 /* CLIENT_ERROR */ || reply[0] === 83 /* SERVER_ERROR */ ? null : del);
 }
 
 function touchMirror(touch: Buffer): Mirror {
@@ -86,6 +99,40 @@ export class ClientCommands {
       bytes = whole ?? Buffer.concat([raw, data]);
     }
     d.write(req.key, bytes, req.noreply ? null : this.replies.add(), req.op === 'set', this.lane, d.backups === null ? null : storeMirror(req, data));
+  }
+
+  /**
+   * A meta command (mn aside): `line` as the client sent it, `data` ms's data block (with its
+   * "\r\n") or null. The q flag is taken out, so that the node always answers and stays in
+   * step, and the replies quiet mode would not have sent are dropped here (see quietDrops).
+   */
+  meta(m: MetaLine, raw: Buffer, data: Buffer | null): void {
+    const parts = m.qEnd === 0 ? [raw] : [raw.subarray(0, m.qStart), raw.subarray(m.qEnd)];
+    if (data !== null) parts.push(data);
+    if (m.fence) parts.push(FENCE);
+    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const slot = this.replies.add();
+    const target = m.qEnd === 0 ? slot : { complete: (out: Buffer | Buffer[] | null) => slot.complete(out instanceof Buffer && quietDrops(m.cmd, out) ? null : out) };
+    const d = this.host.dispatcher;
+    const writes = m.cmd === 's' || m.cmd === 'd' || m.cmd === 'a';
+    const shape = m.fence ? ReplyShape.MetaFenced : ReplyShape.Meta;
+    d.meta(metaRouteKey(m), bytes, shape, target, metaRetryable(m), this.lane, d.backups !== null && writes ? metaMirror(m) : null);
+  }
+
+  /**
+   * An ms whose data block is over the size limit (the connection skips the block): memcached's
+   * error, which quiet mode does not hide, and, as memcached does, the key's old value goes.
+   */
+  metaTooLarge(m: MetaLine): void {
+    this.local(TOO_LARGE);
+    const d = this.host.dispatcher;
+    const del = line(`md ${m.key}${m.binary ? ' b' : ''}`);
+    d.meta(metaRouteKey(m), del, ReplyShape.Meta, { complete: () => undefined }, true, this.lane, d.backups && metaMirror(m));
+  }
+
+  /** mn: answered here, after every earlier reply of this client (replies leave in order). */
+  mn(): void {
+    this.local(MN);
   }
 
   /** Runs one request that is not a storage command; `raw` is its line as the client sent it. */
@@ -129,7 +176,7 @@ export class ClientCommands {
         if (!req.noreply) this.local(OK);
         return;
       case 'mn':
-        return this.local(MN);
+        return this.mn();
       case 'shutdown':
         return this.local(NO_SHUTDOWN);
       case 'error':

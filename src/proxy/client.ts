@@ -9,6 +9,7 @@ import { ClientCommands, type CommandHost } from './client-commands';
 import { ReplyOrder } from './reply-order';
 import type { ReplySink } from './slot';
 import { MAX_IN_FLIGHT } from './limits';
+import { parseMetaLine, type MetaLine } from './meta-framer';
 
 /** What a client connection needs from the proxy, besides what its commands need. */
 export interface ClientHost extends CommandHost {
@@ -19,6 +20,7 @@ export interface ClientHost extends CommandHost {
 type State =
   | { kind: 'line' }
   | { kind: 'data'; req: StoreRequest; line: Buffer; data: Buffer; filled: number }
+  | { kind: 'meta'; m: MetaLine; line: Buffer; data: Buffer; filled: number }
   | { kind: 'swallow'; left: number };
 
 const LINE: State = { kind: 'line' };
@@ -120,16 +122,24 @@ export class ClientConnection implements ReplySink {
         if (st.left === 0) this.state = LINE;
         continue;
       }
-      if (st.kind === 'data') {
+      if (st.kind === 'data' || st.kind === 'meta') {
         off = fillBlock(st, buf, off, end);
         if (st.filled < st.data.length) break;
         this.state = LINE;
-        this.commands.store(st.req, st.line, st.data, null);
+        if (st.kind === 'data') this.commands.store(st.req, st.line, st.data, null);
+        else this.commands.meta(st.m, st.line, st.data);
       } else {
         const nl = findLine(buf, off);
         if (nl === LINE_CLOSES) return this.quit();
         if (nl === LINE_INCOMPLETE) break;
         const lineEnd = nl - off > 1 && buf[nl - 1] === 13 ? nl - 1 : nl;
+        // Meta commands first: the shared parser's view of them is the node's business.
+        const m = buf[off] === 109 || buf[off] === 32 ? parseMetaLine(buf, off, lineEnd) : null;
+        if (m !== null) {
+          off = this.meta(m, buf, off, nl, end);
+          if (this.pauseIfFull()) break;
+          continue;
+        }
         const req = parseRequest(buf, off, lineEnd);
         const lineStart = off;
         const raw = buf.subarray(lineStart, nl + 1);
@@ -164,6 +174,33 @@ export class ClientConnection implements ReplySink {
       if (this.pauseIfFull()) break;
     }
     if (off < end && !this.closing) this.pending.keep(buf.subarray(off));
+  }
+
+  /** A meta command whose line ends at `nl`; returns where its data block (if any) ends, or would. */
+  private meta(m: MetaLine, buf: Buffer, off: number, nl: number, end: number): number {
+    this.host.dispatcher.counters.requests++;
+    const raw = buf.subarray(off, nl + 1);
+    off = nl + 1;
+    if (m.cmd === 'n') {
+      this.commands.mn();
+      return off;
+    }
+    if (m.datalen < 0) {
+      this.commands.meta(m, raw, null);
+      return off;
+    }
+    if (m.datalen > this.host.maxValue) {
+      this.commands.metaTooLarge(m);
+      this.state = { kind: 'swallow', left: m.datalen + 2 };
+      return off;
+    }
+    const need = m.datalen + 2;
+    if (end - off >= need) {
+      this.commands.meta(m, raw, buf.subarray(off, off + need));
+      return off + need;
+    }
+    this.state = { kind: 'meta', m, line: raw, data: Buffer.allocUnsafe(need), filled: 0 };
+    return off;
   }
 
   /** Ends the connection once every reply asked for so far is sent. */

@@ -48,7 +48,7 @@ export interface ReadPlan {
  * writes whose effect does not depend on being applied once (get, gets, gat, gats, set, delete,
  * touch) are retried on the next node when the one they went to fails before replying; the
  * others (add, replace, append, prepend, cas, incr, decr) get a SERVER_ERROR instead, since
- * the failed node may have applied them.
+ * the failed node may have applied them; meta commands follow the same rule (metaRetryable).
  */
 export class Dispatcher {
   readonly counters = new ProxyCounters();
@@ -65,6 +65,16 @@ export class Dispatcher {
    */
   write(key: string, bytes: Buffer, target: ReplyTarget | null, retryable: boolean, lane: number, mirror: Mirror | null = null): void {
     const f = new Forward(this, Ketama.hash(key), bytes, ReplyShape.Line, target, retryable, lane);
+    if (this.backups !== null) f.mirror = mirror;
+    this.send(f);
+  }
+
+  /**
+   * A meta command (see meta-framer.ts): routed by `key` (a base64 key decoded), its reply
+   * framed as `shape` (Meta, or MetaFenced for a line sent with an `mn` after it).
+   */
+  meta(key: string, bytes: Buffer, shape: ReplyShape, target: ReplyTarget, retryable: boolean, lane: number, mirror: Mirror | null): void {
+    const f = new Forward(this, key.length === 0 ? 0 : Ketama.hash(key), bytes, shape, target, retryable, lane);
     if (this.backups !== null) f.mirror = mirror;
     this.send(f);
   }

@@ -12,6 +12,13 @@ export const enum ReplyShape {
   Line = 0,
   Values = 1,
   Stats = 2,
+  /** One meta reply: `VA <len> <flags>*` and its data block, or HD EN NF NS EX ME (with flags), or an error. */
+  Meta = 3,
+  /**
+   * A quiet meta request with the proxy's `mn` after it: a meta reply or none, then exactly
+   * "MN\r\n"; next() returns the node's reply without that MN (empty when it stayed silent).
+   */
+  MetaFenced = 4,
 }
 
 /** The largest reply line (VALUE header, STAT line) a backend may send before it is cut off. */
@@ -68,6 +75,7 @@ export class ReplyReader {
   next(shape: ReplyShape): Buffer | null {
     const buf = this.buf;
     const start = this.off;
+    if (shape === ReplyShape.Meta || shape === ReplyShape.MetaFenced) return this.nextMeta(shape);
     if (shape === ReplyShape.Line) {
       const nl = buf.indexOf(10, start);
       if (nl < 0) {
@@ -110,6 +118,68 @@ export class ReplyReader {
       return buf.subarray(start, nl + 1);
     }
   }
+
+  private nextMeta(shape: ReplyShape): Buffer | null {
+    const buf = this.buf;
+    const start = this.off;
+    let len = 0;
+    // Fenced: the node's own reply first, unless quiet mode kept it silent; then our mn's.
+    if (shape !== ReplyShape.MetaFenced || !isMn(buf, start)) {
+      len = metaLength(buf, start, this.maxValue);
+      if (len === 0) return null;
+    }
+    const end = start + len;
+    if (shape === ReplyShape.MetaFenced) {
+      if (buf.length - end < FENCE_MN.length) return null;
+      if (!isMn(buf, end)) throw new ReplyFormatError('reply out of step (no MN after a quiet meta reply)');
+      this.off = end + FENCE_MN.length;
+    } else {
+      this.off = end;
+    }
+    this.scan = 0;
+    return buf.subarray(start, end);
+  }
+}
+
+const FENCE_MN = Buffer.from('MN\r\n');
+const META_CODES = ['HD', 'EN', 'NF', 'NS', 'EX', 'ME'];
+
+function isMn(buf: Buffer, at: number): boolean {
+  return buf.length - at >= FENCE_MN.length && buf.compare(FENCE_MN, 0, FENCE_MN.length, at, at + FENCE_MN.length) === 0;
+}
+
+/** The length of the whole meta reply at buf[at..], 0 while incomplete; throws when it cannot be one. */
+function metaLength(buf: Buffer, at: number, maxValue: number): number {
+  const nl = buf.indexOf(10, at);
+  if (nl < 0) {
+    if (buf.length - at > MAX_REPLY_LINE) throw new ReplyFormatError('reply line too long');
+    return 0;
+  }
+  const lineLen = nl + 1 - at;
+  const content = buf[nl - 1] === 13 ? nl - 1 : nl;
+  if (startsWith(buf, at, 'VA ')) {
+    const bytes = vaLength(buf, at + 3, content);
+    if (bytes < 0 || bytes > maxValue) throw new ReplyFormatError('bad VA line');
+    const whole = lineLen + bytes + 2;
+    return at + whole > buf.length ? 0 : whole;
+  }
+  if (isError(buf, at)) return lineLen;
+  const n = content - at;
+  if (n >= 2 && (n === 2 || buf[at + 2] === 32) && META_CODES.includes(buf.toString('latin1', at, at + 2))) return lineLen;
+  throw new ReplyFormatError('reply out of step (not a meta reply)');
+}
+
+/** The <len> of "VA <len>[ <flags>]" (digits from `i`), or -1. */
+function vaLength(buf: Buffer, i: number, end: number): number {
+  let n = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) break;
+    if (++digits > 10) return -1;
+    n = n * 10 + d;
+  }
+  return digits === 0 || (i < end && buf[i] !== 32) ? -1 : n;
 }
 
 function startsWith(buf: Buffer, at: number, word: string): boolean {

@@ -58,4 +58,26 @@ test('error lines end a reply of any shape', () => {
   }
 });
 
+const META_STREAM = 'HD O1\r\nVA 3 f0 kfoo\r\nEND\r\nEN\r\nMN\r\nVA 0\r\n\r\nMN\r\nNF O9\r\nCLIENT_ERROR bad command line format\r\nME k exp=-1 la=1 cas=2 fetch=no cls=1 size=63\r\nNS\r\n';
+const META_SHAPES = [ReplyShape.Meta, ReplyShape.Meta, ReplyShape.Meta, ReplyShape.MetaFenced, ReplyShape.MetaFenced, ReplyShape.Meta, ReplyShape.Meta, ReplyShape.Meta, ReplyShape.Meta];
+// A fenced reply comes without the MN of the proxy's own mn (empty when the node stayed quiet).
+const META_EXPECTED = ['HD O1\r\n', 'VA 3 f0 kfoo\r\nEND\r\n', 'EN\r\n', '', 'VA 0\r\n\r\n', 'NF O9\r\n', 'CLIENT_ERROR bad command line format\r\n', 'ME k exp=-1 la=1 cas=2 fetch=no cls=1 size=63\r\n', 'NS\r\n'];
+
+test('meta replies split anywhere come out whole and in order, a fenced one without its MN', () => {
+  const all = Buffer.from(META_STREAM, 'latin1');
+  assert.equal(readAll([all], META_SHAPES), META_EXPECTED);
+  for (let cut = 1; cut < all.length; cut++) {
+    assert.equal(readAll([all.subarray(0, cut), all.subarray(cut)], META_SHAPES), META_EXPECTED, `cut at ${cut}`);
+  }
+});
+
+test('a reply that is not a meta reply, or a fenced one without its MN, is out of step', () => {
+  for (const reply of ['STORED\r\n', 'VALUE k 0 1\r\nx\r\nEND\r\n', 'END\r\n', 'VA x\r\n', 'VA 99999999999\r\n', 'HDX\r\n', 'MN\r\n']) {
+    assert.throws(() => readAll([Buffer.from(reply)], [ReplyShape.Meta]), (e: unknown) => e instanceof ReplyFormatError, reply);
+  }
+  for (const reply of ['HD\r\nHD\r\n', 'VA 1\r\nx\r\nEN\r\n', 'STORED\r\nMN\r\n']) {
+    assert.throws(() => readAll([Buffer.from(reply)], [ReplyShape.MetaFenced]), (e: unknown) => e instanceof ReplyFormatError, reply);
+  }
+});
+
 test.run();

@@ -70,6 +70,8 @@ void ProxyCore::on_reply(int node, const BackendRequest& r, const char* p, size_
   nd.counters[kNodeLatency + bucket]++;
   ClientConnection* c;
   uint32_t seq;
+  // A fenced meta reply ends in the MN of the proxy's own `mn` (frame_reply checked it).
+  if (r.shape == ReplyShape::MetaFenced) n -= kFencedMnLength;
   if (slot_for(r, c, seq)) answer(c, seq, r.part, p, n);
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "proxy/meta_framer.h"
 #include "proxy/proxy_core.h"
 
 namespace mcha {
@@ -142,7 +143,7 @@ void ProxyCore::grow(ClientConnection* c) {
 
 void ProxyCore::complete(ClientConnection* c, uint32_t seq, const char* p, size_t n) {
   ReplySlot& s = c->at(seq);
-  if (s.silent) s.out.clear();
+  if (s.silent || (s.quiet != 0 && quiet_drops(s.quiet, p, n))) s.out.clear();
   else s.out.assign(p, n);
   s.done = true;
   s.unit.req.clear();

@@ -14,9 +14,14 @@ const std::string kUnavailable = "SERVER_ERROR backend unavailable\r\n";
 const std::string kTimeout = "SERVER_ERROR backend timeout\r\n";
 const std::string kLost = "SERVER_ERROR backend connection lost\r\n";
 const std::string kBusy = "SERVER_ERROR backend overloaded\r\n";
+const std::string kMn = "MN\r\n";
+const char kFence[] = "mn\r\n";
 
-bool retryable(int32_t kind) { return kind == kFrameGet || kind == kFrameSet || kind == kFrameDelete || kind == kFrameTouch; }
-ReplyShape shape_of(int32_t kind) { return kind == kFrameGet ? ReplyShape::Values : ReplyShape::Line; }
+bool retryable(int32_t kind) { return kind == kFrameGet || kind == kFrameSet || kind == kFrameDelete || kind == kFrameTouch || kind == kFrameMeta; }
+ReplyShape shape_of(const RequestUnit& u) {
+  if (u.kind == kFrameMeta || u.kind == kFrameMetaOnce) return u.fence ? ReplyShape::MetaFenced : ReplyShape::Meta;
+  return u.kind == kFrameGet ? ReplyShape::Values : ReplyShape::Line;
+}
 const std::string& failure_reply(ForwardFailure f) {
   return f == ForwardFailure::Timeout ? kTimeout : f == ForwardFailure::Overload ? kBusy : kLost;
 }
@@ -42,15 +47,19 @@ void ProxyCore::forward(ClientConnection* c, const char* p, const PlainRequest& 
   uint32_t seq = c->head_seq + c->count++;
   ReplySlot& s = c->at(seq);
   RequestUnit& u = s.unit;
+  s.silent = r.silent;
+  s.quiet = r.quiet;
+  s.done = false;
+  // mn: every reply owed before it leaves first, since replies leave in request order.
+  if (r.kind == kFrameMn) return complete(c, seq, kMn.data(), kMn.size());
   if (r.cut == 0) {
     u.req.assign(p + r.start, r.end - r.start);
   } else {
     u.req.assign(p + r.start, r.cut - r.start);
-    u.req.append("\r\n", 2);
     u.req.append(p + r.rest, r.end - r.rest);
   }
-  s.silent = r.cut != 0;
-  s.done = false;
+  if (r.fence) u.req.append(kFence, sizeof(kFence) - 1);
+  u.fence = r.fence;
   u.kind = r.kind;
   u.point = point_of(r.hash);
   u.ntried = 0;
@@ -82,6 +91,7 @@ void ProxyCore::forward_keys(ClientConnection* c, uint32_t seq) {
       s.parts.emplace_back();
       RequestUnit& u = s.parts.back().unit;
       u.kind = kFrameGet;
+      u.fence = false;
       u.point = key_points_[i];  // a part is routed (and retried) by its first key
       u.req = verb;
     }
@@ -126,7 +136,7 @@ void ProxyCore::route(ClientConnection* c, uint32_t seq, uint32_t part) {
   BackendConnection*& conn = n.conns[c->lane % n.conns.size()];
   if (!conn || conn->closed()) conn = open_conn(node, c->lane % n.conns.size());
   work();
-  BackendRequest br{(static_cast<uint64_t>(c->id) << 32) | seq, shape_of(u.kind), uv_hrtime(), part};
+  BackendRequest br{(static_cast<uint64_t>(c->id) << 32) | seq, shape_of(u), uv_hrtime(), part};
   if (!conn->send(u.req.data(), u.req.size(), br)) retry(c, seq, part, node, ForwardFailure::Overload);
 }
 

@@ -9,8 +9,10 @@
 // pipelined BackendConnection per node and lane (a multi-get over several nodes is split in one
 // part per node and merged back in key order), and answered in request order from the client's
 // ring of slots, one writev per client per loop turn. A request whose node fails before
-// replying is retried on the next candidate when that is safe (get, gets, set, delete, touch),
-// else answered with a SERVER_ERROR, as src/proxy/dispatcher.ts does.
+// replying is retried on the next candidate when that is safe (get, gets, set, delete, touch;
+// mg, me, md, ms in set mode: see meta_retryable), else answered with a SERVER_ERROR, as
+// src/proxy/dispatcher.ts does. Meta commands (meta_framer.h) are plain whatever their flags:
+// quiet mode's q is taken out and the replies it hides dropped, `mn` is answered in its place.
 //
 // The work is split by job: proxy_core.cc (lifecycle, the loop, events), client.cc (client
 // connections and reply order), dispatcher.cc (routing and retries), backend_node.cc (nodes,

@@ -41,9 +41,58 @@ long value_length(const char* p, size_t len) {
   return digits == 0 ? -1 : v;
 }
 
+// The <len> of "VA <len>[ <flags>]", or -1.
+long va_length(const char* p, size_t len) {
+  long v = 0;
+  int digits = 0;
+  size_t i = 3;
+  for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+    if (++digits > 10) return -1;
+    v = v * 10 + (p[i] - '0');
+  }
+  if (digits == 0 || (i < len && p[i] != ' ')) return -1;
+  return v;
+}
+
+// A meta status line: its two-letter code alone or with flags.
+bool is_meta_code(const char* p, size_t len) {
+  static const char* const kCodes[] = {"HD", "EN", "NF", "NS", "EX", "ME"};
+  size_t n = content_length(p, len);
+  if (n < 2 || (n > 2 && p[2] != ' ')) return false;
+  for (const char* code : kCodes)
+    if (p[0] == code[0] && p[1] == code[1]) return true;
+  return false;
+}
+
+bool is_mn(const char* p, size_t n) { return n >= kFencedMnLength && memcmp(p, "MN\r\n", kFencedMnLength) == 0; }
+
+// One meta reply at p[0, n): as frame_reply.
+long frame_meta(const char* p, size_t n, size_t max_value) {
+  const char* nl = static_cast<const char*>(memchr(p, '\n', n));
+  if (!nl) return n > kMaxReplyLine ? -1 : 0;
+  size_t len = static_cast<size_t>(nl - p) + 1;
+  if (starts_with(p, len, "VA ")) {
+    long bytes = va_length(p, content_length(p, len));
+    if (bytes < 0 || static_cast<size_t>(bytes) > max_value) return -1;
+    size_t whole = len + static_cast<size_t>(bytes) + 2;
+    return whole > n ? 0 : static_cast<long>(whole);
+  }
+  return is_meta_code(p, len) || is_error(p, len) ? static_cast<long>(len) : -1;
+}
+
 }  // namespace
 
 long frame_reply(const char* p, size_t n, ReplyShape shape, size_t max_value, size_t& scan) {
+  if (shape == ReplyShape::Meta) return frame_meta(p, n, max_value);
+  if (shape == ReplyShape::MetaFenced) {
+    // The node's own reply first, unless quiet mode kept it silent; then our mn's.
+    if (is_mn(p, n)) return static_cast<long>(kFencedMnLength);
+    long first = frame_meta(p, n, max_value);
+    if (first <= 0) return first;
+    size_t at = static_cast<size_t>(first);
+    if (n - at < kFencedMnLength) return 0;
+    return is_mn(p + at, n - at) ? static_cast<long>(at + kFencedMnLength) : -1;
+  }
   size_t at = scan;
   for (;;) {
     if (at > n) return -1;

@@ -8,7 +8,13 @@
 
 namespace mcha {
 
-enum class ReplyShape : uint8_t { Line = 0, Values = 1, Stats = 2 };
+// Meta: one meta reply (`VA <len> <flags>*` and its data block, or one line: HD EN NF NS EX
+// ME and their flags, or an error). MetaFenced: a quiet meta request with the proxy's `mn`
+// after it: a meta reply or none, then exactly "MN\r\n".
+enum class ReplyShape : uint8_t { Line = 0, Values = 1, Stats = 2, Meta = 3, MetaFenced = 4 };
+
+// The bytes of the MN that ends a MetaFenced reply.
+constexpr size_t kFencedMnLength = 4;
 
 // The largest reply line (VALUE header, STAT line) a node may send.
 constexpr size_t kMaxReplyLine = 64 * 1024;

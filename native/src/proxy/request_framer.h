@@ -10,7 +10,19 @@
 namespace mcha {
 
 // What a plain request is, for routing, retries and the counters.
-enum FrameKind : int32_t { kFrameGet = 1, kFrameSet = 2, kFrameStoreOther = 3, kFrameDelete = 4, kFrameTouch = 5, kFrameArith = 6 };
+// kFrameMeta: a meta command a retry may repeat (see meta_retryable), kFrameMetaOnce: one it
+// may not; kFrameMn: answered by the proxy, in its place in the client's order.
+enum FrameKind : int32_t {
+  kFrameGet = 1,
+  kFrameSet = 2,
+  kFrameStoreOther = 3,
+  kFrameDelete = 4,
+  kFrameTouch = 5,
+  kFrameArith = 6,
+  kFrameMeta = 7,
+  kFrameMetaOnce = 8,
+  kFrameMn = 9,
+};
 
 // A plain request: one the proxy forwards byte for byte to the node its key routes to.
 struct PlainRequest {
@@ -18,11 +30,16 @@ struct PlainRequest {
   size_t start = 0;
   size_t end = 0;     // past the data block of a storage command
   uint32_t hash = 0;  // ketama's hash (first MD5 word) of the (first) key
-  // noreply (only when asked for): the request goes out as [start, cut) + "\r\n" + [rest, end),
-  // without its noreply token, so the node answers and the proxy keeps in step; the reply is
-  // dropped. cut == 0: the request goes out as it came.
+  // noreply (only when asked for) and a meta command's q flag: the request goes out as
+  // [start, cut) + [rest, end), without that token, so the node answers and the proxy keeps in
+  // step; it drops the reply (noreply: `silent`), or the replies quiet mode would not have sent
+  // (`quiet`: the meta command's letter, see quiet_drops). cut == 0: it goes out as it came.
   size_t cut = 0;
   size_t rest = 0;
+  bool silent = false;
+  char quiet = 0;
+  // A meta line that keeps its q (MetaLine::fence): it goes out with "mn\r\n" after it.
+  bool fence = false;
 };
 
 enum class Framed { Plain, NeedMore, Other };
@@ -33,7 +50,9 @@ enum class Framed { Plain, NeedMore, Other };
 // noreply, an error, a line past `lines`' bounds...): the TypeScript path handles those, with memcached's
 // exact replies. `multi_get`: a get or gets of several keys is Plain too (hash: the first key's);
 // `noreply`: a request with noreply is Plain too (see PlainRequest::cut); `gat`: gat and gats
-// are Plain too (kind kFrameGet; req.touch tells them apart).
+// are Plain too (kind kFrameGet; req.touch tells them apart). Meta commands (meta_framer.h) are
+// Plain whatever their flags: the node answers a malformed one, except an ms whose data
+// block is over max_value, or a line past `lines`' bounds.
 // Every length is checked against the buffer before it is used.
 Framed frame_plain(const char* p, size_t n, size_t off, const LineLimits& lines, int64_t max_value, bool multi_get, bool noreply, bool gat, Request& req, PlainRequest& out);
 

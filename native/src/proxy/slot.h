@@ -16,6 +16,7 @@ struct RequestUnit {
   std::string req;  // its bytes, kept until it is answered (a retry resends them)
   uint32_t point = 0;
   int32_t kind = 0;
+  bool fence = false;  // a meta line sent with an `mn` after it (MetaLine::fence)
   uint8_t ntried = 0;
   int16_t tried[kTriedCapacity] = {};
 };
@@ -34,6 +35,7 @@ struct ReplySlot {
   std::string out;  // the reply
   bool done = false;
   bool silent = false;             // noreply: the reply is dropped
+  char quiet = 0;                  // a meta command's q: its nominal replies are dropped (quiet_drops)
   std::vector<std::string> keys;   // split: the keys as asked
   std::vector<SplitPart> parts;    // split: the parts, in the order of their first key
   uint32_t parts_left = 0;
