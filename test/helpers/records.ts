@@ -1,6 +1,6 @@
 import {
-  DELETE_FIXED, encodeDelete, encodeFlush, encodeFlushAt, encodeSet, encodeTouch, FLUSH_AT_SIZE, HEADER, RecordKind, setRecordSize,
-  TOUCH_RECORD_FIXED, type DecodedRecord,
+  DELETE_FIXED, encodeDelete, encodeFlush, encodeFlushAt, encodeMetaSet, encodeSet, encodeTouch, FLUSH_AT_SIZE, HEADER, metaSetRecordSize,
+  RecordKind, setRecordSize, TOUCH_RECORD_FIXED, type DecodedRecord,
 } from '../../src/engine/ts/replica/codec';
 import type { Store } from '../../src/engine/ts/store/store';
 import { VERSION_UNITS_PER_SECOND, type VersionClock } from '../../src/engine/ts/store/version-clock';
@@ -18,6 +18,7 @@ export type TouchRecord = Extract<DecodedRecord, { kind: RecordKind.Touch }>;
 export function recordSize(r: DecodedRecord): number {
   switch (r.kind) {
     case RecordKind.Set: return setRecordSize(r.key.length, r.value.length);
+    case RecordKind.MetaSet: return metaSetRecordSize(r.key.length, r.value.length);
     case RecordKind.Delete: return DELETE_FIXED + r.key.length;
     case RecordKind.Touch: return TOUCH_RECORD_FIXED + r.key.length;
     case RecordKind.Flush: return HEADER;
@@ -34,6 +35,9 @@ export function encodeRecords(records: readonly DecodedRecord[]): Buffer {
     switch (r.kind) {
       case RecordKind.Set:
         at = encodeSet(buf, at, r.key, r.flags, r.exptime, r.version, r.origin, r.touched, r.value, r.value.length);
+        break;
+      case RecordKind.MetaSet:
+        at = encodeMetaSet(buf, at, r.key, r.flags, r.exptime, r.version, r.origin, r.touched, r.value, r.value.length, r.metaBits, r.explicitCas);
         break;
       case RecordKind.Delete:
         at = encodeDelete(buf, at, r.key, r.version, r.origin);
@@ -84,9 +88,14 @@ function randomValue(r: Random): Buffer {
 export function randomRecord(r: Random): DecodedRecord {
   const origin = randomU32(r);
   const version = randomU64(r);
-  switch (r.int(1, 5)) {
+  switch (r.int(1, 6)) {
     case 1:
       return { kind: RecordKind.Set, origin, version, key: randomKey(r), flags: randomU32(r), exptime: randomU32(r), touched: randomU64(r), value: randomValue(r) };
+    case 6:
+      return {
+        kind: RecordKind.MetaSet, origin, version, key: randomKey(r), flags: randomU32(r), exptime: randomU32(r), touched: randomU64(r), value: randomValue(r),
+        metaBits: r.int(0, 7), explicitCas: r.pick([0n, 1n, (1n << 64n) - 1n, BigInt(r.int(0, U32_MAX)) << 32n]),
+      };
     case 2:
       return { kind: RecordKind.Delete, origin, version, key: randomKey(r) };
     case 3:
