@@ -9,8 +9,6 @@ namespace {
 constexpr size_t kInitialBuckets = 1 << 16;
 // With evictions off (-M), how many items to look at for a dead one before refusing.
 constexpr size_t kReclaimSearch = 64;
-// Versions are milliseconds * 1024 + a counter: the second an item was stored.
-inline uint32_t stored_second(uint64_t version) { return static_cast<uint32_t>(version / 1024 / 1000); }
 
 }  // namespace
 
@@ -41,8 +39,9 @@ Store::~Store() {
   delete tombs_;
 }
 
-Item* Store::alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue) {
-  Item* it = static_cast<Item*>(malloc(sizeof(Item) + key.size() + nvalue));
+Item* Store::alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue, uint64_t explicit_cas) {
+  size_t tail = explicit_cas != 0 ? sizeof(uint64_t) : 0;
+  Item* it = static_cast<Item*>(malloc(sizeof(Item) + key.size() + nvalue + tail));
   if (!it) return nullptr;
   it->hnext = it->prev = it->next = nullptr;
   it->version = it->touched = 0;
@@ -53,7 +52,12 @@ Item* Store::alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint3
   it->origin = 0;
   it->nkey = static_cast<uint8_t>(key.size());
   it->bits = 0;
+  it->atime = 0;
   memcpy(it->bytes, key.data(), key.size());
+  if (tail) {
+    it->bits = Item::kExplicitCas;
+    memcpy(it->bytes + key.size() + nvalue, &explicit_cas, sizeof(explicit_cas));
+  }
   return it;
 }
 

@@ -25,7 +25,8 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // A new unlinked item holding one reference for its creator (nullptr if malloc fails).
-  Item* alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue);
+  // A non-zero `explicit_cas` is the CAS a client chose (meta E): only such items carry it.
+  Item* alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue, uint64_t explicit_cas = 0);
   // Drops one reference; the item is freed with the last.
   void release(Item* it);
 
