@@ -99,6 +99,7 @@
           "include_dirs": ["native/dev/unit"],
           "sources": [
             "native/dev/unit/unit_main.cc",
+            "native/dev/unit/meta_test.cc",
             "native/dev/unit/protocol_test.cc",
             "native/dev/unit/proxy_test.cc",
             "native/dev/unit/replica_test.cc",

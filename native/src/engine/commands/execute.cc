@@ -248,7 +248,7 @@ Commands::Delta Commands::apply_delta(std::string_view key, bool incr, uint64_t 
   memset(it->value(), ' ', it->nvalue);
   memcpy(it->value(), digits.data(), digits.size());
   it->bits |= Item::kVisited;
-  if (!st.put(it, now)) {
+  if (!(in_place ? st.put_rewrite(it, now) : st.put(it, now))) {
     st.release(it);
     return Delta::NoMemory;
   }

@@ -374,7 +374,7 @@ void Commands::meta_delete(const MetaRequest& m, Writer& out) {
       if (!marked) return out.line("SERVER_ERROR out of memory");
       if (m.has_ttl) marked->exptime = exptime;
       marked->bits |= Item::kStale;
-      if (!st.put(marked, now)) {
+      if (!st.put_rewrite(marked, now)) {
         st.release(marked);
         return out.line("SERVER_ERROR out of memory");
       }

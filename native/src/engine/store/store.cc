@@ -102,7 +102,11 @@ Item* Store::get(std::string_view key, uint32_t now) {
 
 bool Store::put(Item* it, uint32_t now) { return put(it, now, hash_key(it->key(), it->nkey)); }
 
-bool Store::put(Item* it, uint32_t now, uint64_t h) {
+bool Store::put(Item* it, uint32_t now, uint64_t h) { return link(it, now, h, true); }
+
+bool Store::put_rewrite(Item* it, uint32_t now) { return link(it, now, hash_key(it->key(), it->nkey), false); }
+
+bool Store::link(Item* it, uint32_t now, uint64_t h, bool counts) {
   std::string_view key(it->key(), it->nkey);
   Item** slot = find_slot(key, h);
   Item* old = slot ? *slot : nullptr;
@@ -125,7 +129,7 @@ bool Store::put(Item* it, uint32_t now, uint64_t h) {
   if (!tail_) tail_ = it;
   count_++;
   used_ += size;
-  c_.total_items++;
+  if (counts) c_.total_items++;
   return true;
 }
 

@@ -37,6 +37,9 @@ class Store {
   bool put(Item* it, uint32_t now);
   // The same with the key's hash_key() already known (the apply path looks the key up first).
   bool put(Item* it, uint32_t now, uint64_t hash);
+  // Links a new version of a linked item that memcached changes in place (incr of a number that
+  // fits, md I): like put(), but not counted as a new item in total_items.
+  bool put_rewrite(Item* it, uint32_t now);
   bool remove(std::string_view key);
   // The item linked under a key, alive or not: the apply rule compares versions of dead items too.
   Item* raw(std::string_view key);
@@ -68,6 +71,7 @@ class Store {
 
  private:
   enum class Dead { No, Expired, Flushed };
+  bool link(Item* it, uint32_t now, uint64_t hash, bool counts);
   Dead dead(const Item* it, uint32_t now) const;
   Item** find_slot(std::string_view key, uint64_t h);
   void unlink(Item* it);
