@@ -124,6 +124,24 @@ bool is_http_probe(const Words& w) {
   return w.w[w.count - 1].substr(0, 5) == "HTTP/";
 }
 
+void parse_meta_line(const Words& w, size_t ntokens, Request& r) {
+  if (w.w[0][1] == 'n') {
+    r.kind = Kind::Mn;
+    return;
+  }
+  MetaRequest& m = r.meta;
+  if (!parse_meta(w.w, w.count, ntokens, m)) return error(r, "ERROR", false);
+  if (m.cmd == MetaCmd::Set && (!m.error || m.swallow)) {
+    r.kind = Kind::MetaSet;
+    r.key = m.key;
+    r.bytes = m.datalen;
+    return;
+  }
+  if (m.error) return error(r, m.error, false);
+  r.kind = Kind::Meta;
+  r.key = m.key;
+}
+
 }  // namespace
 
 void Request::reset() {
@@ -151,6 +169,8 @@ void parse_request(const char* line, size_t n, Request& r) {
   if (cmd == "gets") return ntokens < 3 ? error(r, "ERROR", false) : parse_get(line, n, w, r, true, false);
   if (cmd == "gat") return ntokens < 3 ? error(r, "ERROR", false) : parse_get(line, n, w, r, false, true);
   if (cmd == "gats") return ntokens < 3 ? error(r, "ERROR", false) : parse_get(line, n, w, r, true, true);
+  // Meta commands are the two-letter m commands; memcached answers ERROR for an unknown one.
+  if (cmd[0] == 'm' && cmd.size() == 2) return parse_meta_line(w, ntokens, r);
   StoreOp op;
   bool is_store = true;
   if (cmd == "set") op = StoreOp::Set;
@@ -195,10 +215,6 @@ void parse_request(const char* line, size_t n, Request& r) {
   if (cmd == "shutdown") {
     r.kind = Kind::Shutdown;
     r.shutdown = ntokens == 2 ? ShutdownMode::Now : ntokens == 3 && w.w[1] == "graceful" ? ShutdownMode::Graceful : ShutdownMode::Invalid;
-    return;
-  }
-  if (cmd == "mn") {
-    r.kind = Kind::Mn;
     return;
   }
   if (is_http_probe(w)) {

@@ -5,11 +5,14 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/meta_request.h"
+
 namespace mcha {
 
 constexpr size_t kKeyMaxLength = 250;
 
-enum class Kind { Get, Store, Arith, Delete, Touch, FlushAll, Stats, Version, Verbosity, Quit, Shutdown, Mn, Error, Close };
+// Meta: mg md ma me; MetaSet: ms, which has a data block (and may be refused before it).
+enum class Kind { Get, Store, Arith, Delete, Touch, FlushAll, Stats, Version, Verbosity, Quit, Shutdown, Mn, Meta, MetaSet, Error, Close };
 enum class StoreOp { Set, Add, Replace, Append, Prepend, Cas };
 enum class ShutdownMode { Now, Graceful, Invalid };
 
@@ -37,6 +40,8 @@ struct Request {
   ShutdownMode shutdown = ShutdownMode::Now;
   std::vector<std::string_view> args;
   const char* message = nullptr;  // error line without CRLF
+  // Meta and MetaSet (bytes holds ms's data length); filled only for those.
+  MetaRequest meta;
 
   void reset();
 };

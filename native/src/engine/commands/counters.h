@@ -11,6 +11,7 @@ struct CommandCounters {
   uint64_t delete_misses = 0, delete_hits = 0, incr_misses = 0, incr_hits = 0, decr_misses = 0, decr_hits = 0;
   uint64_t cas_misses = 0, cas_hits = 0, cas_badval = 0, touch_hits = 0, touch_misses = 0;
   uint64_t store_too_large = 0, store_no_memory = 0;
+  uint64_t cmd_meta = 0;  // me, as memcached counts it
 };
 
 // The counters `stats` shows after get_flushed, in memcached's order, by name.

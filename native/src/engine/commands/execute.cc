@@ -58,8 +58,10 @@ Outcome Commands::execute(const Request& req, Writer& out) {
       }
       h_.shutdown(req.shutdown == ShutdownMode::Graceful);
       return Outcome::Close;
+    case Kind::Meta: meta(req, out); return Outcome::Continue;
     case Kind::Error: reply(out, req.noreply, req.message); return Outcome::Continue;
-    case Kind::Store: break;
+    case Kind::Store:
+    case Kind::MetaSet: break;  // admit_* and complete_*
   }
   return Outcome::Continue;
 }
@@ -141,7 +143,7 @@ const char* Commands::store(const Request& req, Item* item, uint32_t now) {
         st.release(item);
         return "NOT_FOUND";
       }
-      if (req.cas == 0 || !h_.settings.cas_enabled || req.cas != old->version) {
+      if (req.cas == 0 || !h_.settings.cas_enabled || req.cas != old->cas(true)) {
         c_.cas_badval++;
         st.release(item);
         return "EXISTS";
@@ -151,8 +153,7 @@ const char* Commands::store(const Request& req, Item* item, uint32_t now) {
     case StoreOp::Set:
       break;
   }
-  item->version = item->touched = h_.clock.next();
-  item->origin = h_.node_id;
+  stamp(item);
   if (!st.put(item, now)) {
     c_.store_no_memory++;
     // `key` lives in the item: drop the old value before releasing it.
@@ -183,6 +184,7 @@ void Commands::get(const Request& req, Writer& out) {
       touch_item(it, new_exptime);
     }
     it->bits |= Item::kVisited | Item::kFetched;
+    set_last_access(it, now);
     out.text("VALUE ", 6);
     out.text(key);
     out.text(" ", 1);
@@ -191,7 +193,7 @@ void Commands::get(const Request& req, Writer& out) {
     out.number(it->nvalue);
     if (req.with_cas) {
       out.text(" ", 1);
-      out.number(cas ? it->version : 0);
+      out.number(it->cas(cas));
     }
     out.text("\r\n", 2);
     out.value(it);
@@ -201,39 +203,72 @@ void Commands::get(const Request& req, Writer& out) {
 
 // Returns the line to send, or nullptr when the new number was written already.
 const char* Commands::arith(const Request& req, Writer& out) {
-  Store& st = h_.store;
-  uint32_t now = now_seconds();
-  Item* old = st.get(req.key, now);
-  if (!old) {
-    if (req.incr) c_.incr_misses++;
-    else c_.decr_misses++;
-    return "NOT_FOUND";
-  }
-  uint64_t current;
-  if (old->nvalue == 0 || !parse_u64(old->value(), old->nvalue, current)) {
-    return "CLIENT_ERROR cannot increment or decrement non-numeric value";
-  }
-  if (req.incr) c_.incr_hits++;
-  else c_.decr_hits++;
-  uint64_t next = req.incr ? current + req.delta : (req.delta > current ? 0 : current - req.delta);
-  std::string digits = std::to_string(next);
-  // memcached rewrites a number that still fits in place, padding with spaces.
-  uint32_t width = old->nvalue;
-  uint32_t len = digits.size() <= width ? width : static_cast<uint32_t>(digits.size());
-  Item* it = st.alloc(req.key, old->flags, old->exptime, len);
-  if (!it) return "SERVER_ERROR out of memory";
-  memset(it->value(), ' ', len);
-  memcpy(it->value(), digits.data(), digits.size());
-  it->version = it->touched = h_.clock.next();
-  it->origin = h_.node_id;
-  it->bits |= Item::kVisited;
-  if (!st.put(it, now)) {
-    st.release(it);
-    return "SERVER_ERROR out of memory";
+  std::string digits;
+  Item* it = nullptr;
+  bool in_place = false;
+  switch (apply_delta(req.key, req.incr, req.delta, 0, 0, &it, digits, in_place)) {
+    case Delta::NotFound:
+      if (req.incr) c_.incr_misses++;
+      else c_.decr_misses++;
+      return "NOT_FOUND";
+    case Delta::NonNumeric: return "CLIENT_ERROR cannot increment or decrement non-numeric value";
+    case Delta::NoMemory: return "SERVER_ERROR out of memory";
+    case Delta::CasMismatch:  // not asked for by incr and decr
+    case Delta::Ok: break;
   }
   if (h_.log) h_.log->set(it);
   if (!req.noreply) out.line(digits);
   return nullptr;
+}
+
+Commands::Delta Commands::apply_delta(std::string_view key, bool incr, uint64_t delta, uint64_t cas_check, uint64_t cas_in, Item** out, std::string& digits, bool& in_place) {
+  Store& st = h_.store;
+  uint32_t now = now_seconds();
+  Item* old = st.get(key, now);
+  if (!old) return Delta::NotFound;
+  if (old->nvalue == 0) return Delta::NonNumeric;
+  if (cas_check != 0 && old->cas(h_.settings.cas_enabled) != cas_check) return Delta::CasMismatch;
+  uint64_t current;
+  if (!parse_u64(old->value(), old->nvalue, current)) return Delta::NonNumeric;
+  if (incr) c_.incr_hits++;
+  else c_.decr_hits++;
+  uint64_t next = incr ? current + delta : (delta > current ? 0 : current - delta);
+  digits = std::to_string(next);
+  // memcached rewrites a number that still fits in place, padding with spaces: the item keeps
+  // its marks, fetched state and access time. A longer number is a new item.
+  in_place = digits.size() <= old->nvalue;
+  Item* it;
+  if (in_place) {
+    it = rewrite(old, old->nvalue, Item::kMetaBits | Item::kFetched, cas_in);
+  } else {
+    it = st.alloc(key, old->flags, old->exptime, static_cast<uint32_t>(digits.size()), cas_in);
+    if (it) stamp(it);
+  }
+  if (!it) return Delta::NoMemory;
+  memset(it->value(), ' ', it->nvalue);
+  memcpy(it->value(), digits.data(), digits.size());
+  it->bits |= Item::kVisited;
+  if (!(in_place ? st.put_rewrite(it, now) : st.put(it, now))) {
+    st.release(it);
+    return Delta::NoMemory;
+  }
+  *out = it;
+  return Delta::Ok;
+}
+
+Item* Commands::rewrite(const Item* old, uint32_t nvalue, uint8_t keep, uint64_t cas_in) {
+  Item* it = h_.store.alloc(std::string_view(old->key(), old->nkey), old->flags, old->exptime, nvalue, cas_in);
+  if (!it) return nullptr;
+  memcpy(it->value(), old->value(), nvalue < old->nvalue ? nvalue : old->nvalue);
+  it->bits |= old->bits & keep;
+  stamp(it);
+  set_last_access(it, last_access(old));
+  return it;
+}
+
+void Commands::stamp(Item* it) {
+  it->version = it->touched = h_.clock.next();
+  it->origin = h_.node_id;
 }
 
 const char* Commands::remove(const Request& req) {
@@ -257,6 +292,7 @@ const char* Commands::touch(const Request& req) {
   c_.touch_hits++;
   touch_item(it, absolute_expiry(req.exptime, now));
   it->bits |= Item::kVisited;
+  set_last_access(it, now);
   return "TOUCHED";
 }
 

@@ -45,9 +45,33 @@ class Commands {
   // Once the data block is in: its value in the item, `terminated` if "\r\n" followed it.
   void complete_store(const Request& req, Item* item, bool terminated, Writer& out);
 
+  // Meta commands (commands/meta.cc). ms goes through admit/complete like the text storage
+  // commands: nullptr to read its block into `*item`, or the error line to send while it is
+  // swallowed.
+  void meta(const Request& req, Writer& out);
+  const char* admit_meta_set(const Request& req, Item** item);
+  void complete_meta_set(const Request& req, Item* item, bool terminated, Writer& out);
+
   const CommandCounters& counters() const { return c_; }
 
  private:
+  enum class Delta { Ok, NotFound, NonNumeric, CasMismatch, NoMemory };
+  // memcached's do_add_delta for incr/decr and ma: the stored item in `*out` on Ok (not logged
+  // yet), the new number in `digits`. A number that still fits keeps the item's meta state, as
+  // memcached's in-place rewrite does; `in_place` says which happened.
+  Delta apply_delta(std::string_view key, bool incr, uint64_t delta, uint64_t cas_check, uint64_t cas_in, Item** out, std::string& digits, bool& in_place);
+  // A copy of `old` under a new version (the same value unless `nvalue` differs), keeping its
+  // flags, expiry, access time and the meta bits in `keep`; with `cas_in` as its CAS if non-zero.
+  Item* rewrite(const Item* old, uint32_t nvalue, uint8_t keep, uint64_t cas_in);
+  // Makes `it` a new version written by this node.
+  void stamp(Item* it);
+  // What memcached shows as the seconds left of an expiry (t, and me's exp negated).
+  uint32_t ttl_left(uint32_t exptime, uint32_t now) const;
+  void meta_get(const MetaRequest& m, Writer& out);
+  void meta_delete(const MetaRequest& m, Writer& out);
+  void meta_arith(const MetaRequest& m, Writer& out);
+  void meta_debug(const MetaRequest& m, Writer& out);
+
   const char* store(const Request& req, Item* item, uint32_t now);
   void get(const Request& req, Writer& out);
   const char* arith(const Request& req, Writer& out);

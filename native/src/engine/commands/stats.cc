@@ -72,7 +72,7 @@ void Commands::stats(const Request& req, Writer& out) {
     stat(out, "cmd_set", c_.cmd_set);
     stat(out, "cmd_flush", c_.cmd_flush);
     stat(out, "cmd_touch", c_.cmd_touch);
-    stat(out, "cmd_meta", 0);
+    stat(out, "cmd_meta", c_.cmd_meta);
     stat(out, "get_hits", c_.get_hits);
     stat(out, "get_misses", c_.get_misses);
     stat(out, "get_expired", sc.expired_on_access);

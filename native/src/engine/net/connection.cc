@@ -119,7 +119,9 @@ void Connection::process_buffer() {
       state_ = State::Line;
       Item* it = item_;
       item_ = nullptr;
-      commands.complete_store(req_, it, trailer_[0] == '\r' && trailer_[1] == '\n', out_);
+      bool terminated = trailer_[0] == '\r' && trailer_[1] == '\n';
+      if (req_.kind == Kind::MetaSet) commands.complete_meta_set(req_, it, terminated, out_);
+      else commands.complete_store(req_, it, terminated, out_);
       completed(false);
     } else {
       const char* start = rbuf_ + rpos_;
@@ -133,12 +135,20 @@ void Connection::process_buffer() {
       size_t line_len = len > 1 && start[len - 1] == '\r' ? len - 1 : len;
       if (server_.settings().verbosity >= 2) log_line("debug", "<" + std::to_string(id_) + " " + printable(start, line_len));
       parse_request(start, line_len, req_);
-      if (req_.kind == Kind::Store) {
+      if (req_.kind == Kind::Store || req_.kind == Kind::MetaSet) {
+        bool meta = req_.kind == Kind::MetaSet;
+        if (meta) {
+          // ms answers with its flags (opaque, k...) once the block is in, and the read buffer
+          // may have moved by then: the request is re-read from a copy of its line.
+          meta_line_.assign(start, line_len);
+          parse_request(meta_line_.data(), meta_line_.size(), req_);
+        }
         // The key is copied into the item before the read buffer moves on.
-        const char* refusal = commands.admit_store(req_, &item_);
+        const char* refusal = meta ? commands.admit_meta_set(req_, &item_) : commands.admit_store(req_, &item_);
         rpos_ += len + 1;
         if (refusal) {
-          if (!req_.noreply) out_.line(refusal);
+          // Meta errors are never quiet.
+          if (meta || !req_.noreply) out_.line(refusal);
           state_ = State::Swallow;
           swallow_ = static_cast<size_t>(req_.bytes) + 2;
         } else {

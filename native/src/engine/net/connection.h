@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <deque>
+#include <string>
 
 #include "engine/commands/execute.h"
 #include "protocol/reply_writer.h"
@@ -56,6 +57,7 @@ class Connection {
   size_t rcap_ = 0, rpos_ = 0, rlen_ = 0;
   State state_ = State::Line;
   Request req_;
+  std::string meta_line_;  // an ms line, which req_ points into until its block is complete
   Item* item_ = nullptr;  // being filled by a storage command's data block
   size_t filled_ = 0;     // bytes of the block so far: the value, then its two-byte terminator
   char trailer_[2];

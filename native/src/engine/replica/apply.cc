@@ -29,21 +29,28 @@ const char* apply_records(const char* p, size_t n, Store& store, VersionClock& c
     size_t nkey = static_cast<uint8_t>(r[1]);
     uint32_t origin = get_le<uint32_t>(r + 2);
     uint64_t version = get_le<uint64_t>(r + 6);
-    if ((kind == RecordKind::Set || kind == RecordKind::Delete || kind == RecordKind::Touch) && (nkey == 0 || nkey > kKeyMaxLength)) {
+    if ((kind == RecordKind::Set || kind == RecordKind::MetaSet || kind == RecordKind::Delete || kind == RecordKind::Touch) &&
+        (nkey == 0 || nkey > kKeyMaxLength)) {
       return "bad key length";
     }
     clock.observe(version);
     switch (kind) {
-      case RecordKind::Set: {
-        if (left < kSetFixed) return "truncated record";
+      case RecordKind::Set:
+      case RecordKind::MetaSet: {
+        size_t fixed = kind == RecordKind::Set ? kSetFixed : kMetaSetFixed;
+        if (left < fixed) return "truncated record";
         uint32_t nvalue = get_le<uint32_t>(r + 30);
-        if (left - kSetFixed < nkey + static_cast<size_t>(nvalue)) return "truncated record";
+        if (left - fixed < nkey + static_cast<size_t>(nvalue)) return "truncated record";
         uint32_t flags = get_le<uint32_t>(r + 14);
         uint32_t exptime = get_le<uint32_t>(r + 18);
         uint64_t touched = get_le<uint64_t>(r + 22);
-        std::string_view key(r + kSetFixed, nkey);
-        const char* value = r + kSetFixed + nkey;
-        at += kSetFixed + nkey + nvalue;
+        // A META_SET's state travels with its version: the winner's explicit CAS is what both
+        // nodes then show.
+        uint8_t meta = kind == RecordKind::Set ? 0 : item_meta_bits(static_cast<uint8_t>(r[kSetFixed]));
+        uint64_t explicit_cas = kind == RecordKind::Set ? 0 : get_le<uint64_t>(r + kSetFixed + 1);
+        std::string_view key(r + fixed, nkey);
+        const char* value = r + fixed + nkey;
+        at += fixed + nkey + nvalue;
         clock.observe(touched);
         if (version < store.flushed_below()) break;
         const Tombstone* t = tombs ? tombs->get(key) : nullptr;
@@ -61,12 +68,13 @@ const char* apply_records(const char* p, size_t n, Store& store, VersionClock& c
           store.remove(key);
           break;
         }
-        Item* it = store.alloc(key, flags, exptime, nvalue);
+        Item* it = store.alloc(key, flags, exptime, nvalue, explicit_cas);
         if (!it) {
           store.remove(key);
           break;
         }
         memcpy(it->value(), value, nvalue);
+        it->bits |= meta;
         it->version = version;
         it->origin = origin;
         it->touched = touched;

@@ -50,15 +50,33 @@ char* RecordBuffer::release() {
   return p;
 }
 
+uint8_t record_meta_bits(const Item* it) {
+  return static_cast<uint8_t>((it->bits & Item::kStale ? kRecordStale : 0) | (it->bits & Item::kWinSent ? kRecordWinSent : 0) |
+                              (it->bits & Item::kKeyBinary ? kRecordKeyBinary : 0));
+}
+
+uint8_t item_meta_bits(uint8_t record_bits) {
+  return static_cast<uint8_t>((record_bits & kRecordStale ? Item::kStale : 0) | (record_bits & kRecordWinSent ? Item::kWinSent : 0) |
+                              (record_bits & kRecordKeyBinary ? Item::kKeyBinary : 0));
+}
+
 bool encode_set(RecordBuffer& out, const Item* it) {
-  char* p = header(out, kSetFixed + it->nkey + it->nvalue, RecordKind::Set, it->nkey, it->origin, it->version);
+  uint8_t meta = record_meta_bits(it);
+  uint64_t cas = it->explicit_cas();
+  bool plain = meta == 0 && cas == 0;
+  size_t fixed = plain ? kSetFixed : kMetaSetFixed;
+  char* p = header(out, fixed + it->nkey + it->nvalue, plain ? RecordKind::Set : RecordKind::MetaSet, it->nkey, it->origin, it->version);
   if (!p) return false;
   put_le<uint32_t>(p + 14, it->flags);
   put_le<uint32_t>(p + 18, it->exptime);
   put_le<uint64_t>(p + 22, it->touched);
   put_le<uint32_t>(p + 30, it->nvalue);
-  memcpy(p + kSetFixed, it->key(), it->nkey);
-  memcpy(p + kSetFixed + it->nkey, it->value(), it->nvalue);
+  if (!plain) {
+    p[kSetFixed] = static_cast<char>(meta);
+    put_le<uint64_t>(p + kSetFixed + 1, cas);
+  }
+  memcpy(p + fixed, it->key(), it->nkey);
+  memcpy(p + fixed + it->nkey, it->value(), it->nvalue);
   return true;
 }
 

@@ -13,7 +13,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "records are encoded wi
 
 namespace mcha {
 
-enum class RecordKind : uint8_t { Set = 1, Delete = 2, Touch = 3, Flush = 4, FlushAt = 5 };
+enum class RecordKind : uint8_t { Set = 1, Delete = 2, Touch = 3, Flush = 4, FlushAt = 5, MetaSet = 6 };
 
 // Fields are stored unaligned, in the host's (little-endian) byte order.
 template <typename T>
@@ -30,6 +30,7 @@ inline T get_le(const char* p) {
 
 constexpr size_t kRecordHeader = 14;
 constexpr size_t kSetFixed = kRecordHeader + 20;
+constexpr size_t kMetaSetFixed = kSetFixed + 9;  // meta bits (u8), explicit cas (u64)
 constexpr size_t kTouchFixed = kRecordHeader + 12;
 constexpr size_t kFlushAtSize = kRecordHeader + 4;
 
@@ -56,6 +57,13 @@ class RecordBuffer {
   size_t len_ = 0, cap_ = 0;
 };
 
+// The meta bits of a META_SET record.
+constexpr uint8_t kRecordStale = 1, kRecordWinSent = 2, kRecordKeyBinary = 4;
+uint8_t record_meta_bits(const Item* it);
+// Item bits for a record's meta bits.
+uint8_t item_meta_bits(uint8_t record_bits);
+
+// A SET, or a META_SET when the item carries meta state (text writes stay plain SETs).
 bool encode_set(RecordBuffer& out, const Item* it);
 bool encode_delete(RecordBuffer& out, std::string_view key, uint64_t version, uint32_t origin);
 bool encode_touch(RecordBuffer& out, const Item* it);

@@ -17,6 +17,8 @@ class MutationLog {
   // `wake` is called when a record arrives in an empty log: the drainer runs on a later turn.
   MutationLog(uint32_t origin, std::function<void()> wake) : origin_(origin), wake_(std::move(wake)) {}
 
+  // The item as it now is: a SET, or a META_SET when it carries meta state (stale, a written
+  // stub's win, a base64 key, an explicit CAS).
   void set(const Item* it) { logged(encode_set(buf_, it)); }
   void remove(std::string_view key, uint64_t version) { logged(encode_delete(buf_, key, version, origin_)); }
   void touch(const Item* it) { logged(encode_touch(buf_, it)); }

@@ -29,6 +29,7 @@ uint32_t Snapshot::next(RecordBuffer& out, size_t max_bytes, bool& done) {
       break;
     }
     if (it->version >= below_ || it->version < flushed_below) continue;
+    // META_SET for items with meta state, so the peer gets their marks and explicit CAS too.
     if (encode_set(out, it)) items++;
   }
   return items;

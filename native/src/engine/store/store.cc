@@ -9,8 +9,6 @@ namespace {
 constexpr size_t kInitialBuckets = 1 << 16;
 // With evictions off (-M), how many items to look at for a dead one before refusing.
 constexpr size_t kReclaimSearch = 64;
-// Versions are milliseconds * 1024 + a counter: the second an item was stored.
-inline uint32_t stored_second(uint64_t version) { return static_cast<uint32_t>(version / 1024 / 1000); }
 
 }  // namespace
 
@@ -41,8 +39,9 @@ Store::~Store() {
   delete tombs_;
 }
 
-Item* Store::alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue) {
-  Item* it = static_cast<Item*>(malloc(sizeof(Item) + key.size() + nvalue));
+Item* Store::alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue, uint64_t explicit_cas) {
+  size_t tail = explicit_cas != 0 ? sizeof(uint64_t) : 0;
+  Item* it = static_cast<Item*>(malloc(sizeof(Item) + key.size() + nvalue + tail));
   if (!it) return nullptr;
   it->hnext = it->prev = it->next = nullptr;
   it->version = it->touched = 0;
@@ -53,7 +52,12 @@ Item* Store::alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint3
   it->origin = 0;
   it->nkey = static_cast<uint8_t>(key.size());
   it->bits = 0;
+  it->atime = 0;
   memcpy(it->bytes, key.data(), key.size());
+  if (tail) {
+    it->bits = Item::kExplicitCas;
+    memcpy(it->bytes + key.size() + nvalue, &explicit_cas, sizeof(explicit_cas));
+  }
   return it;
 }
 
@@ -98,7 +102,11 @@ Item* Store::get(std::string_view key, uint32_t now) {
 
 bool Store::put(Item* it, uint32_t now) { return put(it, now, hash_key(it->key(), it->nkey)); }
 
-bool Store::put(Item* it, uint32_t now, uint64_t h) {
+bool Store::put(Item* it, uint32_t now, uint64_t h) { return link(it, now, h, true); }
+
+bool Store::put_rewrite(Item* it, uint32_t now) { return link(it, now, hash_key(it->key(), it->nkey), false); }
+
+bool Store::link(Item* it, uint32_t now, uint64_t h, bool counts) {
   std::string_view key(it->key(), it->nkey);
   Item** slot = find_slot(key, h);
   Item* old = slot ? *slot : nullptr;
@@ -121,7 +129,7 @@ bool Store::put(Item* it, uint32_t now, uint64_t h) {
   if (!tail_) tail_ = it;
   count_++;
   used_ += size;
-  c_.total_items++;
+  if (counts) c_.total_items++;
   return true;
 }
 

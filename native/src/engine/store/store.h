@@ -25,7 +25,8 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // A new unlinked item holding one reference for its creator (nullptr if malloc fails).
-  Item* alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue);
+  // A non-zero `explicit_cas` is the CAS a client chose (meta E): only such items carry it.
+  Item* alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue, uint64_t explicit_cas = 0);
   // Drops one reference; the item is freed with the last.
   void release(Item* it);
 
@@ -36,6 +37,9 @@ class Store {
   bool put(Item* it, uint32_t now);
   // The same with the key's hash_key() already known (the apply path looks the key up first).
   bool put(Item* it, uint32_t now, uint64_t hash);
+  // Links a new version of a linked item that memcached changes in place (incr of a number that
+  // fits, md I): like put(), but not counted as a new item in total_items.
+  bool put_rewrite(Item* it, uint32_t now);
   bool remove(std::string_view key);
   // The item linked under a key, alive or not: the apply rule compares versions of dead items too.
   Item* raw(std::string_view key);
@@ -67,6 +71,7 @@ class Store {
 
  private:
   enum class Dead { No, Expired, Flushed };
+  bool link(Item* it, uint32_t now, uint64_t hash, bool counts);
   Dead dead(const Item* it, uint32_t now) const;
   Item** find_slot(std::string_view key, uint64_t h);
   void unlink(Item* it);
