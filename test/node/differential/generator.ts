@@ -9,12 +9,27 @@ export type Command = (casOf: (key: string) => string) => string;
 const LONG_KEY = 'L'.repeat(251);
 const VALUE_BYTES = [...'abcxyz0123456789 -+\t\x00\x01\xff\r\n'];
 
+export interface GeneratorOptions {
+  /**
+   * Every meta command that asks for its CAS (`c`) also asks for its key (`k`): where CAS
+   * uniques are numbered per key (the proxy over several nodes, whose uniques may collide
+   * across nodes) a reply must say which key its CAS belongs to.
+   */
+  casWithKey?: boolean;
+  /**
+   * No get with an over-long key: memcached answers it by throwing away every reply it has not
+   * yet transmitted (see the node's connection), which a proxy that gathers replies from
+   * several nodes does not reproduce (docs/proxy.md, limits).
+   */
+  noGetDiscards?: boolean;
+}
+
 /** Random classic and meta protocol traffic over a small key space, with bad input mixed in. */
 export class CommandGenerator {
   private readonly keys: string[];
   private readonly nowSec = Math.floor(Date.now() / 1000);
 
-  constructor(private readonly r: Random, prefix: string, keyCount = 40) {
+  constructor(private readonly r: Random, prefix: string, private readonly options: GeneratorOptions = {}, keyCount = 40) {
     this.keys = Array.from({ length: keyCount }, (_, i) => `${prefix}k${i}`);
     this.keys.push(`${prefix}tab\tkey`, `${prefix}ctl\x01key`, `${prefix}${'x'.repeat(250 - prefix.length)}`);
     // Keys spelled like protocol words, unprefixed: where parsers most easily disagree
@@ -104,7 +119,8 @@ export class CommandGenerator {
     const r = this.r;
     const cmd = r.weighted([[50, 'get'], [30, 'gets'], [10, 'gat'], [10, 'gats']]);
     const n = r.weighted([[60, 1], [30, r.int(2, 10)], [3, r.int(50, 200)]]);
-    const keys = Array.from({ length: n }, () => this.key());
+    const keys = Array.from({ length: n }, () => this.key()).filter((k) => !this.options.noGetDiscards || k !== LONG_KEY);
+    if (keys.length === 0) keys.push(this.r.pick(this.keys));
     const exp = cmd.startsWith('gat') ? ` ${this.exptime()}` : '';
     return fixed(`${cmd}${exp} ${keys.join(' ')}\r\n`);
   }
@@ -175,7 +191,8 @@ export class CommandGenerator {
 
   /** The line; a base64 key token gets its b flag unless `dropB` (then it is a plain key). */
   private metaLine(cmd: string, key: { token: string; b: boolean }, flags: string[], extra = '', dropB = this.r.chance(0.1)): string {
-    const f = key.b && !dropB ? [...flags, 'b'] : flags;
+    const f = key.b && !dropB ? [...flags, 'b'] : [...flags];
+    if (this.options.casWithKey && f.includes('c') && !f.includes('k')) f.push('k');
     return `${cmd} ${key.token}${extra}${f.length ? ' ' + f.join(' ') : ''}\r\n`;
   }
 

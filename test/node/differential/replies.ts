@@ -39,15 +39,25 @@ const META_STATUS = /^(VA|HD|EN|NF|NS|EX) /;
  * string. Records each key's last CAS (from VALUE lines, and from meta replies that carry
  * both k<key> and c<cas>) for later `cas` commands and `C<cas>` flags.
  */
+export type CasScope = 'server' | 'key';
+
 export class Normaliser {
   private readonly casIds = new Map<string, number>();
   readonly lastCas = new Map<string, string>();
 
-  private id(cas: string): string {
-    let id = this.casIds.get(cas);
+  /**
+   * `scope`: 'server' numbers each distinct unique once (one server hands out each unique
+   * once); 'key' numbers each (key, unique) pair, for several servers behind a proxy, whose
+   * uniques may collide across servers but never within one key's history.
+   */
+  constructor(private readonly scope: CasScope = 'server') {}
+
+  private id(cas: string, key: string | undefined): string {
+    const name = this.scope === 'key' ? `${key ?? ''}\0${cas}` : cas;
+    let id = this.casIds.get(name);
     if (id === undefined) {
       id = this.casIds.size + 1;
-      this.casIds.set(cas, id);
+      this.casIds.set(name, id);
     }
     return `#${id}`;
   }
@@ -60,22 +70,24 @@ export class Normaliser {
       if (parts.length !== 5) return reply;
       const cas = parts[4]!;
       this.lastCas.set(parts[1]!, cas);
-      parts[4] = this.id(cas);
+      parts[4] = this.id(cas, parts[1]);
     } else if (META_STATUS.test(reply)) {
       let key: string | undefined;
       let cas: string | undefined;
+      let casAt = -1;
       parts.forEach((p, i) => {
         if (i === 0 || (i === 1 && parts[0] === 'VA')) return;
         if (/^c\d+$/.test(p)) {
           cas = p.slice(1);
-          parts[i] = `c${this.id(cas)}`;
+          casAt = i;
         } else if (p.startsWith('k')) {
           key = parts[i + 1] === 'b' ? Buffer.from(p.slice(1), 'base64').toString('latin1') : p.slice(1);
         }
       });
+      if (cas !== undefined) parts[casAt] = `c${this.id(cas, key)}`;
       if (key !== undefined && cas !== undefined) this.lastCas.set(key, cas);
     } else if (reply.startsWith('ME ')) {
-      return reply.replace(/ cas=(\d+) /, (_, cas: string) => ` cas=${this.id(cas)} `);
+      return reply.replace(/ cas=(\d+) /, (_, cas: string) => ` cas=${this.id(cas, parts[1])} `);
     } else {
       return reply;
     }
