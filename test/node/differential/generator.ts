@@ -7,6 +7,16 @@ import type { Random } from '../../helpers/random';
 export type Command = (casOf: (key: string) => string) => string;
 
 const LONG_KEY = 'L'.repeat(251);
+
+/**
+ * Made-up CAS uniques: a wrong one, and the one sent for a key whose unique was never shown.
+ * ms I compares a CAS by order (memcached's CAS_STALE: older than the item's stores a stale
+ * value), and the two servers number their uniques differently (memcached counts from 1, the
+ * node's are versions), so a made-up unique must be on the same side of every real one on
+ * both: above any (below 2^63), while C1 ('old') stays below any.
+ */
+export const WRONG_CAS = '9000000000000012345';
+export const UNKNOWN_CAS = '9000000000000999999';
 const VALUE_BYTES = [...'abcxyz0123456789 -+\t\x00\x01\xff\r\n'];
 
 /** Random classic and meta protocol traffic over a small key space, with bad input mixed in. */
@@ -95,7 +105,7 @@ export class CommandGenerator {
     const flags = this.flags();
     const how = r.weighted([[70, 'last'], [20, 'wrong'], [5, 'zero'], [5, 'bad']] as const);
     return (casOf) => {
-      const unique = how === 'last' ? casOf(key) : how === 'wrong' ? '12345' : how === 'zero' ? '0' : 'abc';
+      const unique = how === 'last' ? casOf(key) : how === 'wrong' ? WRONG_CAS : how === 'zero' ? '0' : 'abc';
       return `cas ${key} ${flags} 0 ${v.length} ${unique}${nr}\r\n${v}\r\n`;
     };
   }
@@ -188,7 +198,7 @@ export class CommandGenerator {
     return (casOf) => {
       if (how === 'last' && key !== null) return `C${casOf(key)}`;
       if (how === 'old') return 'C1';
-      return how === 'zero' ? 'C0' : how === 'bad' ? 'Cx' : 'C12345';
+      return how === 'zero' ? 'C0' : how === 'bad' ? 'Cx' : `C${WRONG_CAS}`;
     };
   }
 
