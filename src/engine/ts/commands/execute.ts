@@ -51,7 +51,7 @@ export class Commands {
           out.line(BAD_COMMAND_LINE);
         }
         return 'continue';
-      case 'arith': reply(out, req.noreply, this.arith(req.key, req.incr, req.delta)); return 'continue';
+      case 'arith': reply(out, req.noreply, this.arith(req.key, req.incr, req.delta, out)); return 'continue';
       case 'delete': reply(out, req.noreply, this.delete(req.key)); return 'continue';
       case 'touch': reply(out, req.noreply, this.touch(req.key, req.exptime)); return 'continue';
       case 'flush_all': reply(out, req.noreply, this.flushAll(req.delay)); return 'continue';
@@ -162,8 +162,8 @@ export class Commands {
     out.line('END');
   }
 
-  private arith(key: string, incr: boolean, delta: bigint): string {
-    const r = this.writes.addDelta(key, incr, delta, 0n, 0n, nowSeconds());
+  private arith(key: string, incr: boolean, delta: bigint, out: ReplyWriter): string {
+    const r = this.writes.addDelta(key, incr, delta, 0n, 0n, nowSeconds(), (item) => out.holds(item));
     switch (r.status) {
       case 'OK':
         this.host.log?.set(r.item);
