@@ -22,6 +22,13 @@ const VALUE_BYTES = [...'abcxyz0123456789 -+\t\x00\x01\xff\r\n'];
 /** Random classic and meta protocol traffic over a small key space, with bad input mixed in. */
 export class CommandGenerator {
   private readonly keys: string[];
+  /**
+   * Absolute expiry times are this second plus an offset no relative TTL the generator uses
+   * comes near (100000 and 1..1000): memcached's clock (current_time, ticked once a second)
+   * lags the wall clock by a fraction of a second, so in a seed's first second "nowSec + 100000
+   * < now + 100000" (mg R100000 on an item stored with that absolute time) could hold on one
+   * server and not on the other.
+   */
   private readonly nowSec = Math.floor(Date.now() / 1000);
 
   constructor(private readonly r: Random, prefix: string, keyCount = 40) {
@@ -63,7 +70,7 @@ export class CommandGenerator {
 
   private exptime(): string {
     return this.r.weighted([
-      [70, '0'], [5, '-1'], [5, '100000'], [5, String(this.nowSec + 100000)], [5, '1000000000'], [1, 'abc'], [1, '2147483648'],
+      [70, '0'], [5, '-1'], [5, '100000'], [5, String(this.nowSec + 200000)], [5, '1000000000'], [1, 'abc'], [1, '2147483648'],
     ]);
   }
 
@@ -169,7 +176,7 @@ export class CommandGenerator {
 
   private ttlToken(letter: string): string {
     const r = this.r;
-    return letter + r.weighted([[40, String(r.int(1, 1000))], [20, '0'], [10, '-1'], [10, '100000'], [5, String(this.nowSec + 1000)], [3, 'x'], [2, '']]);
+    return letter + r.weighted([[40, String(r.int(1, 1000))], [20, '0'], [10, '-1'], [10, '100000'], [5, String(this.nowSec + 2000)], [3, 'x'], [2, '']]);
   }
 
   /** Flags chosen from `pool` in random order, sometimes with a bad one mixed in. */
