@@ -291,7 +291,8 @@ const char* Commands::touch(const Request& req) {
   }
   c_.touch_hits++;
   touch_item(it, absolute_expiry(req.exptime, now));
-  it->bits |= Item::kVisited;
+  // memcached's touch fetches the item with DO_UPDATE, as get does: it counts as fetched.
+  it->bits |= Item::kVisited | Item::kFetched;
   set_last_access(it, now);
   return "TOUCHED";
 }
