@@ -14,6 +14,8 @@ export class ReplyWriter {
   private queued = 0;
   private markedSegments = 0;
   private markedQueued = 0;
+  /** What replies composed since the last mark() refer to (memcached's resp->item references). */
+  private held: object[] = [];
 
   /** Bytes composed and not yet taken. */
   get pending(): number {
@@ -41,18 +43,37 @@ export class ReplyWriter {
     this.pos += b.copy(this.chunk, this.pos);
   }
 
-  /** Replies composed so far count as sent: discard() keeps them. */
+  /**
+   * Replies composed so far count as sent (a memcached transmit point): discard() keeps them,
+   * and what they held is released. take() alone releases nothing: a flush for size is no
+   * transmit point of memcached's.
+   */
   mark(): void {
     this.cut();
     this.markedSegments = this.segments.length;
     this.markedQueued = this.queued;
+    if (this.held.length > 0) this.held = [];
   }
 
-  /** Forgets what was composed since the last mark() or take(). */
+  /** Forgets what was composed since the last mark() or take(), and what it held. */
   discard(): void {
     this.pos = this.start;
     this.segments.length = this.markedSegments;
     this.queued = this.markedQueued;
+    if (this.held.length > 0) this.held = [];
+  }
+
+  /**
+   * Records that the reply just composed refers to `ref` until the next transmit point, as a
+   * memcached mg reply holds a reference to its item until it is sent.
+   */
+  hold(ref: object): void {
+    this.held.push(ref);
+  }
+
+  /** Whether a reply not yet transmitted holds `ref`. */
+  holds(ref: object): boolean {
+    return this.held.includes(ref);
   }
 
   take(): Buffer[] {

@@ -8,7 +8,7 @@ import { MutationLog } from './replica/mutation-log';
 import { SnapshotReader } from './replica/snapshot';
 import { Commands, type CommandHost } from './commands/execute';
 import type { ConnectionCounters } from './commands/counters';
-import { nowSeconds } from './store/clock';
+import { markProcessStart, nowSeconds } from './store/clock';
 import { Store } from './store/store';
 import { VersionClock } from './store/version-clock';
 import { Server } from './net/server';
@@ -28,6 +28,8 @@ export class TsEngine implements Engine {
   private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly settings: Settings, hooks: EngineHooks) {
+    // memcached's stats_init: expiries already past are dated from here (store/clock.ts).
+    markProcessStart();
     const replicated = settings.replication !== null;
     this.store = new Store(settings.maxBytes, settings.evictions, replicated);
     const clock = new VersionClock();

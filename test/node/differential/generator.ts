@@ -7,6 +7,16 @@ import type { Random } from '../../helpers/random';
 export type Command = (casOf: (key: string) => string) => string;
 
 const LONG_KEY = 'L'.repeat(251);
+
+/**
+ * Made-up CAS uniques: a wrong one, and the one sent for a key whose unique was never shown.
+ * ms I compares a CAS by order (memcached's CAS_STALE: older than the item's stores a stale
+ * value), and the two servers number their uniques differently (memcached counts from 1, the
+ * node's are versions), so a made-up unique must be on the same side of every real one on
+ * both: above any (below 2^63), while C1 ('old') stays below any.
+ */
+export const WRONG_CAS = '9000000000000012345';
+export const UNKNOWN_CAS = '9000000000000999999';
 const VALUE_BYTES = [...'abcxyz0123456789 -+\t\x00\x01\xff\r\n'];
 
 export interface GeneratorOptions {
@@ -27,6 +37,13 @@ export interface GeneratorOptions {
 /** Random classic and meta protocol traffic over a small key space, with bad input mixed in. */
 export class CommandGenerator {
   private readonly keys: string[];
+  /**
+   * Absolute expiry times are this second plus an offset no relative TTL the generator uses
+   * comes near (100000 and 1..1000): memcached's clock (current_time, ticked once a second)
+   * lags the wall clock by a fraction of a second, so in a seed's first second "nowSec + 100000
+   * < now + 100000" (mg R100000 on an item stored with that absolute time) could hold on one
+   * server and not on the other.
+   */
   private readonly nowSec = Math.floor(Date.now() / 1000);
 
   constructor(private readonly r: Random, prefix: string, private readonly options: GeneratorOptions = {}, keyCount = 40) {
@@ -68,7 +85,7 @@ export class CommandGenerator {
 
   private exptime(): string {
     return this.r.weighted([
-      [70, '0'], [5, '-1'], [5, '100000'], [5, String(this.nowSec + 100000)], [5, '1000000000'], [1, 'abc'], [1, '2147483648'],
+      [70, '0'], [5, '-1'], [5, '100000'], [5, String(this.nowSec + 200000)], [5, '1000000000'], [1, 'abc'], [1, '2147483648'],
     ]);
   }
 
@@ -110,7 +127,7 @@ export class CommandGenerator {
     const flags = this.flags();
     const how = r.weighted([[70, 'last'], [20, 'wrong'], [5, 'zero'], [5, 'bad']] as const);
     return (casOf) => {
-      const unique = how === 'last' ? casOf(key) : how === 'wrong' ? '12345' : how === 'zero' ? '0' : 'abc';
+      const unique = how === 'last' ? casOf(key) : how === 'wrong' ? WRONG_CAS : how === 'zero' ? '0' : 'abc';
       return `cas ${key} ${flags} 0 ${v.length} ${unique}${nr}\r\n${v}\r\n`;
     };
   }
@@ -175,7 +192,7 @@ export class CommandGenerator {
 
   private ttlToken(letter: string): string {
     const r = this.r;
-    return letter + r.weighted([[40, String(r.int(1, 1000))], [20, '0'], [10, '-1'], [10, '100000'], [5, String(this.nowSec + 1000)], [3, 'x'], [2, '']]);
+    return letter + r.weighted([[40, String(r.int(1, 1000))], [20, '0'], [10, '-1'], [10, '100000'], [5, String(this.nowSec + 2000)], [3, 'x'], [2, '']]);
   }
 
   /** Flags chosen from `pool` in random order, sometimes with a bad one mixed in. */
@@ -205,7 +222,7 @@ export class CommandGenerator {
     return (casOf) => {
       if (how === 'last' && key !== null) return `C${casOf(key)}`;
       if (how === 'old') return 'C1';
-      return how === 'zero' ? 'C0' : how === 'bad' ? 'Cx' : 'C12345';
+      return how === 'zero' ? 'C0' : how === 'bad' ? 'Cx' : `C${WRONG_CAS}`;
     };
   }
 

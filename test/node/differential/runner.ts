@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient } from '../../helpers/client';
 import type { RunningServer } from '../../helpers/servers';
-import { CommandGenerator, type Command, type GeneratorOptions } from './generator';
+import { CommandGenerator, UNKNOWN_CAS, type Command, type GeneratorOptions } from './generator';
 import { Random } from '../../helpers/random';
 import { Normaliser, sameReply, splitReplies, type CasScope } from './replies';
 
@@ -133,7 +133,7 @@ async function runSeed(seed: number, sides: Side[], o: DifferentialOptions, scop
       // same sub-batches (CAS uniques differ in length between the servers).
       let cuts: number[] | null = null;
       for (const s of sides) {
-        const casOf = (key: string): string => s.norm.lastCas.get(key) ?? '999999';
+        const casOf = (key: string): string => s.norm.lastCas.get(key) ?? UNKNOWN_CAS;
         const parts = commands.map((c) => c(casOf));
         cuts ??= cutPoints(parts);
         const replies: string[] = [];

@@ -1,7 +1,7 @@
 import type { Settings } from '../../../config/settings';
 import type { ReplyWriter } from '../../../protocol/reply-writer';
 import { BAD_COMMAND_LINE, type MetaSetRequest, type Request, type StoreRequest } from '../../../protocol/request';
-import { absoluteExpiry, nowSeconds } from '../store/clock';
+import { absoluteExpiry, longAgo, nowSeconds } from '../store/clock';
 import { memcachedItemSize } from '../store/item';
 import type { Store } from '../store/store';
 import type { VersionClock } from '../store/version-clock';
@@ -51,7 +51,7 @@ export class Commands {
           out.line(BAD_COMMAND_LINE);
         }
         return 'continue';
-      case 'arith': reply(out, req.noreply, this.arith(req.key, req.incr, req.delta)); return 'continue';
+      case 'arith': reply(out, req.noreply, this.arith(req.key, req.incr, req.delta, out)); return 'continue';
       case 'delete': reply(out, req.noreply, this.delete(req.key)); return 'continue';
       case 'touch': reply(out, req.noreply, this.touch(req.key, req.exptime)); return 'continue';
       case 'flush_all': reply(out, req.noreply, this.flushAll(req.delay)); return 'continue';
@@ -162,8 +162,8 @@ export class Commands {
     out.line('END');
   }
 
-  private arith(key: string, incr: boolean, delta: bigint): string {
-    const r = this.writes.addDelta(key, incr, delta, 0n, 0n, nowSeconds());
+  private arith(key: string, incr: boolean, delta: bigint, out: ReplyWriter): string {
+    const r = this.writes.addDelta(key, incr, delta, 0n, 0n, nowSeconds(), (item) => out.holds(item));
     switch (r.status) {
       case 'OK':
         this.host.log?.set(r.item);
@@ -213,7 +213,10 @@ export class Commands {
     const { store, log, clock } = this.host;
     const now = nowSeconds();
     // memcached: items last stored at or before (due - 1) vanish once that second has come.
-    const oldestLive = delay > 0 ? absoluteExpiry(delay, now) - 1 : 0;
+    // A due time at or before process_started is rel time 1, so oldest_live is 0: nothing is
+    // flushed, and an earlier delayed flush is cancelled.
+    const due = delay > 0 ? absoluteExpiry(delay, now) : 0;
+    const oldestLive = due === 0 || due === longAgo() ? 0 : due - 1;
     if (delay <= 0 || (oldestLive !== 0 && oldestLive <= now)) {
       const version = clock.next();
       store.flushAll(version);

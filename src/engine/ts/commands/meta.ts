@@ -49,7 +49,7 @@ export class MetaCommands {
   ) {}
 
   execute(cmd: 'mg' | 'md' | 'ma', m: MetaRequest, out: ReplyWriter): void {
-    const line = cmd === 'mg' ? this.get(m, out) : cmd === 'md' ? this.delete(m) : this.arith(m, out);
+    const line = cmd === 'mg' ? this.get(m, out) : cmd === 'md' ? this.delete(m, out) : this.arith(m, out);
     if (line !== null) out.line(line);
   }
 
@@ -205,11 +205,13 @@ export class MetaCommands {
     }
     out.line(line);
     if (value) out.bytes(item.data);
+    // memcached's resp->item: the item stays referenced until the reply is transmitted.
+    out.hold(item);
     return null;
   }
 
   /** md; x (empty the value, keep the item) as 1.6.45 does it. */
-  private delete(m: MetaRequest): string | null {
+  private delete(m: MetaRequest, out: ReplyWriter): string | null {
     const { store, settings } = this.host;
     const now = nowSeconds();
     const flags = echoFlags(m);
@@ -243,9 +245,10 @@ export class MetaCommands {
         bits = (bits | MetaBit.Stale) & ~MetaBit.WinSent;
         explicitCas = m.newCas ?? 0n;
       }
-      if (this.writes.rewrite(item, exptime, bits, explicitCas, data, itemFlags, now) === null) {
-        return m.removeValue ? 'NS' + flags : 'SERVER_ERROR out of memory';
-      }
+      const rewritten = this.writes.rewrite(item, exptime, bits, explicitCas, data, itemFlags, now);
+      if (rewritten === null) return m.removeValue ? 'NS' + flags : 'SERVER_ERROR out of memory';
+      // memcached marks the same item: an unsent reply that holds it holds the rewritten one.
+      if (out.holds(item)) out.hold(rewritten);
       if (!m.stale) this.counters.delete_hits++;
     } else {
       this.counters.delete_hits++;
@@ -264,7 +267,7 @@ export class MetaCommands {
     }
     const { settings, store } = this.host;
     const now = nowSeconds();
-    const r = this.writes.addDelta(m.key, incr, m.delta, m.compareCas ?? 0n, m.newCas ?? 0n, now);
+    const r = this.writes.addDelta(m.key, incr, m.delta, m.compareCas ?? 0n, m.newCas ?? 0n, now, (it) => out.holds(it));
     let item: Item | null = null;
     let digits = '';
     let created = false;

@@ -113,9 +113,11 @@ export class ItemWrites {
   /**
    * do_add_delta, without the miss counters (ma counts a miss only when it does not create).
    * A number that still fits is rewritten in place (padded with spaces), keeping the item's
-   * marks; a longer one makes a new item. The caller logs the result.
+   * marks and last access, but only while nothing else refers to the item (memcached's
+   * refcount == 2): when a reply not yet transmitted holds it (`held`), or the number grew,
+   * a new unpadded item replaces it, without the marks. The caller logs the result.
    */
-  addDelta(key: string, incr: boolean, delta: bigint, cas: bigint, newCas: bigint, now: number): DeltaOutcome {
+  addDelta(key: string, incr: boolean, delta: bigint, cas: bigint, newCas: bigint, now: number, held: (item: Item) => boolean): DeltaOutcome {
     const { store, settings } = this.host;
     const old = store.get(key, now);
     if (!old) return { status: 'NOT_FOUND' };
@@ -128,13 +130,15 @@ export class ItemWrites {
     const next = incr ? (current + delta) & U64 : delta > current ? 0n : current - delta;
     const digits = next.toString();
     const width = old.valueLength;
-    const inPlace = digits.length <= width;
+    const inPlace = digits.length <= width && !held(old);
     const text = inPlace ? digits + ' '.repeat(width - digits.length) : digits;
     const item = new Item(key, old.flags, old.exptime, Buffer.from(text + '\r\n', 'latin1'), this.host.clock.next(), this.host.nodeId);
     item.visited = true;
     if (inPlace) {
+      // The same item in memcached: marks, fetched and its last access stay.
       item.metaBits = old.metaBits;
       item.fetched = old.fetched;
+      item.atime = old.lastAccess;
     }
     if (settings.casEnabled) item.explicitCas = newCas;
     if (store.put(item, now) === 'no_memory') return { status: 'NO_MEMORY' };

@@ -184,6 +184,8 @@ export class Connection implements GatedConnection {
       }
     }
     if (off < end) this.pending.keep(buf.subarray(off));
+    // The end of a read event's processing: memcached transmits what it composed.
+    this.out.mark();
     this.flush();
   }
 
