@@ -206,7 +206,7 @@ const char* Commands::arith(const Request& req, Writer& out) {
   std::string digits;
   Item* it = nullptr;
   bool in_place = false;
-  switch (apply_delta(req.key, req.incr, req.delta, 0, 0, &it, digits, in_place)) {
+  switch (apply_delta(req.key, req.incr, req.delta, 0, 0, out, &it, digits, in_place)) {
     case Delta::NotFound:
       if (req.incr) c_.incr_misses++;
       else c_.decr_misses++;
@@ -221,7 +221,7 @@ const char* Commands::arith(const Request& req, Writer& out) {
   return nullptr;
 }
 
-Commands::Delta Commands::apply_delta(std::string_view key, bool incr, uint64_t delta, uint64_t cas_check, uint64_t cas_in, Item** out, std::string& digits, bool& in_place) {
+Commands::Delta Commands::apply_delta(std::string_view key, bool incr, uint64_t delta, uint64_t cas_check, uint64_t cas_in, const Writer& replies, Item** out, std::string& digits, bool& in_place) {
   Store& st = h_.store;
   uint32_t now = now_seconds();
   Item* old = st.get(key, now);
@@ -235,8 +235,9 @@ Commands::Delta Commands::apply_delta(std::string_view key, bool incr, uint64_t 
   uint64_t next = incr ? current + delta : (delta > current ? 0 : current - delta);
   digits = std::to_string(next);
   // memcached rewrites a number that still fits in place, padding with spaces: the item keeps
-  // its marks, fetched state and access time. A longer number is a new item.
-  in_place = digits.size() <= old->nvalue;
+  // its marks, fetched state and access time. A longer number is a new item, and so is any
+  // number while a reply not yet transmitted (an mg hit) holds the item.
+  in_place = digits.size() <= old->nvalue && !replies.holds(old);
   Item* it;
   if (in_place) {
     it = rewrite(old, old->nvalue, Item::kMetaBits | Item::kFetched, cas_in);

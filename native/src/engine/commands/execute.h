@@ -57,9 +57,10 @@ class Commands {
  private:
   enum class Delta { Ok, NotFound, NonNumeric, CasMismatch, NoMemory };
   // memcached's do_add_delta for incr/decr and ma: the stored item in `*out` on Ok (not logged
-  // yet), the new number in `digits`. A number that still fits keeps the item's meta state, as
-  // memcached's in-place rewrite does; `in_place` says which happened.
-  Delta apply_delta(std::string_view key, bool incr, uint64_t delta, uint64_t cas_check, uint64_t cas_in, Item** out, std::string& digits, bool& in_place);
+  // yet), the new number in `digits`. A number that still fits, in an item no reply of this
+  // connection holds since its last transmit point (memcached's refcount == 2), is rewritten in
+  // place and keeps the item's meta state; `in_place` says which happened.
+  Delta apply_delta(std::string_view key, bool incr, uint64_t delta, uint64_t cas_check, uint64_t cas_in, const Writer& replies, Item** out, std::string& digits, bool& in_place);
   // A copy of `old` under a new version (the same value unless `nvalue` differs), keeping its
   // flags, expiry, access time and the meta bits in `keep`; with `cas_in` as its CAS if non-zero.
   Item* rewrite(const Item* old, uint32_t nvalue, uint8_t keep, uint64_t cas_in);

@@ -188,6 +188,8 @@ void Commands::meta_get(const MetaRequest& m, Writer& out) {
   l.put("\r\n");
   out.text(l.view());
   if (value) out.value(it);
+  // memcached's reply holds the item until transmitted, value or not.
+  out.hold(it);
   if (!m.no_bump) {
     it->bits |= Item::kVisited | Item::kFetched;
     set_last_access(it, now);
@@ -402,7 +404,7 @@ void Commands::meta_arith(const MetaRequest& m, Writer& out) {
   Item* it = nullptr;
   bool in_place = false, created = false;
   Line l;
-  Delta r = apply_delta(m.key, incr, m.delta, m.has_cas ? m.cas : 0, m.has_cas_in ? m.cas_in : 0, &it, digits, in_place);
+  Delta r = apply_delta(m.key, incr, m.delta, m.has_cas ? m.cas : 0, m.has_cas_in ? m.cas_in : 0, out, &it, digits, in_place);
   switch (r) {
     case Delta::Ok: break;
     case Delta::NonNumeric: return out.line("CLIENT_ERROR cannot increment or decrement non-numeric value");
