@@ -10,6 +10,7 @@
 #include "engine/replica/mutation_log.h"
 #include "protocol/request.h"
 #include "engine/settings.h"
+#include "engine/store/clock.h"
 #include "engine/store/store.h"
 #include "engine/store/version_clock.h"
 #include "protocol/reply_writer.h"
@@ -66,8 +67,10 @@ class Commands {
   Item* rewrite(const Item* old, uint32_t nvalue, uint8_t keep, uint64_t cas_in);
   // Makes `it` a new version written by this node.
   void stamp(Item* it);
-  // What memcached shows as the seconds left of an expiry (t, and me's exp negated).
-  uint32_t ttl_left(uint32_t exptime, uint32_t now) const;
+  // memcached's exptime rules on this node's clock (absolute_expiry).
+  uint32_t expiry(int32_t exptime, uint32_t now) const { return absolute_expiry(exptime, now, h_.started_at); }
+  // What memcached shows as the seconds left of an expiry (t, and me's exp negated), as u32.
+  static uint32_t ttl_left(uint32_t exptime, uint32_t now) { return exptime - now; }
   void meta_get(const MetaRequest& m, Writer& out);
   void meta_delete(const MetaRequest& m, Writer& out);
   void meta_arith(const MetaRequest& m, Writer& out);
