@@ -4,6 +4,7 @@
 #include <string>
 
 #include "check.h"
+#include "engine/store/clock.h"
 #include "engine/store/store.h"
 
 using namespace mcha;
@@ -111,4 +112,19 @@ TEST("store: the table grows incrementally and every key stays reachable while i
   CHECK(s.buckets() > before);
   for (int i = 0; i < n; i += 101) CHECK(value_of(s, "key" + std::to_string(i)) == std::to_string(i));
   CHECK_EQ(s.count(), static_cast<uint64_t>(n));
+}
+
+TEST("clock: memcached's relative clock for expiries already past when given") {
+  const uint32_t start = 1700000000, now = start + 100;
+  CHECK_EQ(absolute_expiry(0, now, start), 0u);
+  CHECK_EQ(absolute_expiry(30, now, start), now + 30);
+  // Negative, and absolute at or before process_started (start - 62): relative second 1.
+  CHECK_EQ(absolute_expiry(-1, now, start), start - 61);
+  CHECK_EQ(absolute_expiry(1000000000, now, start), start - 61);
+  CHECK_EQ(absolute_expiry(static_cast<int32_t>(start - 62), now, start), start - 61);
+  // After process_started but past: itself, so t counts from it (mg T<now-10> t: t4294967286).
+  CHECK_EQ(absolute_expiry(static_cast<int32_t>(now - 10), now, start), now - 10);
+  CHECK_EQ(absolute_expiry(static_cast<int32_t>(now - 10), now, start) - now, 4294967286u);
+  // mg T-1 t on a server up for `uptime` seconds: 2^32 - 61 - uptime.
+  CHECK_EQ(absolute_expiry(-1, now, start) - now, 4294967296u - 61 - 100);
 }

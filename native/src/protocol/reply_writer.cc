@@ -12,6 +12,7 @@ constexpr size_t kZeroCopyMin = 512;
 }  // namespace
 
 Writer::~Writer() {
+  release_held();
   release_refs_from(0);
   free_blocks_from(0);
 }
@@ -69,11 +70,13 @@ void Writer::value(Item* it) {
 }
 
 void Writer::mark() {
+  release_held();
   close_run();
   mark_ = {bufs_.size(), refs_.size(), blocks_.size(), cur_len_, cur_cap_, pending_, cur_};
 }
 
 void Writer::discard() {
+  release_held();
   bufs_.resize(mark_.bufs);
   release_refs_from(mark_.refs);
   free_blocks_from(mark_.blocks);
@@ -81,6 +84,23 @@ void Writer::discard() {
   cur_len_ = run_start_ = mark_.cur_len;
   cur_cap_ = mark_.cur_cap;
   pending_ = mark_.pending;
+}
+
+void Writer::hold(Item* it) {
+  it->refcount++;
+  held_.push_back(it);
+}
+
+bool Writer::holds(const Item* it) const {
+  for (const Item* h : held_) {
+    if (h == it) return true;
+  }
+  return false;
+}
+
+void Writer::release_held() {
+  for (Item* it : held_) store_.release(it);
+  held_.clear();
 }
 
 void Writer::release_refs_from(size_t i) {

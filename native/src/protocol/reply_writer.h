@@ -35,8 +35,15 @@ class Writer {
   void number(uint64_t v);
   // An item's value and its "\r\n": copied when small, otherwise referenced.
   void value(Item* it);
+  // A transmit point: what was composed since the last one has left, as far as memcached's
+  // item references go (the held items below are released).
   void mark();
   void discard();
+  // memcached's mg reply holds a reference to its item until the connection next transmits,
+  // and incr/decr rewrite a number in place only when nobody but the table holds the item:
+  // hold() keeps `it` until the next transmit point (mark(), discard()); holds() tells.
+  void hold(Item* it);
+  bool holds(const Item* it) const;
   size_t pending() const { return pending_; }
   // Hands everything composed to a batch the caller writes and later frees with finish().
   WriteBatch* take();
@@ -46,11 +53,13 @@ class Writer {
   void close_run();
   void release_refs_from(size_t i);
   void free_blocks_from(size_t i);
+  void release_held();
 
   Store& store_;
   std::vector<uv_buf_t> bufs_;
   std::vector<Item*> refs_;
   std::vector<char*> blocks_;
+  std::vector<Item*> held_;
   char* cur_ = nullptr;
   size_t cur_len_ = 0, cur_cap_ = 0, run_start_ = 0;
   size_t pending_ = 0;

@@ -98,7 +98,7 @@ const char* Commands::store(const Request& req, Item* item, uint32_t now) {
   Store& st = h_.store;
   std::string_view key(item->key(), item->nkey);
   Item* old = st.get(key, now);
-  item->exptime = absolute_expiry(req.exptime, now);
+  item->exptime = expiry(req.exptime, now);
   switch (req.op) {
     case StoreOp::Add:
       if (old) {
@@ -167,7 +167,7 @@ const char* Commands::store(const Request& req, Item* item, uint32_t now) {
 
 void Commands::get(const Request& req, Writer& out) {
   uint32_t now = now_seconds();
-  uint32_t new_exptime = req.touch ? absolute_expiry(req.exptime, now) : 0;
+  uint32_t new_exptime = req.touch ? expiry(req.exptime, now) : 0;
   bool cas = h_.settings.cas_enabled;
   for (std::string_view key : req.keys) {
     c_.cmd_get++;
@@ -206,7 +206,7 @@ const char* Commands::arith(const Request& req, Writer& out) {
   std::string digits;
   Item* it = nullptr;
   bool in_place = false;
-  switch (apply_delta(req.key, req.incr, req.delta, 0, 0, &it, digits, in_place)) {
+  switch (apply_delta(req.key, req.incr, req.delta, 0, 0, out, &it, digits, in_place)) {
     case Delta::NotFound:
       if (req.incr) c_.incr_misses++;
       else c_.decr_misses++;
@@ -221,7 +221,7 @@ const char* Commands::arith(const Request& req, Writer& out) {
   return nullptr;
 }
 
-Commands::Delta Commands::apply_delta(std::string_view key, bool incr, uint64_t delta, uint64_t cas_check, uint64_t cas_in, Item** out, std::string& digits, bool& in_place) {
+Commands::Delta Commands::apply_delta(std::string_view key, bool incr, uint64_t delta, uint64_t cas_check, uint64_t cas_in, const Writer& replies, Item** out, std::string& digits, bool& in_place) {
   Store& st = h_.store;
   uint32_t now = now_seconds();
   Item* old = st.get(key, now);
@@ -235,8 +235,9 @@ Commands::Delta Commands::apply_delta(std::string_view key, bool incr, uint64_t 
   uint64_t next = incr ? current + delta : (delta > current ? 0 : current - delta);
   digits = std::to_string(next);
   // memcached rewrites a number that still fits in place, padding with spaces: the item keeps
-  // its marks, fetched state and access time. A longer number is a new item.
-  in_place = digits.size() <= old->nvalue;
+  // its marks, fetched state and access time. A longer number is a new item, and so is any
+  // number while a reply not yet transmitted (an mg hit) holds the item.
+  in_place = digits.size() <= old->nvalue && !replies.holds(old);
   Item* it;
   if (in_place) {
     it = rewrite(old, old->nvalue, Item::kMetaBits | Item::kFetched, cas_in);
@@ -290,8 +291,9 @@ const char* Commands::touch(const Request& req) {
     return "NOT_FOUND";
   }
   c_.touch_hits++;
-  touch_item(it, absolute_expiry(req.exptime, now));
-  it->bits |= Item::kVisited;
+  touch_item(it, expiry(req.exptime, now));
+  // memcached's touch fetches the item with DO_UPDATE, as get does: it counts as fetched.
+  it->bits |= Item::kVisited | Item::kFetched;
   set_last_access(it, now);
   return "TOUCHED";
 }
@@ -322,8 +324,10 @@ const char* Commands::flush_all(const Request& req) {
   if (!req.delay_ok) return "CLIENT_ERROR invalid exptime argument";
   c_.cmd_flush++;
   uint32_t now = now_seconds();
-  // memcached: items last stored at or before (due - 1) vanish once that second has come.
-  uint32_t oldest_live = req.exptime > 0 ? absolute_expiry(req.exptime, now) - 1 : 0;
+  // memcached: items last stored at or before (due - 1) vanish once that second has come. A
+  // due long ago is memcached's relative second 1, and 1 - 1 = 0 there means no flush at all.
+  uint32_t due = req.exptime > 0 ? expiry(req.exptime, now) : 0;
+  uint32_t oldest_live = due > long_ago(h_.started_at) ? due - 1 : 0;
   if (req.exptime <= 0 || (oldest_live != 0 && oldest_live <= now)) {
     uint64_t version = h_.clock.next();
     h_.store.flush_all(version);

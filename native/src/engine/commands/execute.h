@@ -10,6 +10,7 @@
 #include "engine/replica/mutation_log.h"
 #include "protocol/request.h"
 #include "engine/settings.h"
+#include "engine/store/clock.h"
 #include "engine/store/store.h"
 #include "engine/store/version_clock.h"
 #include "protocol/reply_writer.h"
@@ -57,16 +58,19 @@ class Commands {
  private:
   enum class Delta { Ok, NotFound, NonNumeric, CasMismatch, NoMemory };
   // memcached's do_add_delta for incr/decr and ma: the stored item in `*out` on Ok (not logged
-  // yet), the new number in `digits`. A number that still fits keeps the item's meta state, as
-  // memcached's in-place rewrite does; `in_place` says which happened.
-  Delta apply_delta(std::string_view key, bool incr, uint64_t delta, uint64_t cas_check, uint64_t cas_in, Item** out, std::string& digits, bool& in_place);
+  // yet), the new number in `digits`. A number that still fits, in an item no reply of this
+  // connection holds since its last transmit point (memcached's refcount == 2), is rewritten in
+  // place and keeps the item's meta state; `in_place` says which happened.
+  Delta apply_delta(std::string_view key, bool incr, uint64_t delta, uint64_t cas_check, uint64_t cas_in, const Writer& replies, Item** out, std::string& digits, bool& in_place);
   // A copy of `old` under a new version (the same value unless `nvalue` differs), keeping its
   // flags, expiry, access time and the meta bits in `keep`; with `cas_in` as its CAS if non-zero.
   Item* rewrite(const Item* old, uint32_t nvalue, uint8_t keep, uint64_t cas_in);
   // Makes `it` a new version written by this node.
   void stamp(Item* it);
-  // What memcached shows as the seconds left of an expiry (t, and me's exp negated).
-  uint32_t ttl_left(uint32_t exptime, uint32_t now) const;
+  // memcached's exptime rules on this node's clock (absolute_expiry).
+  uint32_t expiry(int32_t exptime, uint32_t now) const { return absolute_expiry(exptime, now, h_.started_at); }
+  // What memcached shows as the seconds left of an expiry (t, and me's exp negated), as u32.
+  static uint32_t ttl_left(uint32_t exptime, uint32_t now) { return exptime - now; }
   void meta_get(const MetaRequest& m, Writer& out);
   void meta_delete(const MetaRequest& m, Writer& out);
   void meta_arith(const MetaRequest& m, Writer& out);

@@ -59,15 +59,6 @@ void Commands::meta(const Request& req, Writer& out) {
   }
 }
 
-// memcached's relative clock, for the two answers that show it raw: an expiry of "long ago"
-// (1, where a negative or past TTL lands) is memcached's second 1 after its start, which it
-// counts from 62 seconds before it started (ITEM_UPDATE_INTERVAL + 2).
-uint32_t Commands::ttl_left(uint32_t exptime, uint32_t now) const {
-  if (exptime != 1) return exptime - now;
-  uint32_t current_time = now - (h_.started_at - 62);
-  return 1 - current_time;
-}
-
 void Commands::meta_get(const MetaRequest& m, Writer& out) {
   Store& st = h_.store;
   bool cas_enabled = h_.settings.cas_enabled;
@@ -121,16 +112,16 @@ void Commands::meta_get(const MetaRequest& m, Writer& out) {
     switch (f[0]) {
       case 'T':
         ttl_set = true;
-        it->exptime = absolute_expiry(m.ttl, now);
+        it->exptime = expiry(m.ttl, now);
         break;
       case 'N':
         if (created) {
-          it->exptime = absolute_expiry(m.vivify_ttl, now);
+          it->exptime = expiry(m.vivify_ttl, now);
           won = true;
         }
         break;
       case 'R':
-        if (!(it->bits & Item::kWinSent) && !created && it->exptime != 0 && it->exptime < absolute_expiry(m.recache_ttl, now)) won = true;
+        if (!(it->bits & Item::kWinSent) && !created && it->exptime != 0 && it->exptime < expiry(m.recache_ttl, now)) won = true;
         break;
       case 's':
         l.flag('s');
@@ -188,6 +179,8 @@ void Commands::meta_get(const MetaRequest& m, Writer& out) {
   l.put("\r\n");
   out.text(l.view());
   if (value) out.value(it);
+  // memcached's reply holds the item until transmitted, value or not.
+  out.hold(it);
   if (!m.no_bump) {
     it->bits |= Item::kVisited | Item::kFetched;
     set_last_access(it, now);
@@ -244,8 +237,8 @@ void Commands::complete_meta_set(const Request& req, Item* item, bool terminated
   bool joining = mode == Mode::Append || mode == Mode::Prepend;
   // N (1.6.45): append and prepend create the item on a miss, with N's TTL instead of T's.
   bool vivify = joining && m.vivify;
-  if (vivify) item->exptime = absolute_expiry(m.vivify_ttl, now);
-  else if (m.has_ttl) item->exptime = absolute_expiry(m.ttl, now);
+  if (vivify) item->exptime = expiry(m.vivify_ttl, now);
+  else if (m.has_ttl) item->exptime = expiry(m.ttl, now);
   std::string_view key(item->key(), item->nkey);
   Item* old = st.get(key, now);
   // With -C memcached keeps no CAS on the new item: the request's C compares as none.
@@ -355,7 +348,7 @@ void Commands::meta_delete(const MetaRequest& m, Writer& out) {
     c_.delete_misses++;
     code = "EX";
   } else {
-    uint32_t exptime = m.has_ttl ? absolute_expiry(m.ttl, now) : 0;
+    uint32_t exptime = m.has_ttl ? expiry(m.ttl, now) : 0;
     if (m.remove_value) {
       // x (1.6.45): an empty value in place of the item, keeping its CAS unless E gives one.
       uint64_t cas = m.has_cas_in ? m.cas_in : it->cas(cas_enabled);
@@ -402,7 +395,7 @@ void Commands::meta_arith(const MetaRequest& m, Writer& out) {
   Item* it = nullptr;
   bool in_place = false, created = false;
   Line l;
-  Delta r = apply_delta(m.key, incr, m.delta, m.has_cas ? m.cas : 0, m.has_cas_in ? m.cas_in : 0, &it, digits, in_place);
+  Delta r = apply_delta(m.key, incr, m.delta, m.has_cas ? m.cas : 0, m.has_cas_in ? m.cas_in : 0, out, &it, digits, in_place);
   switch (r) {
     case Delta::Ok: break;
     case Delta::NonNumeric: return out.line("CLIENT_ERROR cannot increment or decrement non-numeric value");
@@ -453,11 +446,11 @@ void Commands::meta_arith(const MetaRequest& m, Writer& out) {
           else l.num(ttl_left(shown, now));
           break;
         case 'T':
-          shown = absolute_expiry(m.ttl, now);
+          shown = expiry(m.ttl, now);
           if (in_place || created) it->exptime = shown;
           break;
         case 'N':
-          if (created) it->exptime = shown = absolute_expiry(m.vivify_ttl, now);
+          if (created) it->exptime = shown = expiry(m.vivify_ttl, now);
           break;
         case 'O':
           if (!opaque_ok(f)) failed = true;

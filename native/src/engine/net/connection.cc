@@ -170,6 +170,9 @@ void Connection::process_buffer() {
       break;
     }
   }
+  // memcached transmits when it needs more of a command line (not while it waits for a data
+  // block): then its replies release their items.
+  if (state_ == State::Line) out_.mark();
   flush();
 }
 
