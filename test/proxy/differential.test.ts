@@ -23,6 +23,6 @@ differentialSuite({
       },
     };
   },
-  generator: { casWithKey: true, noGetDiscards: true },
+  generator: { casWithKey: true, noGetDiscards: true, noRewriteAfterRead: true },
   casScope: 'key',
 });

@@ -32,6 +32,12 @@ export interface GeneratorOptions {
    * several nodes does not reproduce (docs/proxy.md, limits).
    */
   noGetDiscards?: boolean;
+  /**
+   * No incr, decr or ma of a key an mg of the same batch read: memcached rewrites a number in
+   * place only while no untransmitted reply holds the item, so the answer depends on where the
+   * server's read events end, which a proxy in between does not preserve (docs/proxy.md).
+   */
+  noRewriteAfterRead?: boolean;
 }
 
 /** Random classic and meta protocol traffic over a small key space, with bad input mixed in. */
@@ -46,12 +52,20 @@ export class CommandGenerator {
    */
   private readonly nowSec = Math.floor(Date.now() / 1000);
 
+  /** Keys an mg of the current batch read (see noRewriteAfterRead). */
+  private readonly readInBatch = new Set<string>();
+
   constructor(private readonly r: Random, prefix: string, private readonly options: GeneratorOptions = {}, keyCount = 40) {
     this.keys = Array.from({ length: keyCount }, (_, i) => `${prefix}k${i}`);
     this.keys.push(`${prefix}tab\tkey`, `${prefix}ctl\x01key`, `${prefix}${'x'.repeat(250 - prefix.length)}`);
     // Keys spelled like protocol words, unprefixed: where parsers most easily disagree
     // ("delete noreply" deletes the key "noreply" and is answered).
     this.keys.push('noreply', '0');
+  }
+
+  /** A new batch begins: its commands go out in one write and are read in one read event. */
+  beginBatch(): void {
+    this.readInBatch.clear();
   }
 
   next(): Command {
@@ -153,7 +167,7 @@ export class CommandGenerator {
     const delta = incr
       ? r.weighted<string>([[80, String(r.int(0, 100))], [5, '4294967296'], ...bad])
       : r.weighted<string>([[70, String(r.int(0, 100))], [5, '18446744073709551615'], [5, '9223372036854775808'], [2, '-9223372036854775809'], ...bad]);
-    return fixed(`${incr ? 'incr' : 'decr'} ${this.key()} ${delta}${this.noreply()}\r\n`);
+    return fixed(`${incr ? 'incr' : 'decr'} ${this.rewriteKey(this.key())} ${delta}${this.noreply()}\r\n`);
   }
 
   private del(): Command {
@@ -190,9 +204,13 @@ export class CommandGenerator {
     return `O${'o'.repeat(this.r.weighted([[80, this.r.int(0, 8)], [15, this.r.int(30, 32)], [5, 33]]))}`;
   }
 
+  /**
+   * A TTL token. Live TTLs outlast a run (minutes, not seconds): an item that expired during
+   * the run would do so at a moment the two servers' clocks (a second apart at most) disagree on.
+   */
   private ttlToken(letter: string): string {
     const r = this.r;
-    return letter + r.weighted([[40, String(r.int(1, 1000))], [20, '0'], [10, '-1'], [10, '100000'], [5, String(this.nowSec + 2000)], [3, 'x'], [2, '']]);
+    return letter + r.weighted([[40, String(r.int(300, 1000))], [20, '0'], [10, '-1'], [10, '100000'], [5, String(this.nowSec + 2000)], [3, 'x'], [2, '']]);
   }
 
   /** Flags chosen from `pool` in random order, sometimes with a bad one mixed in. */
@@ -226,8 +244,15 @@ export class CommandGenerator {
     };
   }
 
+  /** `key`, or under noRewriteAfterRead one no mg of this batch read, when there is one. */
+  private rewriteKey(key: string): string {
+    if (!this.options.noRewriteAfterRead || !this.readInBatch.has(key)) return key;
+    return this.keys.find((k) => !this.readInBatch.has(k)) ?? key;
+  }
+
   private mg(): Command {
     const key = this.metaKey();
+    if (key.key !== null) this.readInBatch.add(key.key);
     const flags = this.metaFlags([
       () => 'v', () => 'v', () => 's', () => 'f', () => 't', () => 'c', () => 'k', () => 'k', () => 'h', () => 'l',
       () => 'u', () => 'q', () => this.opaque(), () => this.ttlToken('T'), () => this.ttlToken('N'), () => this.ttlToken('R'),
@@ -267,7 +292,11 @@ export class CommandGenerator {
 
   private ma(): Command {
     const r = this.r;
-    const key = this.metaKey();
+    let key = this.metaKey();
+    if (key.key !== null && this.rewriteKey(key.key) !== key.key) {
+      const other = this.rewriteKey(key.key);
+      key = { token: other, key: other, b: false };
+    }
     const cas = r.chance(0.15) ? this.casFlag(key.key) : null;
     const mode = r.weighted([[40, ''], [20, 'I'], [20, 'D'], [5, '+'], [5, '-'], [2, 'X'], [1, 'i'], [1, 'DD']]);
     const decr = mode === 'D' || mode === '-';

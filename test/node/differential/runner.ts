@@ -126,6 +126,7 @@ async function runSeed(seed: number, sides: Side[], o: DifferentialOptions, scop
       const conn = r.int(0, CONNECTIONS - 1);
       const commands: Command[] = [];
       const size = r.weighted([[50, r.int(1, 5)], [40, r.int(6, 30)], [10, r.int(31, 60)]]);
+      gen.beginBatch();
       for (let i = 0; i < size && sent < COMMANDS; i++, sent++) commands.push(gen.next());
       const outs: string[][] = [];
       let shown = '';
