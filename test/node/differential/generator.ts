@@ -206,11 +206,14 @@ export class CommandGenerator {
 
   /**
    * A TTL token. Live TTLs outlast a run (minutes, not seconds): an item that expired during
-   * the run would do so at a moment the two servers' clocks (a second apart at most) disagree on.
+   * the run would do so at a moment the two servers' clocks (a second apart at most) disagree
+   * on. For the same reason an R token is never within a run's length of a TTL (R wins when the
+   * TTL left is below it): TTLs are whole hundreds of seconds, R tokens fifty past.
    */
   private ttlToken(letter: string): string {
     const r = this.r;
-    return letter + r.weighted([[40, String(r.int(300, 1000))], [20, '0'], [10, '-1'], [10, '100000'], [5, String(this.nowSec + 2000)], [3, 'x'], [2, '']]);
+    const live = 100 * r.int(3, 10) + (letter === 'R' ? 50 : 0);
+    return letter + r.weighted([[40, String(live)], [20, '0'], [10, '-1'], [10, '100000'], [5, String(this.nowSec + 2000)], [3, 'x'], [2, '']]);
   }
 
   /** Flags chosen from `pool` in random order, sometimes with a bad one mixed in. */
