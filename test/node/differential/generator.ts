@@ -212,8 +212,9 @@ export class CommandGenerator {
    */
   private ttlToken(letter: string): string {
     const r = this.r;
-    const live = 100 * r.int(3, 10) + (letter === 'R' ? 50 : 0);
-    return letter + r.weighted([[40, String(live)], [20, '0'], [10, '-1'], [10, '100000'], [5, String(this.nowSec + 2000)], [3, 'x'], [2, '']]);
+    const past = letter === 'R' ? 50 : 0;
+    const live = 100 * r.int(3, 10) + past;
+    return letter + r.weighted([[40, String(live)], [20, '0'], [10, '-1'], [10, String(100000 + past)], [5, String(this.nowSec + 2000)], [3, 'x'], [2, '']]);
   }
 
   /** Flags chosen from `pool` in random order, sometimes with a bad one mixed in. */
