@@ -152,8 +152,25 @@ void parse_debug(const std::string_view* w, size_t ntokens, MetaRequest& m) {
 
 }  // namespace
 
+void MetaRequest::reset() {
+  cmd = MetaCmd::Get;
+  key = {};
+  key_binary = false;
+  nflags = 0;
+  quiet = value = no_bump = stale = remove_value = has_ttl = vivify = has_recache = has_cas = has_cas_in = false;
+  ttl = vivify_ttl = recache_ttl = 0;
+  client_flags = 0;
+  cas = cas_in = 0;
+  delta = 1;
+  initial = 0;
+  mode = 0;
+  datalen = 0;
+  error = nullptr;
+  swallow = false;
+}
+
 bool parse_meta(const std::string_view* w, size_t nw, size_t ntokens, MetaRequest& m) {
-  m = MetaRequest();
+  m.reset();
   if (nw >= 2) m.key = w[1];
   switch (w[0][1]) {
     case 'g': m.cmd = MetaCmd::Get; break;
