@@ -112,52 +112,62 @@ function preparse(words: string[], start: number): MetaRequest | string {
     stale: false, removeValue: false, ttl: null, vivifyTtl: null, recacheTtl: null, clientFlags: 0,
     compareCas: null, newCas: null, mode: '', delta: 1n, initial: 0n,
   };
-  const seen = new Uint8Array(127);
-  let failure: string | null = null;
-  const fail = (message: string | null): void => {
-    failure = message ?? failure ?? BAD_FORMAT;
-  };
+  const failure = scanFlags(m);
+  // SEEN is shared by every parse: clear what this one marked.
   for (const t of m.tokens) {
     const o = t.charCodeAt(0);
-    if (o >= 127 || seen[o] !== 0) return 'CLIENT_ERROR duplicate flag';
-    seen[o] = 1;
-    const arg = t.slice(1);
+    if (o < 127) SEEN[o] = 0;
+  }
+  return failure ?? m;
+}
+
+/** Flag letters already met on the line being parsed (memcached's seen[127]), reused: see preparse. */
+const SEEN = new Uint8Array(127);
+
+/** The pass itself: fills `m`, returns the error line or null. */
+function scanFlags(m: MetaRequest): string | null {
+  let failure: string | null = null;
+  for (const t of m.tokens) {
+    const o = t.charCodeAt(0);
+    if (o >= 127 || SEEN[o] !== 0) return 'CLIENT_ERROR duplicate flag';
+    SEEN[o] = 1;
     switch (t[0]) {
       case 'b': {
         const key = decodeBase64Key(m.key);
-        if (key === null) fail('CLIENT_ERROR error decoding key');
+        if (key === null) failure = 'CLIENT_ERROR error decoding key';
         else m.key = key;
         m.keyBinary = true;
         break;
       }
       case 'N': case 'T': case 'R': {
-        const v = parseI32(arg);
-        if (v === null) fail(BAD_TOKEN);
+        const v = parseI32(t.slice(1));
+        if (v === null) failure = BAD_TOKEN;
         else if (t[0] === 'N') m.vivifyTtl = v;
         else if (t[0] === 'T') m.ttl = v;
         else m.recacheTtl = v;
         break;
       }
       case 'F': {
-        const v = parseU32(arg);
-        if (v === null) fail(null);
+        // memcached keeps the message of an earlier error, or its default, for a bad F.
+        const v = parseU32(t.slice(1));
+        if (v === null) failure ??= BAD_FORMAT;
         else m.clientFlags = v;
         break;
       }
       case 'C': case 'E': {
-        const v = parseU64(arg);
-        if (v === null) fail(BAD_TOKEN);
+        const v = parseU64(t.slice(1));
+        if (v === null) failure = BAD_TOKEN;
         else if (t[0] === 'C') m.compareCas = v;
         else m.newCas = v;
         break;
       }
       case 'M':
-        if (t.length !== 2) fail('CLIENT_ERROR incorrect length for M token');
+        if (t.length !== 2) failure = 'CLIENT_ERROR incorrect length for M token';
         else m.mode = t[1]!;
         break;
       case 'J': case 'D': {
-        const v = parseU64(arg);
-        if (v === null) fail(t[0] === 'J' ? 'CLIENT_ERROR invalid numeric initial value' : 'CLIENT_ERROR invalid numeric delta value');
+        const v = parseU64(t.slice(1));
+        if (v === null) failure = t[0] === 'J' ? 'CLIENT_ERROR invalid numeric initial value' : 'CLIENT_ERROR invalid numeric delta value';
         else if (t[0] === 'J') m.initial = v;
         else m.delta = v;
         break;
@@ -173,5 +183,5 @@ function preparse(words: string[], start: number): MetaRequest | string {
         return 'CLIENT_ERROR invalid flag';
     }
   }
-  return failure ?? m;
+  return failure;
 }
