@@ -6,7 +6,7 @@ import type { VersionClock } from '../store/version-clock';
 import { decodeRecords, RecordKind } from './codec';
 
 /**
- * The apply rule (ARCHITECTURE.md): the higher (version, origin) wins, equal is a no-op, so
+ * The apply rule (docs/replication.md): the higher (version, origin) wins, equal is a no-op, so
  * applying is idempotent and order-independent and both replicas converge. Versions of items
  * that expired but are still linked count too.
  */

@@ -29,16 +29,36 @@ export type StoreResult = 'stored' | 'no_memory';
 /** A position in the Map's insertion order that survives deletions and starts over after the end. */
 class Cursor {
   private iterator: IterableIterator<Item> | null = null;
+  /** The item after the position, already taken from the iterator by settle(). */
+  private pending: Item | null = null;
 
   constructor(private readonly items: Map<string, Item>) {}
 
   /** The next item, or null at the end of a pass (the call after that starts over). */
   next(): Item | null {
+    const p = this.pending;
+    if (p !== null) {
+      this.pending = null;
+      if (this.items.get(p.key) === p) return p;
+    }
     if (!this.iterator) this.iterator = this.items.values();
     const step = this.iterator.next();
     if (!step.done) return step.value;
     this.iterator = null;
     return null;
+  }
+
+  /**
+   * Fixes the position after the item just returned: when that was the newest item, the next
+   * call starts over at the oldest even if items are inserted meanwhile. (A Map iterator would
+   * go on into them; SIEVE's hand, which moves from the evicted item towards the newest, wraps
+   * to the oldest when there is none.)
+   */
+  settle(): void {
+    if (this.iterator === null || this.pending !== null) return;
+    const step = this.iterator.next();
+    if (step.done) this.iterator = null;
+    else this.pending = step.value;
   }
 }
 
@@ -182,6 +202,7 @@ export class Store {
       if (!item || item === keep) continue;
       if (this.deadReason(item, now) !== null) {
         this.unlinkReclaimed(item);
+        this.hand.settle();
         return true;
       }
       if (!allowLive) continue;
@@ -192,6 +213,7 @@ export class Store {
       if (!item.fetched) this.counters.evictedUnfetched++;
       this.counters.evictions++;
       this.unlink(item);
+      this.hand.settle();
       return true;
     }
     return false;

@@ -121,6 +121,20 @@ test('SIEVE: after a full pass the hand starts over at the oldest; bits cleared 
   assert.is(s.counters.evictedUnfetched, 0);
 });
 
+test('SIEVE: after evicting the newest item the hand starts over at the oldest, not at the item inserted next', () => {
+  const s = storeFor(3);
+  putAll(s, 'a,b,c');
+  hit(s, 'a');
+  hit(s, 'b');
+  s.put(item('d'), NOW); // a and b visited (cleared), c evicted: the hand wraps
+  assert.is(keys(s), 'a,b,d');
+  s.put(item('e'), NOW); // a, not the newly inserted d
+  assert.is(keys(s), 'b,d,e');
+  s.put(item('f'), NOW);
+  assert.is(keys(s), 'd,e,f');
+  assert.is(s.counters.evictions, 3);
+});
+
 test('SIEVE: a replaced item keeps its place and counts as visited', () => {
   const s = storeFor(3);
   putAll(s, 'a,b,c');
