@@ -81,14 +81,7 @@ export function encodeSet(
   buf: Buffer, at: number, key: string, flags: number, exptime: number, version: number, origin: number, touched: number,
   value: Buffer, valueLength: number,
 ): number {
-  header(buf, at, RecordKind.Set, key.length, origin, version);
-  putU32(buf, at + 14, flags);
-  putU32(buf, at + 18, exptime);
-  putU64(buf, at + 22, touched);
-  putU32(buf, at + 30, valueLength);
-  putKey(buf, at + SET_FIXED, key);
-  value.copy(buf, at + SET_FIXED + key.length, 0, valueLength);
-  return at + SET_FIXED + key.length + valueLength;
+  return putItem(buf, at, RecordKind.Set, SET_FIXED, key, flags, exptime, version, origin, touched, value, valueLength);
 }
 
 /** META_SET: the SET fields, then u8 meta bits (34), u64 explicit cas (35), key (43), value. */
@@ -96,16 +89,24 @@ export function encodeMetaSet(
   buf: Buffer, at: number, key: string, flags: number, exptime: number, version: number, origin: number, touched: number,
   value: Buffer, valueLength: number, metaBits: number, explicitCas: bigint,
 ): number {
-  header(buf, at, RecordKind.MetaSet, key.length, origin, version);
+  buf[at + 34] = metaBits;
+  buf.writeBigUInt64LE(explicitCas, at + 35);
+  return putItem(buf, at, RecordKind.MetaSet, META_SET_FIXED, key, flags, exptime, version, origin, touched, value, valueLength);
+}
+
+/** What SET and META_SET share: the header, the item's fields from 14, its key at `fixed`, its value. */
+function putItem(
+  buf: Buffer, at: number, kind: RecordKind, fixed: number, key: string, flags: number, exptime: number, version: number, origin: number,
+  touched: number, value: Buffer, valueLength: number,
+): number {
+  header(buf, at, kind, key.length, origin, version);
   putU32(buf, at + 14, flags);
   putU32(buf, at + 18, exptime);
   putU64(buf, at + 22, touched);
   putU32(buf, at + 30, valueLength);
-  buf[at + 34] = metaBits;
-  buf.writeBigUInt64LE(explicitCas, at + 35);
-  putKey(buf, at + META_SET_FIXED, key);
-  value.copy(buf, at + META_SET_FIXED + key.length, 0, valueLength);
-  return at + META_SET_FIXED + key.length + valueLength;
+  putKey(buf, at + fixed, key);
+  value.copy(buf, at + fixed + key.length, 0, valueLength);
+  return at + fixed + key.length + valueLength;
 }
 
 export function encodeDelete(buf: Buffer, at: number, key: string, version: number, origin: number): number {
@@ -156,28 +157,20 @@ export function* decodeRecords(buf: Buffer): Generator<DecodedRecord> {
     };
     if ((kind <= RecordKind.Touch || kind === RecordKind.MetaSet) && (nkey === 0 || nkey > MAX_KEY_LENGTH)) throw new RecordFormatError(`bad key length ${nkey}`);
     switch (kind) {
-      case RecordKind.Set: {
-        need(SET_FIXED);
-        const nvalue = buf.readUInt32LE(at + 30);
-        need(SET_FIXED + nkey + nvalue);
-        const k = at + SET_FIXED;
-        yield {
-          kind, origin, version, key: buf.toString('latin1', k, k + nkey), flags: buf.readUInt32LE(at + 14),
-          exptime: buf.readUInt32LE(at + 18), touched: readU64(buf, at + 22), value: buf.subarray(k + nkey, k + nkey + nvalue),
-        };
-        at = k + nkey + nvalue;
-        break;
-      }
+      case RecordKind.Set:
       case RecordKind.MetaSet: {
-        need(META_SET_FIXED);
+        const fixed = kind === RecordKind.Set ? SET_FIXED : META_SET_FIXED;
+        need(fixed);
         const nvalue = buf.readUInt32LE(at + 30);
-        need(META_SET_FIXED + nkey + nvalue);
-        const k = at + META_SET_FIXED;
-        yield {
-          kind, origin, version, key: buf.toString('latin1', k, k + nkey), flags: buf.readUInt32LE(at + 14),
-          exptime: buf.readUInt32LE(at + 18), touched: readU64(buf, at + 22), value: buf.subarray(k + nkey, k + nkey + nvalue),
-          metaBits: buf[at + 34]!, explicitCas: buf.readBigUInt64LE(at + 35),
-        };
+        need(fixed + nkey + nvalue);
+        const k = at + fixed;
+        const key = buf.toString('latin1', k, k + nkey);
+        const flags = buf.readUInt32LE(at + 14);
+        const exptime = buf.readUInt32LE(at + 18);
+        const touched = readU64(buf, at + 22);
+        const value = buf.subarray(k + nkey, k + nkey + nvalue);
+        if (kind === RecordKind.Set) yield { kind, origin, version, key, flags, exptime, touched, value };
+        else yield { kind, origin, version, key, flags, exptime, touched, value, metaBits: buf[at + 34]!, explicitCas: buf.readBigUInt64LE(at + 35) };
         at = k + nkey + nvalue;
         break;
       }
