@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Random } from '../helpers/random';
 import { RawClient } from '../helpers/client';
+import { b64, exchange, metaRequest } from '../helpers/meta-traffic';
 import { parseStats } from '../helpers/proc-stats';
 import { waitFor } from '../helpers/processes';
 import { startProxy, type RunningProxy } from '../helpers/proxies';
@@ -34,7 +35,6 @@ test.after(async () => {
   await Promise.all([...backends.map((n) => n.stop()), oracle?.stop()]);
 });
 
-const b64 = (key: string): string => Buffer.from(key, 'latin1').toString('base64');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `client_handoffs` before this call's own connection (`stats` itself goes to the TypeScript path). */
@@ -44,19 +44,6 @@ async function handoffs(): Promise<number> {
 }
 /** The handoffs of the stats calls themselves on the engine under test. */
 const STATS_HANDOFF = ENGINE === 'native' ? 1 : 0;
-
-/** Sends `batch` and an mn; reads up to that mn's MN (the batch's own mn lines answer MN too). */
-async function exchange(c: RawClient, batch: string): Promise<string> {
-  const want = batch.split('\r\n').filter((l) => l === 'mn').length + 1;
-  c.send(`${batch}mn\r\n`);
-  const mn = Buffer.from('MN\r\n');
-  const got = await c.readUntil(`${want} MN lines`, (b) => {
-    let n = 0;
-    for (let at = b.indexOf(mn); at >= 0; at = b.indexOf(mn, at + mn.length)) n++;
-    return n >= want && b.subarray(b.length - mn.length).equals(mn) ? b.length : -1;
-  });
-  return got.toString('latin1');
-}
 
 async function flushAll(): Promise<void> {
   await Promise.all([...backends, oracle].map((n) => command(n.port, 'flush_all\r\n', 'OK\r\n')));
@@ -91,25 +78,6 @@ test('a base64 key routes as its decoded bytes: `get foo` and `mg Zm9v b` reach 
 const KEYS = Array.from({ length: 30 }, (_, i) => `m:${i}`);
 const SEEDS = (process.env.PROXY_SEEDS ?? `1,2,${Date.now() % 100000}`).split(',').map(Number);
 
-/** Meta requests whose replies memcached fixes byte for byte (no CAS, TTL or access times). */
-function metaRequest(r: Random): string {
-  const key = r.pick(KEYS);
-  const binary = r.chance(0.3);
-  const k = binary ? `${b64(key)} b` : key;
-  const flag = (f: string, p = 0.3) => (r.chance(p) ? ` ${f}` : '');
-  const opaque = flag(`O${r.int(0, 99999)}`, 0.5);
-  const q = flag('q', 0.3);
-  const value = 'v'.repeat(r.chance(0.2) ? r.int(1000, 5000) : r.int(0, 20));
-  return r.weighted<() => string>([
-    [20, () => `mg ${k}${flag('v', 0.7)}${flag('k')}${flag('f')}${flag('s')}${opaque}${q}\r\n`],
-    [15, () => `ms ${binary ? b64(key) : key} ${value.length}${binary ? ' b' : ''}${flag(`F${r.int(0, 9)}`)}${flag(`M${r.pick(['S', 'E', 'A', 'P', 'R'])}`)}${opaque}${q}${flag('k')}\r\n${value}\r\n`],
-    [6, () => `md ${k}${opaque}${q}${flag('k')}\r\n`],
-    [8, () => `ma ${k}${flag(`D${r.int(0, 50)}`)}${flag(`M${r.pick(['I', 'D', '+', '-'])}`)}${flag(`N0 J${r.int(0, 9)}`)}${flag('v')}${opaque}${q}\r\n`],
-    [3, () => 'mn\r\n'],
-    [3, () => `get ${key}\r\n`],
-  ])();
-}
-
 test('randomized pipelined meta commands through the proxy get the same bytes as from one memcached, and stay on the C++ path', async () => {
   const before = await handoffs();
   for (const seed of SEEDS) {
@@ -118,7 +86,7 @@ test('randomized pipelined meta commands through the proxy get the same bytes as
     const viaProxy = await RawClient.connect(proxy.port);
     const direct = await RawClient.connect(oracle.port);
     for (let round = 0; round < 120; round++) {
-      const batch = Array.from({ length: r.int(1, 25) }, () => metaRequest(r)).join('');
+      const batch = Array.from({ length: r.int(1, 25) }, () => metaRequest(r, KEYS)).join('');
       const [got, want] = await Promise.all([exchange(viaProxy, batch), exchange(direct, batch)]);
       if (got !== want) assert.fixture(got, want, `seed ${seed} (replay with PROXY_SEEDS=${seed}), round ${round}, batch:\n${batch}`);
     }
