@@ -68,6 +68,8 @@ export class BackendNode {
   /** A node without replication that was lost counts as not in sync until then (performance.now()). */
   private coldUntil = 0;
   private readonly pool: (BackendConnection | null)[];
+  /** Connections that speak the binary protocol (memcached picks a protocol per connection), opened at the first binary request. */
+  private readonly binaryPool: (BackendConnection | null)[];
   private readonly onConnection = {
     onReply: (ms: number) => {
       this.failures = 0;
@@ -84,6 +86,7 @@ export class BackendNode {
     private readonly batcher: Batcher,
   ) {
     this.pool = new Array<BackendConnection | null>(settings.connectionsPerNode).fill(null);
+    this.binaryPool = new Array<BackendConnection | null>(settings.connectionsPerNode).fill(null);
   }
 
   get isUp(): boolean {
@@ -92,11 +95,20 @@ export class BackendNode {
 
   /** Sends on the pool connection for `lane` (one client keeps one lane, so its requests stay in order). */
   send(lane: number, bytes: Buffer, p: Pending): boolean {
-    const i = lane % this.pool.length;
-    let conn = this.pool[i];
+    return this.sendOn(this.pool, lane, bytes, p);
+  }
+
+  /** Sends a binary request packet, on the binary connection for `lane`. */
+  sendBinary(lane: number, bytes: Buffer, p: Pending): boolean {
+    return this.sendOn(this.binaryPool, lane, bytes, p);
+  }
+
+  private sendOn(pool: (BackendConnection | null)[], lane: number, bytes: Buffer, p: Pending): boolean {
+    const i = lane % pool.length;
+    let conn = pool[i];
     if (!conn || conn.isClosed) {
       conn = this.connect();
-      this.pool[i] = conn;
+      pool[i] = conn;
     }
     this.counters.requests++;
     return conn.send(bytes, p);
@@ -109,6 +121,7 @@ export class BackendNode {
 
   checkTimeouts(now: number): void {
     for (const c of this.pool) c?.checkTimeout(now, this.settings.timeoutMs);
+    for (const c of this.binaryPool) c?.checkTimeout(now, this.settings.timeoutMs);
   }
 
   /**
@@ -131,7 +144,7 @@ export class BackendNode {
       this.state = 'out';
       this.counters.outages++;
       this.log.warn(`proxy: backend ${this.name} is out after ${this.failures} failures (last: ${message})`);
-      for (const c of this.pool) c?.close();
+      this.closeConnections();
       this.onStateChange?.();
     } else if (this.state === 'up') {
       this.log.info(`proxy: backend ${this.name}: ${message}`);
@@ -150,7 +163,12 @@ export class BackendNode {
   }
 
   close(): void {
+    this.closeConnections();
+  }
+
+  private closeConnections(): void {
     for (const c of this.pool) c?.close();
+    for (const c of this.binaryPool) c?.close();
   }
 
   resetCounters(): void {

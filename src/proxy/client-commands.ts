@@ -3,6 +3,8 @@ import type { Dispatcher, Mirror } from './dispatcher';
 import type { ReplyOrder } from './reply-order';
 import { metaRetryable, metaRouteKey, quietDrops, type MetaLine } from './meta-framer';
 import { ReplyShape } from './reply-reader';
+import { binaryError, binaryIsRead, binaryQuietDrops, binaryResponse, binaryRetryable, BinKind, HEADER_LENGTH, MAGIC_RESPONSE, Op, Status, type BinRequest } from './binary-framer';
+import { SERVER_ERROR_UNAVAILABLE } from './slot';
 
 /** What carrying out a client's requests needs from the proxy. */
 export interface CommandHost {
@@ -60,6 +62,37 @@ function arithMirror(key: string): Mirror {
 function metaMirror(m: MetaLine): Mirror {
   const del = line(`md ${m.key}${m.binary ? ' b' : ''}`);
   return (reply) => (reply[0] === 69 /* ERROR */ || reply[0] === 67 /* CLIENT_ERROR */ || reply[0] === 83 /* SERVER_ERROR */ ? null : del);
+}
+
+/** A binary write the main node carried out is copied to the backup as a binary delete of the key (as metaMirror). */
+function binaryMirror(key: Buffer): Mirror {
+  const del = Buffer.alloc(HEADER_LENGTH + key.length);
+  del[0] = 0x80;
+  del[1] = Op.Delete;
+  del.writeUInt16BE(key.length, 2);
+  del.writeUInt32BE(key.length, 8);
+  key.copy(del, HEADER_LENGTH);
+  return (reply) => (reply[0] === MAGIC_RESPONSE && reply.readUInt16BE(6) === Status.Success ? del : null);
+}
+
+/** A proxy's own text error (SERVER_ERROR backend ...) as a binary packet: "temporary failure" with the reason. */
+function binaryProxyError(r: BinRequest, head: Buffer, text: Buffer): Buffer {
+  const reason = text.toString('latin1').replace(/^SERVER_ERROR /, '').replace(/\r\n$/, '');
+  return binaryError(r.opcode, Status.TemporaryFailure, head, 12, reason);
+}
+
+/** The STAT lines of a text stats reply as binary packets (one per stat, an empty one last), as memcached's append_stats writes them. */
+function binaryStats(text: Buffer, head: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (const l of text.toString('latin1').split('\r\n')) {
+    if (!l.startsWith('STAT ')) continue;
+    const sp = l.indexOf(' ', 5);
+    const name = sp < 0 ? l.slice(5) : l.slice(5, sp);
+    const value = sp < 0 ? '' : l.slice(sp + 1);
+    out.push(binaryResponse(Op.Stat, Status.Success, head, 12, Buffer.from(name, 'latin1'), Buffer.from(value, 'latin1')));
+  }
+  out.push(binaryResponse(Op.Stat, Status.Success, head, 12));
+  return out;
 }
 
 function touchMirror(touch: Buffer): Mirror {
@@ -133,6 +166,89 @@ export class ClientCommands {
   /** mn: answered here, after every earlier reply of this client (replies leave in order). */
   mn(): void {
     this.local(MN);
+  }
+
+  /**
+   * A binary request framed by the connection (see binary-framer.ts), Keyed or Local (not
+   * quit, which the connection ends itself): `head` is its header, extras and key, `value`
+   * its value (storage commands, append, prepend) or null. A keyed one goes to its node as
+   * the client sent it, with the loud opcode and the body length memcached consumes; its reply
+   * comes back with the client's opcode, and the replies quiet mode hides are dropped here.
+   */
+  binary(r: BinRequest, head: Buffer, value: Buffer | null): void {
+    const d = this.host.dispatcher;
+    d.counters.requests++;
+    if (r.kind === BinKind.Local) return this.binaryLocal(r, head);
+    const keyStart = HEADER_LENGTH + r.extlen;
+    const key = head.subarray(keyStart, keyStart + r.keylen);
+    if (binaryIsRead(r.loud)) d.counters.cmdGet++;
+    if (r.loud === Op.Touch || r.loud === Op.Gat || r.loud === Op.GatK) d.counters.cmdTouch++;
+    if (r.loud === Op.Set || r.loud === Op.Add || r.loud === Op.Replace || r.loud === Op.Append || r.loud === Op.Prepend) d.counters.cmdSet++;
+    const packet = Buffer.allocUnsafe(keyStart + r.keylen + (value?.length ?? 0));
+    head.copy(packet, 0, 0, keyStart + r.keylen);
+    packet[1] = r.loud;
+    packet.writeUInt32BE(r.extlen + r.keylen + r.vlen, 8);
+    value?.copy(packet, keyStart + r.keylen);
+    const slot = this.replies.add();
+    const target = {
+      complete: (out: Buffer | Buffer[] | null): void => {
+        if (!(out instanceof Buffer)) return slot.complete(out);
+        if (out[0] !== MAGIC_RESPONSE) return slot.complete(binaryProxyError(r, head, out));
+        out[1] = r.opcode;
+        slot.complete(r.quiet && binaryQuietDrops(r.opcode, out) ? null : out);
+      },
+    };
+    const writes = !binaryIsRead(r.loud) && r.loud !== Op.Touch;
+    d.binary(key.toString('latin1'), packet, target, binaryRetryable(r), this.lane, d.backups !== null && writes ? binaryMirror(key) : null);
+  }
+
+  /**
+   * A storage command's value over the size limit (the connection skips it): memcached's
+   * "Too large." (quiet or not), and for a set, as memcached does, the key's old value goes.
+   */
+  binaryTooLarge(r: BinRequest, head: Buffer): void {
+    this.host.dispatcher.counters.requests++;
+    this.binaryLocalReply(binaryError(r.opcode, Status.TooLarge, head, 12));
+    if (r.loud !== Op.Set) return;
+    const keyStart = HEADER_LENGTH + r.extlen;
+    const key = head.subarray(keyStart, keyStart + r.keylen);
+    const del = binaryMirror(key)(binaryResponse(0, Status.Success, head, 12))!;
+    const d = this.host.dispatcher;
+    d.binary(key.toString('latin1'), del, { complete: () => undefined }, true, this.lane, d.backups && binaryMirror(key));
+  }
+
+  /** A reply the proxy gives a binary request itself (an error, an unknown command...), in its place in the order. */
+  binaryLocalReply(reply: Buffer | Buffer[] | null): void {
+    this.replies.add().complete(reply);
+  }
+
+  /** noop, version, stat and flush, answered as the proxy answers their text forms. */
+  private binaryLocal(r: BinRequest, head: Buffer): void {
+    switch (r.loud) {
+      case Op.Noop:
+        return this.binaryLocalReply(binaryResponse(Op.Noop, Status.Success, head, 12));
+      case Op.Version: {
+        const v = this.host.versionLine;
+        return this.binaryLocalReply(binaryResponse(Op.Version, Status.Success, head, 12, null, v.subarray(8, v.length - 2)));
+      }
+      case Op.Stat: {
+        const key = head.toString('latin1', HEADER_LENGTH, HEADER_LENGTH + r.keylen);
+        const text = this.host.stats(key.length === 0 ? [] : key.split(' '));
+        return this.binaryLocalReply(text === null ? binaryError(r.opcode, Status.KeyNotFound, head, 12) : binaryStats(text, head));
+      }
+      case Op.Flush: {
+        const d = this.host.dispatcher;
+        d.counters.cmdFlush++;
+        const delay = r.extlen === 4 ? head.readUInt32BE(HEADER_LENGTH) : 0;
+        const slot = this.replies.add();
+        const done = (out: Buffer | Buffer[] | null): void => {
+          if (out instanceof Buffer && out.equals(OK)) slot.complete(r.quiet ? null : binaryResponse(r.opcode, Status.Success, head, 12));
+          else slot.complete(binaryProxyError(r, head, out instanceof Buffer ? out : SERVER_ERROR_UNAVAILABLE));
+        };
+        d.flushAll(line(`flush_all ${delay}`), { complete: done }, this.lane);
+        return;
+      }
+    }
   }
 
   /** Runs one request that is not a storage command; `raw` is its line as the client sent it. */

@@ -10,6 +10,7 @@ import { ReplyOrder } from './reply-order';
 import type { ReplySink } from './slot';
 import { MAX_IN_FLIGHT } from './limits';
 import { parseMetaLine, type MetaLine } from './meta-framer';
+import { BinKind, binaryError, binaryNeeds, binaryResponse, frameBinary, MAGIC_REQUEST, Op, Status, type BinRequest } from './binary-framer';
 
 /** What a client connection needs from the proxy, besides what its commands need. */
 export interface ClientHost extends CommandHost {
@@ -21,6 +22,7 @@ type State =
   | { kind: 'line' }
   | { kind: 'data'; req: StoreRequest; line: Buffer; data: Buffer; filled: number }
   | { kind: 'meta'; m: MetaLine; line: Buffer; data: Buffer; filled: number }
+  | { kind: 'binvalue'; r: BinRequest; head: Buffer; data: Buffer; filled: number }
   | { kind: 'swallow'; left: number };
 
 const LINE: State = { kind: 'line' };
@@ -40,7 +42,12 @@ export class ClientConnection implements ReplySink {
   private paused = false;
   private closing = false;
 
-  constructor(private readonly socket: Socket, private readonly host: ClientHost, readonly lane: number) {
+  /**
+   * `binary`: the protocol, when it was chosen before this connection took the socket over (a
+   * handoff from the C++ path); null: chosen from the first byte, as memcached does (0x80 is
+   * binary, anything else text).
+   */
+  constructor(private readonly socket: Socket, private readonly host: ClientHost, readonly lane: number, private binary: boolean | null = null) {
     this.commands = new ClientCommands(host, this.replies, lane);
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -106,13 +113,15 @@ export class ClientConnection implements ReplySink {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
-    const ready = this.pending.add(chunk, this.state.kind === 'line');
+    const ready = this.pending.add(chunk, this.state.kind === 'line' && this.binary !== true);
     if (ready === 'close') return this.quit();
     if (ready === null) return;
     this.process(ready);
   }
 
   private process(buf: Buffer): void {
+    this.binary ??= buf[0] === MAGIC_REQUEST;
+    if (this.binary) return this.processBinary(buf);
     let off = 0;
     const end = buf.length;
     while (off < end && !this.closing) {
@@ -174,6 +183,94 @@ export class ClientConnection implements ReplySink {
       if (this.pauseIfFull()) break;
     }
     if (off < end && !this.closing) this.pending.keep(buf.subarray(off));
+  }
+
+  /**
+   * Frames binary requests as memcached reads them (see binary-framer.ts): the header, extras
+   * and key, then a value for the commands that carry one; errors, swallowed bodies and the
+   * closes where memcached closes.
+   */
+  private processBinary(buf: Buffer): void {
+    let off = 0;
+    const end = buf.length;
+    while (off < end && !this.closing) {
+      const st = this.state;
+      if (st.kind === 'swallow') {
+        off = skipBlock(st, off, end);
+        if (st.left === 0) this.state = LINE;
+        continue;
+      }
+      if (st.kind === 'binvalue') {
+        off = fillBlock(st, buf, off, end);
+        if (st.filled < st.data.length) break;
+        this.state = LINE;
+        this.commands.binary(st.r, st.head, st.data);
+        if (this.pauseIfFull()) break;
+        continue;
+      }
+      // A packet without the request magic: memcached closes the connection, saying nothing.
+      if (buf[off] !== MAGIC_REQUEST) {
+        this.quit();
+        break;
+      }
+      const need = binaryNeeds(buf, off);
+      if (end - off < need) break;
+      const head = Buffer.from(buf.subarray(off, off + need));
+      off += need;
+      off = this.binaryRequest(frameBinary(head, 0, false), head, buf, off, end);
+      if (this.pauseIfFull()) break;
+    }
+    if (off < end && !this.closing) this.pending.keep(buf.subarray(off));
+  }
+
+  /** One framed binary request; `off` is where its header, extras and key end. Returns where it ends. */
+  private binaryRequest(r: BinRequest, head: Buffer, buf: Buffer, off: number, end: number): number {
+    const c = this.commands;
+    switch (r.kind) {
+      case BinKind.Refused:
+        this.host.dispatcher.counters.requests++;
+        c.binaryLocalReply(binaryError(r.opcode, r.refusal, head, 12));
+        this.quit();
+        return off;
+      case BinKind.Unknown:
+        // memcached swallows the whole body length again after the extras and key it read.
+        this.host.dispatcher.counters.requests++;
+        c.binaryLocalReply(binaryError(r.opcode, Status.UnknownCommand, head, 12));
+        this.state = { kind: 'swallow', left: r.bodylen };
+        return off;
+      case BinKind.Sasl:
+        // No authentication asked of clients: memcached without -S.
+        this.host.dispatcher.counters.requests++;
+        c.binaryLocalReply(binaryError(r.opcode, Status.UnknownCommand, head, 12));
+        if (r.vlen > 0) this.state = { kind: 'swallow', left: r.vlen };
+        return off;
+      case BinKind.Local:
+        if (r.loud === Op.Quit) {
+          this.host.dispatcher.counters.requests++;
+          if (!r.quiet) c.binaryLocalReply(binaryResponse(r.opcode, Status.Success, head, 12));
+          this.quit();
+          return off;
+        }
+        c.binary(r, head, null);
+        return off;
+      case BinKind.Keyed:
+        break;
+    }
+    if (r.vlen > this.host.maxValue) {
+      c.binaryTooLarge(r, head);
+      this.state = { kind: 'swallow', left: r.vlen };
+      return off;
+    }
+    if (r.vlen === 0) {
+      c.binary(r, head, null);
+      return off;
+    }
+    if (end - off >= r.vlen) {
+      c.binary(r, head, buf.subarray(off, off + r.vlen));
+      return off + r.vlen;
+    }
+    this.state = { kind: 'binvalue', r, head, data: Buffer.allocUnsafe(r.vlen), filled: 0 };
+    return off;
   }
 
   /** A meta command whose line ends at `nl`; returns where its data block (if any) ends, or would. */

@@ -80,6 +80,17 @@ export class Dispatcher {
   }
 
   /**
+   * A binary request packet (see binary-framer.ts), routed by its key (latin1), sent on the
+   * node's binary connection; its reply is one binary packet. A mirror's copy for the backup
+   * is a binary packet too.
+   */
+  binary(key: string, bytes: Buffer, target: ReplyTarget, retryable: boolean, lane: number, mirror: Mirror | null): void {
+    const f = new Forward(this, Ketama.hash(key), bytes, ReplyShape.Binary, target, retryable, lane);
+    if (this.backups !== null) f.mirror = mirror;
+    this.send(f);
+  }
+
+  /**
    * get/gets/gat/gats: one request when every key lives on one node (the client's bytes as
    * they came), else split per node, sent in parallel and merged back in key order.
    */
@@ -144,7 +155,8 @@ export class Dispatcher {
     f.node = node;
     f.sentAt = performance.now();
     this.counters.forwarded++;
-    if (!node.send(f.lane, f.bytes, f)) f.fail('overload');
+    const sent = f.shape === ReplyShape.Binary ? node.sendBinary(f.lane, f.bytes, f) : node.send(f.lane, f.bytes, f);
+    if (!sent) f.fail('overload');
   }
 
   retry(f: Forward, reason: FailReason): void {
@@ -177,7 +189,7 @@ export class Dispatcher {
       const copy = f.mirror(reply);
       if (copy !== null) {
         this.counters.backupWrites++;
-        backups.write(f.hash, copy, f.lane);
+        backups.write(f.hash, copy, f.lane, f.shape === ReplyShape.Binary);
       }
     } else if (backups !== null && f.readPlan !== null && f.node !== null && (f.node.isCold() || !isGetReply(reply))) {
       this.counters.backupReads++;

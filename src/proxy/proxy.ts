@@ -143,7 +143,7 @@ export class Proxy implements ClientHost, NativeCoreHost {
   }
 
   /** A client the C++ data path hands over: from here on the TypeScript path serves it. */
-  adopt(fd: number, lane: number, unread: Buffer): void {
+  adopt(fd: number, lane: number, binary: boolean, unread: Buffer): void {
     let socket: net.Socket;
     try {
       socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
@@ -157,7 +157,7 @@ export class Proxy implements ClientHost, NativeCoreHost {
       }
       return;
     }
-    const client = this.track(socket, lane);
+    const client = this.track(socket, lane, binary);
     client.feed(unread);
   }
 
@@ -218,8 +218,8 @@ export class Proxy implements ClientHost, NativeCoreHost {
     this.track(socket, this.nextLane++);
   }
 
-  private track(socket: net.Socket, lane: number): ClientConnection {
-    const client = new ClientConnection(socket, this, lane);
+  private track(socket: net.Socket, lane: number, binary: boolean | null = null): ClientConnection {
+    const client = new ClientConnection(socket, this, lane, binary);
     this.clients.add(client);
     this.core?.setOtherClients(this.clients.size);
     socket.once('close', () => {

@@ -115,6 +115,16 @@ void ProxyCore::process_held(ClientConnection* c) {
 // Forwards the plain requests in p[off, n); returns where framing stopped.
 size_t ProxyCore::process(ClientConnection* c, const char* p, size_t n, size_t off) {
   PlainRequest r;
+  if (off < n && !c->started) {
+    c->started = true;
+    c->binary = static_cast<uint8_t>(p[off]) == 0x80;
+  }
+  if (c->binary && off < n) {
+    // Binary clients are served by the TypeScript path.
+    c->handoff = true;
+    mark_dirty(c);
+    return off;
+  }
   while (off < n && !c->closing && !c->handoff && !stopping_) {
     if (!within_bounds(c)) break;
     Framed f = frame_plain(p, n, off, settings_.lines, static_cast<int64_t>(settings_.max_value), true, true, true, req_, r);
@@ -252,7 +262,7 @@ void ProxyCore::handoff(ClientConnection* c) {
   if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->handle), &fd) == 0) fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (fd >= 0 && !stopping_) {
     counters_[kHandoffs]++;
-    ProxyEvent e{kEventHandoff, fd, static_cast<int32_t>(c->lane), 0, c->in.substr(c->in_off)};
+    ProxyEvent e{kEventHandoff, fd, static_cast<int32_t>(c->lane), 0, c->in.substr(c->in_off), c->binary};
     events_.push_back(std::move(e));
     work();
   } else if (fd >= 0) {

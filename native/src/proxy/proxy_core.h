@@ -46,6 +46,7 @@ struct ProxyEvent {
   int32_t b;
   double replies;
   std::string text;
+  bool binary = false;  // handoff: the client speaks the binary protocol
 };
 
 // Why a forwarded request got no reply from its node.

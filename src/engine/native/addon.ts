@@ -21,7 +21,7 @@ export interface LineLimits {
 }
 
 export interface ProxyCoreClass {
-  new (settings: ProxyCoreSettings, onEvent: (type: number, a: number, b: number, detail: [string, number] | Buffer) => void): ProxyCoreHandle;
+  new (settings: ProxyCoreSettings, onEvent: (type: number, a: number, b: number, detail: [string, number] | Buffer, binary: boolean) => void): ProxyCoreHandle;
   /** The names of stats()' proxy-wide counters, in their order. */
   readonly counterNames: readonly string[];
   /** Per node in stats(), after the proxy-wide counters: where each counter is, and how many there are. */
