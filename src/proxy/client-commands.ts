@@ -239,13 +239,16 @@ export class ClientCommands {
       case Op.Flush: {
         const d = this.host.dispatcher;
         d.counters.cmdFlush++;
-        const delay = r.extlen === 4 ? head.readUInt32BE(HEADER_LENGTH) : 0;
+        const packet = Buffer.from(head);
+        packet[1] = r.loud;
         const slot = this.replies.add();
         const done = (out: Buffer | Buffer[] | null): void => {
-          if (out instanceof Buffer && out.equals(OK)) slot.complete(r.quiet ? null : binaryResponse(r.opcode, Status.Success, head, 12));
-          else slot.complete(binaryProxyError(r, head, out instanceof Buffer ? out : SERVER_ERROR_UNAVAILABLE));
+          if (out instanceof Buffer && out.equals(OK)) return slot.complete(r.quiet ? null : binaryResponse(r.opcode, Status.Success, head, 12));
+          if (!(out instanceof Buffer) || out[0] !== MAGIC_RESPONSE) return slot.complete(binaryProxyError(r, head, out instanceof Buffer ? out : SERVER_ERROR_UNAVAILABLE));
+          out[1] = r.opcode;
+          slot.complete(out);
         };
-        d.flushAll(line(`flush_all ${delay}`), { complete: done }, this.lane);
+        d.flushAll(packet, { complete: done }, this.lane, true);
         return;
       }
     }

@@ -127,13 +127,17 @@ export class Dispatcher {
     return f;
   }
 
-  /** flush_all: to every node that is up, backups included; OK once they did it. */
-  flushAll(bytes: Buffer, target: ReplyTarget | null, lane: number): void {
+  /**
+   * flush_all: to every node that is up, backups included; OK once they did it. `binary`: the
+   * bytes are a binary flush, sent on the binary connections, behind the client's earlier
+   * binary requests.
+   */
+  flushAll(bytes: Buffer, target: ReplyTarget | null, lane: number, binary = false): void {
     const nodes = [...this.router.shards.flatMap((s) => s.nodes), ...(this.backups?.nodes ?? [])].filter((n) => n.isUp);
     const fan = new FanOut(target, nodes.length);
     for (const n of nodes) {
-      const p: Pending = { shape: ReplyShape.Line, sentAt: performance.now(), deliver: (r) => fan.reply(r), fail: () => fan.reply(null) };
-      if (!n.send(lane, bytes, p)) fan.reply(null);
+      const p: Pending = { shape: binary ? ReplyShape.Binary : ReplyShape.Line, sentAt: performance.now(), deliver: (r) => fan.reply(r), fail: () => fan.reply(null) };
+      if (!(binary ? n.sendBinary(lane, bytes, p) : n.send(lane, bytes, p))) fan.reply(null);
     }
   }
 
@@ -267,7 +271,8 @@ class FanOut {
   }
 
   reply(r: Buffer | null): void {
-    if (r !== null && r.length === 4 && r[0] === 79 && r[1] === 75) this.ok++;
+    const binaryOk = r !== null && r.length >= 24 && r[0] === 0x81 && r.readUInt16BE(6) === 0;
+    if (r !== null && ((r.length === 4 && r[0] === 79 && r[1] === 75) || binaryOk)) this.ok++;
     else if (this.firstError === null) this.firstError = r ?? SERVER_ERROR_UNAVAILABLE;
     if (--this.left > 0) return;
     // A node that failed mid-way is about to be out; the others (and its replica) did the flush.
