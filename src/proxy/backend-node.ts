@@ -1,6 +1,7 @@
 import type { Logger } from '../log';
 import type { Batcher } from './batcher';
-import { BackendConnection, type FailReason, type Pending } from './backend-connection';
+import { BackendConnection, type FailReason, type Login, type Pending } from './backend-connection';
+import type { BackendCredentials } from '../config/proxy-settings';
 import { LatencyHistogram } from './latency';
 import { ReplyShape } from './reply-reader';
 
@@ -18,6 +19,8 @@ export interface HealthSettings {
   maxValue: number;
   /** How long a node that does not replicate counts as refilling after it was lost. */
   warmupMs: number;
+  /** --backend-auth: every connection logs in first. */
+  credentials: BackendCredentials | null;
 }
 
 /** What the last probe learnt from `stats replication`. */
@@ -107,16 +110,18 @@ export class BackendNode {
     const i = lane % pool.length;
     let conn = pool[i];
     if (!conn || conn.isClosed) {
-      conn = this.connect();
+      conn = this.connect(pool === this.binaryPool);
       pool[i] = conn;
     }
     this.counters.requests++;
     return conn.send(bytes, p);
   }
 
-  /** A new connection whose replies and failures count for this node's health. */
-  connect(): BackendConnection {
-    return new BackendConnection(this.address.host, this.address.port, this.settings.maxValue, this.onConnection, this.batcher);
+  /** A new connection whose replies and failures count for this node's health; `binary`: it speaks the binary protocol. */
+  connect(binary = false): BackendConnection {
+    const c = this.settings.credentials;
+    const login = c === null ? null : binary ? saslLogin(c) : asciiLogin(c);
+    return new BackendConnection(this.address.host, this.address.port, this.settings.maxValue, this.onConnection, this.batcher, login);
   }
 
   checkTimeouts(now: number): void {
@@ -176,6 +181,32 @@ export class BackendNode {
     this.latency.reset();
   }
 }
+
+/** SASL PLAIN over the binary protocol: SASL_AUTH "PLAIN" with NUL user NUL password; success is status 0. */
+function saslLogin(c: BackendCredentials): Login {
+  const mech = Buffer.from('PLAIN');
+  const data = Buffer.from(`\0${c.user}\0${c.password}`, 'latin1');
+  const p = Buffer.alloc(24 + mech.length + data.length);
+  p[0] = 0x80;
+  p[1] = 0x21;
+  p.writeUInt16BE(mech.length, 2);
+  p.writeUInt32BE(mech.length + data.length, 8);
+  mech.copy(p, 24);
+  data.copy(p, 24 + mech.length);
+  return { bytes: p, shape: ReplyShape.Binary, accepted: (r) => r.readUInt16BE(6) === 0 };
+}
+
+/** memcached's -Y login: a first `set` (any key) whose data is "user password", answered STORED. */
+function asciiLogin(c: BackendCredentials): Login {
+  const data = `${c.user} ${c.password}`;
+  return {
+    bytes: Buffer.from(`set auth 0 0 ${Buffer.byteLength(data, 'latin1')}\r\n${data}\r\n`, 'latin1'),
+    shape: ReplyShape.Line,
+    accepted: (r) => r.equals(STORED),
+  };
+}
+
+const STORED = Buffer.from('STORED\r\n');
 
 /** The probe request and the shape of its reply. */
 export const PROBE_REQUEST = Buffer.from('stats replication\r\n');

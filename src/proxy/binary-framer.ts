@@ -63,6 +63,7 @@ export const enum Status {
   AuthError = 0x20,
   AuthContinue = 0x21,
   UnknownCommand = 0x81,
+  OutOfMemory = 0x82,
   /** Not sent by memcached 1.6.18: the binary protocol's "temporary failure", for a backend the proxy cannot reach. */
   TemporaryFailure = 0x86,
 }
@@ -76,6 +77,7 @@ export const STATUS_TEXT: Partial<Record<number, string>> = {
   [Status.NotStored]: 'Not stored.',
   [Status.AuthError]: 'Auth failure.',
   [Status.UnknownCommand]: 'Unknown command',
+  [Status.OutOfMemory]: 'Out of memory',
 };
 
 /** What a request is to the proxy. */
