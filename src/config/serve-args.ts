@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgv, parseInteger, type OptionSpec } from './argv';
 import {
-  DEFAULT_BACKLOG_BYTES, DEFAULT_REPLICATION_PORT, DEFAULT_SETTINGS, type EngineChoice, type ReplicationMode,
+  DEFAULT_BACKLOG_BYTES, DEFAULT_REPLICATION_PORT, DEFAULT_SETTINGS, type BindingProtocol, type EngineChoice, type ReplicationMode,
   type ReplicationSettings, type Settings,
 } from './settings';
 import { UsageError } from './usage-error';
@@ -26,6 +26,10 @@ export const SERVE_OPTIONS = {
   noFlush: { short: 'F', long: 'disable-flush-all', takesValue: false },
   extended: { short: 'o', long: 'extended', takesValue: true },
   engine: { long: 'engine', takesValue: true },
+  protocol: { short: 'B', long: 'protocol', takesValue: true },
+  sasl: { short: 'S', long: 'enable-sasl', takesValue: false },
+  saslPwdb: { long: 'sasl-pwdb', takesValue: true },
+  authFile: { short: 'Y', long: 'auth-file', takesValue: true },
   peer: { short: 'x', long: 'peer', takesValue: true },
   replPort: { short: 'X', long: 'repl-port', takesValue: true },
   replListen: { long: 'repl-listen', takesValue: true },
@@ -49,6 +53,9 @@ const ITEM_SIZE_UPPER = 1024 * 1024 * 1024;
 /** Where --repl-secret may come from instead of the command line, which other users can read. */
 export const REPL_SECRET_ENV = 'MEMCACHE_HA_REPL_SECRET';
 
+/** memcached's variable naming the `user:password` file SASL checks (its PWDB build). */
+export const SASL_PWDB_ENV = 'MEMCACHED_SASL_PWDB';
+
 interface ReplicationFlags {
   peer?: string;
   port?: number;
@@ -64,6 +71,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const warnings: string[] = [];
   let itemSizeText: string | null = null;
   const repl: ReplicationFlags = {};
+  let protocolGiven = false;
   const O = SERVE_OPTIONS;
   for (const { spec, value } of parseArgv(argv, Object.values(O))) {
     switch (spec) {
@@ -94,6 +102,10 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         for (const name of value.split(',').filter(Boolean)) warnings.push(`-o ${name}: not supported, ignored`);
         break;
       case O.engine: s.engine = parseEngine(value); break;
+      case O.protocol: s.protocol = parseProtocol(value); protocolGiven = true; break;
+      case O.sasl: s.sasl = true; break;
+      case O.saslPwdb: s.saslPwdb = nonEmpty(value, '--sasl-pwdb'); break;
+      case O.authFile: s.authFile = nonEmpty(value, '-Y'); s.asciiAuth = true; break;
       case O.peer:
         if (value.trim() === '') throw new UsageError('-x: the peer address is empty');
         repl.peer = value;
@@ -113,12 +125,44 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       case O.serveStale: repl.serveStale = true; break;
     }
   }
+  authSettings(s, protocolGiven, env);
   s.replication = replicationSettings(repl, s.listen, env);
   if (itemSizeText !== null) s.itemSizeMax = parseItemSize(itemSizeText);
   if (s.itemSizeMax > s.maxBytes / 2) {
     throw new UsageError('Cannot set item size limit higher than 1/2 of memory max.');
   }
   return { kind: 'run', settings: s, warnings };
+}
+
+/**
+ * As memcached: -S serves only the binary protocol and -Y only the text one, unless -B says
+ * otherwise, and a -B that contradicts them is refused. Both at once would leave SASL unusable
+ * (memcached quietly lets -Y win): refused too.
+ */
+function authSettings(s: Settings, protocolGiven: boolean, env: NodeJS.ProcessEnv): void {
+  if (s.saslPwdb !== null && !s.sasl) throw new UsageError('--sasl-pwdb needs -S');
+  if (s.sasl && s.asciiAuth) throw new UsageError('-S and -Y cannot be used together: -S serves the binary protocol, -Y the text protocol');
+  if (s.sasl) {
+    if (protocolGiven && s.protocol !== 'binary') throw new UsageError('ERROR: You cannot allow the ASCII protocol while using SASL.');
+    s.protocol = 'binary';
+    s.saslPwdb ??= env[SASL_PWDB_ENV] || null;
+    if (s.saslPwdb === null) throw new UsageError(`-S needs a password file: --sasl-pwdb <file> or ${SASL_PWDB_ENV}=<file> (lines user:password)`);
+  }
+  if (s.asciiAuth) {
+    if (protocolGiven && s.protocol !== 'ascii') throw new UsageError('ERROR: You cannot allow the BINARY protocol while using ascii authentication tokens.');
+    s.protocol = 'ascii';
+  }
+}
+
+function nonEmpty(value: string, option: string): string {
+  if (value.trim() === '') throw new UsageError(`${option}: the file name is empty`);
+  return value;
+}
+
+/** memcached's -B values. */
+export function parseProtocol(value: string): BindingProtocol {
+  if (value === 'auto' || value === 'ascii' || value === 'binary') return value;
+  throw new UsageError(`Invalid value for binding protocol: ${value} -- should be one of auto, binary, or ascii`);
 }
 
 function replicationSettings(f: ReplicationFlags, clientListen: string, env: NodeJS.ProcessEnv): ReplicationSettings | null {

@@ -1,5 +1,7 @@
 /** Validated configuration of one cache node; the only shape that crosses from the CLI into a node. */
 export type EngineChoice = 'auto' | 'native' | 'ts';
+/** -B: which protocols a connection may speak (auto: chosen from its first byte, as memcached does). */
+export type BindingProtocol = 'auto' | 'ascii' | 'binary';
 
 export interface Settings {
   port: number;
@@ -19,6 +21,15 @@ export interface Settings {
   shutdownEnabled: boolean;
   flushEnabled: boolean;
   engine: EngineChoice;
+  protocol: BindingProtocol;
+  /** -S: SASL PLAIN over the binary protocol, checked against `saslPwdb`. */
+  sasl: boolean;
+  /** MEMCACHED_SASL_PWDB or --sasl-pwdb: `user:password` lines; set whenever `sasl` is. */
+  saslPwdb: string | null;
+  /** -Y: memcached's text-protocol authentication, checked against `authFile`. */
+  asciiAuth: boolean;
+  /** -Y's file of `user:password` lines; set whenever `asciiAuth` is. */
+  authFile: string | null;
   /** -x: replicate with one peer; null runs a standalone node. */
   replication: ReplicationSettings | null;
 }
@@ -61,5 +72,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   shutdownEnabled: false,
   flushEnabled: true,
   engine: 'auto',
+  protocol: 'auto',
+  sasl: false,
+  saslPwdb: null,
+  asciiAuth: false,
+  authFile: null,
   replication: null,
 };

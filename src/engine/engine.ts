@@ -1,3 +1,4 @@
+import type { Credential, CredentialKind } from '../config/password-file';
 import type { Logger } from '../log';
 import type { ReplicaPort } from './replica';
 
@@ -19,6 +20,11 @@ export interface Engine {
   start(): Promise<BoundAddress>;
   /** Stops accepting, lets the replies already composed go out, closes every connection. */
   stop(): Promise<void>;
+  /**
+   * The users -S (sasl) or -Y (ascii) authenticate, replacing the previous list: at start and
+   * on every SIGHUP. Connections already authenticated stay so, as in memcached.
+   */
+  setCredentials(kind: CredentialKind, users: readonly Credential[]): void;
 }
 
 export interface EngineHooks {

@@ -1,6 +1,6 @@
 export const SERVE_HELP = `Usage: memcache-ha-native serve [options]
 
-A memcached-compatible cache node (classic text protocol).
+A memcached-compatible cache node (text, meta and binary protocols).
 
   -p, --port <num>            TCP port to listen on (default 11211; 0 picks a free port)
   -l, --listen <addr>         interface to listen on (default 127.0.0.1, not every address)
@@ -21,6 +21,12 @@ A memcached-compatible cache node (classic text protocol).
   -F, --disable-flush-all     refuse "flush_all"
   -o, --extended <opts>       memcached's extended options: accepted, ignored with a warning
       --engine <name>         auto (default), native or ts
+  -B, --protocol <name>       auto (default: from each connection's first byte), ascii or binary
+  -S, --enable-sasl           require SASL PLAIN authentication (binary protocol only); the
+      --sasl-pwdb <file>      users are user:password lines in this file or in the one
+                              MEMCACHED_SASL_PWDB names (re-read on SIGHUP)
+  -Y, --auth-file <file>      require memcached's text authentication (text protocol only):
+                              user:password lines, re-read on SIGHUP
 
 Replication (with one peer; both nodes take writes):
   -x, --peer <host>           the peer; keep reaching it on its -X port, resync on every reconnect

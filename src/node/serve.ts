@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { readPasswordFile, type CredentialKind } from '../config/password-file';
 import { parseServeArgs } from '../config/serve-args';
 import type { Settings } from '../config/settings';
 import { createEngine } from '../engine/select';
@@ -19,6 +20,28 @@ export async function runServe(argv: readonly string[]): Promise<void> {
   await runService('serve', argv, cmd.settings, cmd.warnings, (log) => startNode(cmd.settings, log));
 }
 
+type CredentialFile = readonly [kind: CredentialKind, option: string, path: string];
+
+function credentialFiles(s: Settings): CredentialFile[] {
+  const files: CredentialFile[] = [];
+  if (s.sasl && s.saslPwdb !== null) files.push(['sasl', 'SASL password file', s.saslPwdb]);
+  if (s.asciiAuth && s.authFile !== null) files.push(['ascii', '-Y', s.authFile]);
+  return files;
+}
+
+/** SIGHUP: the password files are read again; one that cannot be read keeps the users it had. */
+function reloadCredentials(files: readonly CredentialFile[], engine: Engine, log: Logger): void {
+  for (const [kind, option, path] of files) {
+    try {
+      const users = readPasswordFile(path, kind);
+      engine.setCredentials(kind, users);
+      log.info(`${option} ${path} re-read (SIGHUP): ${users.length} users`);
+    } catch (err) {
+      log.warn(`${option}: ${(err as Error).message}; the users read before stay`);
+    }
+  }
+}
+
 async function startNode(settings: Settings, log: Logger): Promise<string> {
   let stopping = false;
   let engine: Engine | null = null;
@@ -36,6 +59,14 @@ async function startNode(settings: Settings, log: Logger): Promise<string> {
   const account = settings.user ? accountToSwitchTo(settings.user) : null;
   const chosen = createEngine(settings, { log, requestShutdown: (graceful) => void stop(graceful ? 'shutdown graceful' : 'shutdown') });
   engine = chosen.engine;
+  const files = credentialFiles(settings);
+  for (const [kind, option, path] of files) {
+    try {
+      engine.setCredentials(kind, readPasswordFile(path, kind));
+    } catch (err) {
+      throw new StartupError(`${option}: ${(err as Error).message}`);
+    }
+  }
   if (settings.replication) {
     if (!engine.replica) throw new StartupError(`replication is not available with engine ${engine.name}`);
     replicator = new Replicator(settings.replication, engine.replica, engine.nodeId, log, settings.itemSizeMax);
@@ -49,6 +80,7 @@ async function startNode(settings: Settings, log: Logger): Promise<string> {
   if (settings.pidFile) writeFileSync(settings.pidFile, `${process.pid}\n`);
   if (account) switchTo(account);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
+  if (files.length > 0) process.on('SIGHUP', () => reloadCredentials(files, engine!, log));
   log.info(`listening on ${address.host}:${address.port} (engine ${engine.name}, -m ${settings.maxBytes / 1048576} MB, -c ${settings.maxConnections})`);
   return `memcache-ha-native: listening on ${address.host}:${address.port} engine=${engine.name} pid=${process.pid} (${chosen.why})`;
 }

@@ -1,3 +1,4 @@
+import type { Credential, CredentialKind } from '../../config/password-file';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { Settings } from '../../config/settings';
@@ -68,6 +69,10 @@ export class NativeEngine implements Engine {
     const listen = net.isIP(s.listen) ? s.listen : (await lookup(s.listen)).address;
     this.started = true;
     return this.handle.start(listen);
+  }
+
+  setCredentials(_kind: CredentialKind, _users: readonly Credential[]): void {
+    throw new Error('authentication is not served by this build yet');
   }
 
   stop(): Promise<void> {

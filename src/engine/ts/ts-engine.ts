@@ -1,3 +1,4 @@
+import type { Credential, CredentialKind } from '../../config/password-file';
 import type { Settings } from '../../config/settings';
 import { SERVER_VERSION } from '../../version';
 import type { BoundAddress, Engine, EngineHooks } from '../engine';
@@ -93,6 +94,10 @@ export class TsEngine implements Engine {
     }, SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
     return { host: address.address, port: address.port };
+  }
+
+  setCredentials(_kind: CredentialKind, _users: readonly Credential[]): void {
+    throw new Error('authentication is not served by this build yet');
   }
 
   async stop(): Promise<void> {
