@@ -141,23 +141,33 @@ export async function exchange(port: number, chunks: Buffer | Buffer[], idleMs =
   return { bytes: Buffer.concat(received), closed };
 }
 
+/** What a version reply's body becomes: the node names its own version after memcached's. */
+const VERSION_TEXT = Buffer.from('<version>', 'latin1');
+const VERSION_OPCODE = 0x0b;
+
 /**
- * Replaces every CAS in response headers by its first-seen number (0 stays 0), so two
- * servers' answers compare byte for byte; one normaliser per server keeps the numbering
- * across exchanges. Bytes after the last whole packet are kept as they are.
+ * Replaces every CAS in response headers by its first-seen number (0 stays 0) and the body of
+ * a version reply by "<version>", so two servers' answers compare byte for byte; one
+ * normaliser per server keeps the numbering across exchanges. Bytes after the last whole
+ * packet are kept as they are.
  */
 export class CasNormaliser {
   private readonly seen = new Map<bigint, bigint>();
 
   normalise(bytes: Buffer): Buffer {
-    const out = Buffer.from(bytes);
-    const { packets } = splitResponses(out);
-    let off = 0;
+    const { packets, rest } = splitResponses(bytes);
+    const parts: Buffer[] = [];
     for (const p of packets) {
-      if (p.cas !== 0n) out.writeBigUInt64BE(this.number(p.cas), off + 16);
-      off += p.raw.length;
+      let raw = Buffer.from(p.raw);
+      if (p.opcode === VERSION_OPCODE && p.status === 0) {
+        raw = Buffer.concat([raw.subarray(0, 24), VERSION_TEXT]);
+        raw.writeUInt32BE(VERSION_TEXT.length, 8);
+      }
+      if (p.cas !== 0n) raw.writeBigUInt64BE(this.number(p.cas), 16);
+      parts.push(raw);
     }
-    return out;
+    parts.push(bytes.subarray(bytes.length - rest));
+    return Buffer.concat(parts);
   }
 
   /** The first-seen number of a CAS (1, 2, ...). */
