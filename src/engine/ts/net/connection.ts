@@ -168,7 +168,7 @@ export class Connection implements GatedConnection {
         off = skipBlock(st, off, end);
         if (st.left > 0) break;
         this.state = PACKET;
-        this.completed(false);
+        this.binaryCompleted(false);
         continue;
       }
       if (st.kind === 'value') {
@@ -214,8 +214,11 @@ export class Connection implements GatedConnection {
           this.state = { kind: 'value', pending: next.pending, data: Buffer.allocUnsafeSlow(next.bytes), filled: 0 };
           continue;
         case 'next':
-          this.completed(next.transmit);
-          if (next.delay) return this.delay(buf.subarray(off));
+          if (next.delay) {
+            this.completions++;
+            return this.delay(buf.subarray(off));
+          }
+          this.binaryCompleted(next.transmit);
           break;
       }
       if (this.out.pending >= OUTPUT_FLUSH_AT) this.flush();
@@ -228,6 +231,18 @@ export class Connection implements GatedConnection {
     if (off < end) this.pending.keep(buf.subarray(off));
     const waiting = this.state.kind;
     if (waiting === 'packet' || this.waitingForDrain) {
+      this.out.mark();
+      this.flush();
+    }
+  }
+
+  /**
+   * completed() for binary: memcached's conn_mwrite transmits at once, also when the
+   * connection then waits for a value or a swallowed body.
+   */
+  private binaryCompleted(transmit: boolean): void {
+    this.completions++;
+    if (transmit || (this.completions > 1 && this.completions % 20 === 1)) {
       this.out.mark();
       this.flush();
     }
