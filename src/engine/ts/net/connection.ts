@@ -248,6 +248,17 @@ export class Connection implements GatedConnection {
     }
   }
 
+  /**
+   * A reply before -Y authentication. memcached writes each into the connection's current
+   * response object, so it replaces the one before it that was not transmitted yet: of a read
+   * event's unauthenticated lines only the last is answered.
+   */
+  private authReply(line: string): void {
+    this.out.discard();
+    this.out.line(line);
+    this.completed(false);
+  }
+
   /** A failed authentication: its reply and the rest of the input wait AUTH_FAILURE_DELAY_MS. */
   private delay(rest: Buffer): void {
     if (rest.length > 0) this.pending.keep(rest);
@@ -291,8 +302,7 @@ export class Connection implements GatedConnection {
         off = nl + 1;
         const size = words.length >= 5 && words[0] === 'set' ? parseU32(words[4]!) : null;
         if (size === null) {
-          this.out.line('CLIENT_ERROR unauthenticated');
-          this.completed(false);
+          this.authReply('CLIENT_ERROR unauthenticated');
           continue;
         }
         st.need = size + 2;
@@ -306,8 +316,7 @@ export class Connection implements GatedConnection {
       const r = this.commands.authenticateText(buf.subarray(off, off + st.need));
       off += st.need;
       st.need = 0;
-      this.out.line(r.line);
-      this.completed(false);
+      this.authReply(r.line);
       if (r.ok) this.state = LINE;
       else return this.delay(buf.subarray(off));
     }
