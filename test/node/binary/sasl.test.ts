@@ -1,8 +1,10 @@
+import { writeFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Opcode, Status } from '../../../src/protocol/binary';
 import { passwordFile, startMemcachedSasl } from '../../helpers/auth-servers';
 import { CasNormaliser, describe, exchange, request, splitResponses, storeExtras } from '../../helpers/binary-packets';
+import { waitFor } from '../../helpers/processes';
 import { ENGINE, startNode, type RunningServer } from '../../helpers/servers';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const memjs = require('memjs') as { Client: { create(s: string, o: Record<string, unknown>): MemjsClient } };
@@ -129,6 +131,23 @@ test('memjs logs in with a good password and fails with a wrong one, as against 
   }
   assert.is(await memjsOutcome(node.port, 'secret'), 'logged in');
   assert.match(String(await memjsOutcome(node.port, 'wrong')), /^error: /);
+});
+
+test('SIGHUP re-reads the password file: new passwords for new logins, logged-in connections stay', async () => {
+  const file = passwordFile([['alice', 'old']]);
+  const n = await startNode(['-S', '--sasl-pwdb', file, '-v']);
+  try {
+    const loginWith = async (pass: string): Promise<number[]> =>
+      splitResponses((await exchange(n.port, cat(auth(`\0alice\0${pass}`), noop()), 800)).bytes).packets.map((p) => p.status);
+    assert.equal(await loginWith('old'), [0, 0]);
+    writeFileSync(file, 'alice:new\n');
+    process.kill(n.proc.child.pid!, 'SIGHUP');
+    await waitFor('the reload', 5000, () => (/re-read \(SIGHUP\)/.test(n.proc.stderr()) ? true : undefined));
+    assert.equal(await loginWith('new'), [0, 0]);
+    assert.equal(await loginWith('old'), [Status.AuthError, Status.AuthError]);
+  } finally {
+    await n.stop();
+  }
 });
 
 test.run();
