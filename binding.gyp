@@ -34,6 +34,7 @@
         "native/src/common/md5.cc",
         "native/src/common/net_address.cc",
         "native/src/protocol/base64.cc",
+        "native/src/protocol/binary.cc",
         "native/src/protocol/line_limits.cc",
         "native/src/protocol/meta_request.cc",
         "native/src/protocol/numbers.cc",
@@ -100,6 +101,7 @@
           "include_dirs": ["native/dev/unit"],
           "sources": [
             "native/dev/unit/unit_main.cc",
+            "native/dev/unit/binary_test.cc",
             "native/dev/unit/meta_test.cc",
             "native/dev/unit/protocol_test.cc",
             "native/dev/unit/proxy_test.cc",
