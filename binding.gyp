@@ -40,6 +40,8 @@
         "native/src/protocol/numbers.cc",
         "native/src/protocol/reply_writer.cc",
         "native/src/protocol/request.cc",
+        "native/src/engine/auth/credentials.cc",
+        "native/src/engine/commands/binary.cc",
         "native/src/engine/commands/execute.cc",
         "native/src/engine/commands/meta.cc",
         "native/src/engine/commands/stats.cc",

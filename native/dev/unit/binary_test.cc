@@ -2,6 +2,7 @@
 #include <string>
 
 #include "check.h"
+#include "engine/auth/credentials.h"
 #include "protocol/binary.h"
 
 using namespace mcha;
@@ -81,4 +82,18 @@ TEST("binary codec: a response header, opaque echoed, and the status texts") {
   CHECK(std::string(binary::status_text(binary::Status::KeyNotFound)) == "Not found");
   CHECK(std::string(binary::status_text(binary::Status::TooLarge)) == "Too large.");
   CHECK(std::string(binary::status_text(binary::Status::Success)).empty());
+}
+
+TEST("credentials: constant-time compare over the longer length, -S and -Y rules") {
+  CHECK(equal_in_constant_time("secret", "secret"));
+  CHECK(!equal_in_constant_time("secret", "secre"));
+  CHECK(!equal_in_constant_time("", "x"));
+  CHECK(equal_in_constant_time("", ""));
+  Credentials c;
+  c.set(CredentialKind::Sasl, {{"u", "one"}, {"u", "two"}});
+  c.set(CredentialKind::Ascii, {{"u", "one"}, {"u", "two"}});
+  CHECK(c.check(CredentialKind::Sasl, "u", "one"));
+  CHECK(!c.check(CredentialKind::Sasl, "u", "two"));  // the first line of a user decides
+  CHECK(c.check(CredentialKind::Ascii, "u", "two"));  // any entry does
+  CHECK(!c.check(CredentialKind::Ascii, "v", "one"));
 }
