@@ -331,6 +331,9 @@ bool Connection::ascii_auth_step() {
     std::string_view words[5];
     uint32_t size = 0;
     if (split_words(std::string_view(start, len), words, 5) < 5 || words[0] != "set" || !auth_size(words[4], size)) {
+      // memcached answers every step before authentication in one response object until it is
+      // transmitted: a later answer in the same read replaces an earlier one.
+      out_.discard();
       out_.line("CLIENT_ERROR unauthenticated");
       completed(false);
       return true;
@@ -348,6 +351,7 @@ bool Connection::ascii_auth_step() {
   std::string_view data(start, auth_data_);
   rpos_ += auth_data_;
   bool delay = false;
+  out_.discard();
   if (data.substr(data.size() - 2) != "\r\n") {
     out_.line("CLIENT_ERROR bad command line termination");
   } else {
