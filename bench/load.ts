@@ -3,6 +3,8 @@ import { loadDevAddon } from '../test/helpers/dev-addon';
 import { pipe } from './targets';
 import { Zipf } from './zipf';
 
+export type LoadProtocol = 'text' | 'meta' | 'binary';
+
 export interface LoadOptions {
   port: number;
   connections: number;
@@ -13,8 +15,8 @@ export interface LoadOptions {
   valueSize: number;
   getRatio: number;
   seed: number;
-  /** The classic commands (get, set) or the meta ones (mg <key> v, ms); text by default. */
-  protocol?: 'text' | 'meta';
+  /** The classic commands (get, set), the meta ones (mg <key> v, ms) or binary get/set packets; text by default. */
+  protocol?: LoadProtocol;
 }
 
 export interface LoadResult {
@@ -44,6 +46,49 @@ function countLines(buf: Buffer): { lines: number; hits: number } {
   return { lines, hits };
 }
 
+/** Counts whole binary response packets (24-byte header, body length at bytes 8..11) across reads. */
+class PacketCounter {
+  private header = Buffer.alloc(24);
+  private have = 0;
+  private bodyLeft = 0;
+
+  count(buf: Buffer): number {
+    let packets = 0;
+    let i = 0;
+    while (i < buf.length) {
+      if (this.bodyLeft > 0) {
+        const skip = Math.min(this.bodyLeft, buf.length - i);
+        i += skip;
+        this.bodyLeft -= skip;
+        if (this.bodyLeft === 0) packets++;
+        continue;
+      }
+      this.header[this.have++] = buf[i++]!;
+      if (this.have < 24) continue;
+      this.have = 0;
+      this.bodyLeft = this.header.readUInt32BE(8);
+      if (this.bodyLeft === 0) packets++;
+    }
+    return packets;
+  }
+}
+
+/** A binary request: magic 0x80, opcode, key length, extras length, body length; opaque and CAS 0. */
+function binaryRequest(opcode: number, extras: Buffer, key: string, value: string): Buffer {
+  const header = Buffer.alloc(24);
+  header[0] = 0x80;
+  header[1] = opcode;
+  header.writeUInt16BE(key.length, 2);
+  header[4] = extras.length;
+  header.writeUInt32BE(extras.length + key.length + value.length, 8);
+  return Buffer.concat([header, extras, Buffer.from(key + value, 'latin1')]);
+}
+
+const BINARY_GET = 0x00;
+const BINARY_SET = 0x01;
+/** A set's extras: flags 0, exptime 0. */
+const SET_EXTRAS = Buffer.alloc(8);
+
 /** A pool of pipelined request batches, built once so the generator spends its CPU on I/O. */
 function batches(o: LoadOptions, connection: number): Buffer[] {
   const zipf = new Zipf(o.keys, 0.99, o.seed + connection);
@@ -52,14 +97,16 @@ function batches(o: LoadOptions, connection: number): Buffer[] {
   const out: Buffer[] = [];
   for (let b = 0; b < 64; b++) {
     let batch = '';
+    const packets: Buffer[] = [];
     for (let i = 0; i < o.depth; i++) {
       const key = `key:${zipf.next()}`;
       rnd = (rnd * 1103515245 + 12345) >>> 0;
       const get = rnd / 4294967296 < o.getRatio;
-      if (o.protocol === 'meta') batch += get ? `mg ${key} v\r\n` : `ms ${key} ${o.valueSize}\r\n${value}\r\n`;
+      if (o.protocol === 'binary') packets.push(get ? binaryRequest(BINARY_GET, Buffer.alloc(0), key, '') : binaryRequest(BINARY_SET, SET_EXTRAS, key, value));
+      else if (o.protocol === 'meta') batch += get ? `mg ${key} v\r\n` : `ms ${key} ${o.valueSize}\r\n${value}\r\n`;
       else batch += get ? `get ${key}\r\n` : `set ${key} 0 0 ${o.valueSize}\r\n${value}\r\n`;
     }
-    out.push(Buffer.from(batch, 'latin1'));
+    out.push(o.protocol === 'binary' ? Buffer.concat(packets) : Buffer.from(batch, 'latin1'));
   }
   return out;
 }
@@ -76,16 +123,12 @@ export const LOADGEN: 'native' | 'js' = nativeLoad ? 'native' : 'js';
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   if (!nativeLoad) return runLoadJs(o);
   const pools = Array.from({ length: o.connections }, (_, ci) => batches(o, ci));
-  const r = await nativeLoad(o.port, o.depth, o.durationMs, linesPerHit(o), pools);
+  const r = await nativeLoad(o.port, o.depth, o.durationMs, o.protocol ?? 'text', pools);
   return { ...r, opsPerSec: r.ops / r.seconds };
 }
 
-function linesPerHit(o: LoadOptions): number {
-  return o.protocol === 'meta' ? 1 : 2;
-}
-
 async function runLoadJs(o: LoadOptions): Promise<LoadResult> {
-  const perHit = linesPerHit(o);
+  const perHit = o.protocol === 'meta' ? 1 : 2;
   const cpu0 = process.cpuUsage();
   const started = process.hrtime.bigint();
   const deadline = Date.now() + o.durationMs;
@@ -100,6 +143,7 @@ async function runLoadJs(o: LoadOptions): Promise<LoadResult> {
     let sentAt = 0n;
     // A reply line may be split across reads; only the VALUE test looks one byte ahead.
     let carry = false;
+    const packets = o.protocol === 'binary' ? new PacketCounter() : null;
     const send = () => {
       if (Date.now() >= deadline) {
         socket.end();
@@ -112,10 +156,15 @@ async function runLoadJs(o: LoadOptions): Promise<LoadResult> {
     socket.on('connect', send);
     socket.on('error', reject);
     socket.on('data', (d: Buffer) => {
-      const { lines, hits } = countLines(d);
-      const hitAcross = carry && d[0] === 86 ? 1 : 0;
-      carry = d[d.length - 1] === 10;
-      const done = lines - perHit * (hits + hitAcross);
+      let done: number;
+      if (packets) {
+        done = packets.count(d);
+      } else {
+        const { lines, hits } = countLines(d);
+        const hitAcross = carry && d[0] === 86 ? 1 : 0;
+        carry = d[d.length - 1] === 10;
+        done = lines - perHit * (hits + hitAcross);
+      }
       outstanding -= done;
       ops += done;
       if (outstanding <= 0) {

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAddon } from '../src/engine/native/addon';
 import { hitRatioBenchmark, type HitRatioRow } from './hit-ratio';
-import { LOADGEN, runLoad, prefill, type LoadResult } from './load';
+import { LOADGEN, runLoad, prefill, type LoadProtocol, type LoadResult } from './load';
 import { memoryBenchmark, type MemoryRow } from './memory';
 import { microBenchmarks, type MicroRow } from './micro';
 import { loadDevAddon } from '../test/helpers/dev-addon';
@@ -27,9 +27,9 @@ const FAILOVER_KILLS = Number(process.env.BENCH_FAILOVER_KILLS ?? 20);
 /** Request-response through a proxy swings most with the shared host's load: more rounds. */
 const PROXY_ROUNDS = ROUNDS + 2;
 
-type Protocol = 'text' | 'meta';
-const PROTOCOLS: readonly Protocol[] = ['text', 'meta'];
-const PROTOCOL_NAMES: Record<Protocol, string> = { text: 'get/set', meta: 'mg v/ms' };
+type Protocol = LoadProtocol;
+const PROTOCOLS: readonly Protocol[] = ['text', 'meta', 'binary'];
+const PROTOCOL_NAMES: Record<Protocol, string> = { text: 'get/set', meta: 'mg v/ms', binary: 'binary get/set' };
 
 interface LoadRow {
   target: string;
@@ -191,7 +191,7 @@ function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverh
     `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...load.map((r) => `| ${r.target} | ${PROTOCOL_NAMES[r.protocol]} | ${Math.round(r.opsPerSec)} | ${ratio(r.opsPerSec, mcLoad(r.protocol)?.opsPerSec)} | ${ratio(r.opsPerSec, textLoad(r.target)?.opsPerSec)} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r.serverCpuPerMops.toFixed(2)} | ${ratio(r.serverCpuPerMops, mcLoad(r.protocol)?.serverCpuPerMops)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${(r.clientCpuShare * 100).toFixed(0)}% |`),
     ``,
-    `The mg v/ms rows send the same load as meta commands (\`mg <key> v\`, \`ms <key> <len>\`): "vs get/set" is that target's meta rate over its text rate, in the same rounds.`,
+    `The mg v/ms rows send the same load as meta commands (\`mg <key> v\`, \`ms <key> <len>\`), the binary rows as binary protocol get and set packets: "vs get/set" is that target's rate over its text rate, in the same rounds.`,
     ``,
     `## Memory: RSS growth per item after 1,000,000 items of 100 bytes (-m 1024)`,
     ``,

@@ -30,14 +30,22 @@ struct LoadConn {
   size_t sent = 0;
   int64_t outstanding = 0;
   bool after_newline = true;  // the next byte starts a line (a VALUE header counts as a hit)
+  // Binary replies: header bytes of the current packet seen so far, then body bytes still to skip.
+  uint8_t header[24];
+  size_t header_have = 0;
+  uint64_t body_left = 0;
   std::chrono::steady_clock::time_point sent_at;
 };
 
+// How replies are told apart: text and meta by lines (a hit adds lines to its reply), binary
+// by packet, every request answered by one packet (no quiet opcodes are sent).
+enum class Framing { Text, Meta, Binary };
+
 class LoadWorker : public Napi::AsyncWorker {
  public:
-  LoadWorker(Napi::Env env, uint16_t port, uint32_t depth, uint32_t duration_ms, uint32_t lines_per_hit, std::vector<std::vector<std::string>> pools)
+  LoadWorker(Napi::Env env, uint16_t port, uint32_t depth, uint32_t duration_ms, Framing framing, std::vector<std::vector<std::string>> pools)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), port_(port), depth_(depth), duration_ms_(duration_ms),
-        lines_per_hit_(lines_per_hit) {
+        framing_(framing) {
     for (auto& p : pools) {
       conns_.emplace_back();
       conns_.back().batches = std::move(p);
@@ -151,11 +159,17 @@ class LoadWorker : public Napi::AsyncWorker {
     return true;
   }
 
-  // Every reply has one line that is not part of a hit's value block (END, STORED, HD, EN, an
-  // error, or a meta hit's VA header); a hit adds `lines_per_hit_` more: 2 for a text hit
-  // (VALUE header and value before END), 1 for a meta hit (the value after VA). A hit is a
-  // line that starts with 'V'; values are 'v' bytes only, so this is exact.
   void count(LoadConn& c, const char* p, size_t n) {
+    int64_t done = framing_ == Framing::Binary ? count_packets(c, p, n) : count_lines(c, p, n);
+    c.outstanding -= done;
+    ops_ += static_cast<uint64_t>(done > 0 ? done : 0);
+  }
+
+  // Every reply has one line that is not part of a hit's value block (END, STORED, HD, EN, an
+  // error, or a meta hit's VA header); a hit adds more: 2 for a text hit (VALUE header and
+  // value before END), 1 for a meta hit (the value after VA). A hit is a line that starts with
+  // 'V'; values are 'v' bytes only, so this is exact.
+  int64_t count_lines(LoadConn& c, const char* p, size_t n) {
     int64_t lines = 0;
     int64_t hits = 0;
     for (size_t i = 0; i < n; i++) {
@@ -163,9 +177,28 @@ class LoadWorker : public Napi::AsyncWorker {
       c.after_newline = p[i] == '\n';
       if (c.after_newline) lines++;
     }
-    int64_t done = lines - static_cast<int64_t>(lines_per_hit_) * hits;
-    c.outstanding -= done;
-    ops_ += static_cast<uint64_t>(done > 0 ? done : 0);
+    return lines - (framing_ == Framing::Text ? 2 : 1) * hits;
+  }
+
+  // Whole response packets: a 24-byte header whose bytes 8..11 give the body length.
+  int64_t count_packets(LoadConn& c, const char* p, size_t n) {
+    int64_t packets = 0;
+    size_t i = 0;
+    while (i < n) {
+      if (c.body_left > 0) {
+        size_t skip = n - i < c.body_left ? n - i : static_cast<size_t>(c.body_left);
+        i += skip;
+        c.body_left -= skip;
+        if (c.body_left == 0) packets++;
+        continue;
+      }
+      c.header[c.header_have++] = static_cast<uint8_t>(p[i++]);
+      if (c.header_have < sizeof(c.header)) continue;
+      c.header_have = 0;
+      c.body_left = (uint64_t{c.header[8]} << 24) | (uint64_t{c.header[9]} << 16) | (uint64_t{c.header[10]} << 8) | c.header[11];
+      if (c.body_left == 0) packets++;
+    }
+    return packets;
   }
 
   // `err`: the errno to name, or 0 for a failure that is not a system call's.
@@ -177,7 +210,7 @@ class LoadWorker : public Napi::AsyncWorker {
   uint16_t port_;
   uint32_t depth_;
   uint32_t duration_ms_;
-  uint32_t lines_per_hit_;
+  Framing framing_;
   std::vector<LoadConn> conns_;
   std::vector<double> rtts_us_;
   uint64_t ops_ = 0;
@@ -185,13 +218,19 @@ class LoadWorker : public Napi::AsyncWorker {
   double cpu_seconds_ = 0;
 };
 
-// runLoad(port, depth, durationMs, linesPerHit, pools: Buffer[][]): Promise<{ops, seconds, p50us, p99us, clientCpu}>
+// runLoad(port, depth, durationMs, framing, pools: Buffer[][]): Promise<{ops, seconds, p50us, p99us, clientCpu}>
 // One connection per pool; each pool holds that connection's prebuilt batches of `depth` requests;
-// linesPerHit: 2 for text gets, 1 for meta gets (see count()).
+// framing: 'text', 'meta' or 'binary', how replies are counted (see count()).
 Napi::Value RunLoad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber() || !info[4].IsArray()) {
-    Napi::TypeError::New(env, "runLoad(port, depth, durationMs, linesPerHit, pools)").ThrowAsJavaScriptException();
+  if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsString() || !info[4].IsArray()) {
+    Napi::TypeError::New(env, "runLoad(port, depth, durationMs, framing, pools)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string framing_name = info[3].As<Napi::String>().Utf8Value();
+  Framing framing = framing_name == "binary" ? Framing::Binary : framing_name == "meta" ? Framing::Meta : Framing::Text;
+  if (framing == Framing::Text && framing_name != "text") {
+    Napi::TypeError::New(env, "runLoad: framing is 'text', 'meta' or 'binary'").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::vector<std::vector<std::string>> pools;
@@ -219,7 +258,7 @@ Napi::Value RunLoad(const Napi::CallbackInfo& info) {
     }
   }
   auto* w = new LoadWorker(env, static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value()), info[1].As<Napi::Number>().Uint32Value(),
-                           info[2].As<Napi::Number>().Uint32Value(), info[3].As<Napi::Number>().Uint32Value(), std::move(pools));
+                           info[2].As<Napi::Number>().Uint32Value(), framing, std::move(pools));
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

@@ -18,7 +18,7 @@ export interface DevAddon {
     parseLines(buf: Buffer): number;
     storeOps(ops: number, keys: number, valueSize: number): number;
     /** The benchmarks' load generator on a worker thread: one connection per pool of prebuilt batches. */
-    runLoad(port: number, depth: number, durationMs: number, linesPerHit: number, pools: Buffer[][]): Promise<{ ops: number; seconds: number; p50us: number; p99us: number; clientCpu: number }>;
+    runLoad(port: number, depth: number, durationMs: number, framing: 'text' | 'meta' | 'binary', pools: Buffer[][]): Promise<{ ops: number; seconds: number; p50us: number; p99us: number; clientCpu: number }>;
   };
 }
 
