@@ -37,8 +37,7 @@ bool equal_in_constant_time(std::string_view a, std::string_view b);
 // One connection's authentication: memcached's c->authenticated and c->sasl_started.
 struct AuthState {
   bool authenticated = false;
-  bool sasl_started = false;
-  bool sasl_pending = false;  // PLAIN began without its response: a step brings it
+  bool sasl_started = false;  // PLAIN began without the credentials: the next step carries them
 };
 
 }  // namespace mcha

@@ -5,6 +5,7 @@
 // where memcached transmits (an error answered without a swallow, noop, quit, SASL continue)
 // are returned to the connection as BinaryNext::transmit. Twin of
 // src/engine/ts/commands/binary.ts.
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -52,6 +53,19 @@ void respond(Writer& out, const binary::Request& r, uint64_t cas, std::string_vi
 }
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// PLAIN is the only mechanism offered.
+constexpr const char* kSaslMechanisms = "PLAIN";
+// memcached's largest slab chunk: a larger item is chunked, which SASL data cannot be.
+constexpr size_t kSlabChunkMax = 512 * 1024;
+
+bool is_plain(std::string_view mech) {
+  if (mech.size() != 5) return false;
+  for (size_t i = 0; i < 5; i++) {
+    if (toupper(static_cast<unsigned char>(mech[i])) != "PLAIN"[i]) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -127,15 +141,19 @@ BinaryNext Commands::binary(const binary::Request& r, AuthState& auth, Item** it
     }
     case binary::kSaslListMechs:
       if (!s.sasl) return fail_unknown(out, h, h.bodylen - h.keylen);
-      respond(out, r, 0, "PLAIN");
+      // memcached's init_sasl_conn: listing the mechanisms starts over, unauthenticated.
+      auth.authenticated = false;
+      respond(out, r, 0, kSaslMechanisms);
       break;
     case binary::kSaslAuth:
     case binary::kSaslStep: {
       if (!s.sasl) return fail_unknown(out, h, h.bodylen - h.keylen);
       uint32_t vlen = h.bodylen - h.keylen;
       if (r.key.size() > binary::kMaxSaslMechLength) return fail_swallow(out, h, Status::InvalidArguments, vlen);
-      // The mechanism and its data are read into an item, as memcached does.
-      if (memcached_item_size(r.key.size(), 0, vlen, s.cas_enabled) > s.item_size_max ||
+      // The mechanism and its data are read into an item, as memcached does: too large, or
+      // chunked, is out of memory.
+      size_t limit = s.item_size_max < kSlabChunkMax ? s.item_size_max : kSlabChunkMax;
+      if (memcached_item_size(r.key.size(), 0, vlen, s.cas_enabled) > limit ||
           !(*item = h_.store.alloc(r.key, 0, 0, vlen))) {
         return fail_swallow(out, h, Status::OutOfMemory, vlen);
       }
@@ -373,35 +391,21 @@ void Commands::count_auth(bool ok) {
   if (!ok) c_.auth_errors++;
 }
 
+// process_bin_complete_sasl_auth with PLAIN (authzid NUL user NUL password) as the only
+// mechanism. Every attempt starts unauthenticated (init_sasl_conn); a failure is answered after
+// the delay.
 BinaryNext Commands::binary_sasl(const binary::Request& r, Item* data, AuthState& auth, Writer& out) {
   const binary::Header& h = r.header;
   std::string_view mech(data->key(), data->nkey);
   std::string_view msg(data->value(), data->nvalue);
-  enum class Result { Ok, Continue, Fail } result = Result::Fail;
-  bool check = false;
+  auth.authenticated = false;
+  enum class Result { Ok, Continue, Fail } result;
   if (r.command == binary::kSaslAuth) {
-    // Only PLAIN is offered. Without an initial response it asks for one (an empty challenge).
-    if (mech == "PLAIN") {
-      if (msg.empty()) result = Result::Continue;
-      else check = true;
-    }
-    auth.sasl_started = result != Result::Fail || check;
-    auth.sasl_pending = result == Result::Continue;
-  } else if (auth.sasl_started && auth.sasl_pending) {
-    auth.sasl_pending = false;
-    check = true;
-  }
-  if (check) {
-    // PLAIN: authzid NUL authcid NUL password; an authzid other than the user is not granted.
-    size_t first = msg.find('\0');
-    size_t second = first == std::string_view::npos ? first : msg.find('\0', first + 1);
-    if (second != std::string_view::npos) {
-      std::string_view authzid = msg.substr(0, first);
-      std::string_view user = msg.substr(first + 1, second - first - 1);
-      std::string_view password = msg.substr(second + 1);
-      bool ok = h_.credentials && h_.credentials->check(CredentialKind::Sasl, user, password);
-      if (ok && !user.empty() && (authzid.empty() || authzid == user)) result = Result::Ok;
-    }
+    result = !is_plain(mech) ? Result::Fail : msg.empty() ? Result::Continue : check_plain(msg) ? Result::Ok : Result::Fail;
+    auth.sasl_started = result == Result::Continue;
+  } else {
+    result = auth.sasl_started && !msg.empty() && check_plain(msg) ? Result::Ok : Result::Fail;
+    auth.sasl_started = false;
   }
   BinaryNext next;
   switch (result) {
@@ -420,6 +424,18 @@ BinaryNext Commands::binary_sasl(const binary::Request& r, Item* data, AuthState
   next = fail(out, h, Status::AuthError);
   next.delay = true;
   return next;
+}
+
+// PLAIN's message: the authorization id must be empty or the user's own.
+bool Commands::check_plain(std::string_view msg) const {
+  size_t a = msg.find('\0');
+  size_t b = a == std::string_view::npos ? a : msg.find('\0', a + 1);
+  if (b == std::string_view::npos) return false;
+  std::string_view authzid = msg.substr(0, a);
+  std::string_view user = msg.substr(a + 1, b - a - 1);
+  std::string_view password = msg.substr(b + 1);
+  if (!authzid.empty() && authzid != user) return false;
+  return h_.credentials && h_.credentials->check(CredentialKind::Sasl, user, password);
 }
 
 void Commands::ascii_auth(std::string_view user, std::string_view password, AuthState& auth, Writer& out, bool& delay) {

@@ -116,6 +116,7 @@ class Commands {
   BinaryNext binary_delete(const binary::Request& r, Writer& out);
   BinaryNext binary_stat(const binary::Request& r, Writer& out);
   BinaryNext binary_sasl(const binary::Request& r, Item* data, AuthState& auth, Writer& out);
+  bool check_plain(std::string_view msg) const;
   void reset_stats();
   // `stats` groups both protocols serve: each stat to `emit`; false for a group not known.
   bool stat_group(std::string_view sub, const std::function<void(std::string_view, std::string_view)>& emit);

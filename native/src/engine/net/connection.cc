@@ -79,7 +79,12 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
 // key throws away. Marking the same points makes the replies match byte for byte.
 void Connection::completed(bool transmits) {
   completions_++;
-  if (transmits || (completions_ > 1 && completions_ % 20 == 1)) out_.mark();
+  if (transmits || (completions_ > 1 && completions_ % 20 == 1)) {
+    out_.mark();
+    // A binary connection waiting for a value or a swallowed body holds what was composed
+    // after its last transmit point (below): what came before it leaves now.
+    if (protocol_ == Protocol::Binary) flush();
+  }
 }
 
 ConnectionInfo Connection::describe() {
@@ -194,6 +199,7 @@ void Connection::process_buffer() {
   // memcached transmits when it needs more of a command line or packet header (not while it
   // waits for a data block or value): then its replies release their items.
   if (state_ == State::Line || state_ == State::BinaryHeader || state_ == State::AuthLine) out_.mark();
+  else if (protocol_ == Protocol::Binary) return;
   flush();
 }
 
@@ -224,9 +230,10 @@ bool Connection::binary_step() {
   }
   size_t need = binary::kHeaderLength + h.extlen + h.keylen;
   if (avail < need) {
-    // A start that cannot fit memcached's read buffer: it fills up and memcached closes.
+    // A start that cannot fit memcached's read buffer: it transmits what it has, fills the
+    // buffer, reads zero bytes as the client closing and closes.
     if (need > binary::kReadBufferSize && avail >= binary::kReadBufferSize) {
-      out_.discard();
+      out_.mark();
       close_after_flush();
     }
     return false;
@@ -239,7 +246,8 @@ bool Connection::binary_step() {
       snprintf(code, sizeof(code), "0x%02x", h.opcode);
       name = code;
     }
-    log_line("debug", "<" + std::to_string(id_) + " " + name + " " + printable(breq_.key.data(), breq_.key.size()));
+    log_line("debug", "<" + std::to_string(id_) + " " + name + " " + printable(breq_.key.data(), breq_.key.size()) + " (body " +
+                          std::to_string(h.bodylen) + " bytes, opaque " + std::to_string(h.opaque) + ")");
   }
   Item* item = nullptr;
   BinaryNext next = commands.binary(breq_, auth_, &item, out_);
@@ -307,8 +315,6 @@ bool auth_size(std::string_view s, uint32_t& out) {
   return true;
 }
 
-// try_read_command_asciiauth closes a connection that sent this much without a newline.
-constexpr size_t kAuthLineMax = 2048;
 
 }  // namespace
 
@@ -319,7 +325,8 @@ bool Connection::ascii_auth_step() {
     if (avail < 2) return false;
     const char* nl = static_cast<const char*>(memchr(start, '\n', avail));
     if (!nl) {
-      if (avail > kAuthLineMax) {
+      // try_read_command_asciiauth closes a connection that sent this much without a newline.
+      if (avail > server_.settings().lines.max_command_line) {
         out_.discard();
         close_after_flush();
       }
@@ -338,18 +345,17 @@ bool Connection::ascii_auth_step() {
       completed(false);
       return true;
     }
-    // memcached would buffer any length; here the block is bounded as a value is.
-    if (size > server_.settings().item_size_max) {
-      close_after_flush();
-      return false;
-    }
-    auth_data_ = size + 2;
+    auth_data_ = uint64_t{size} + 2;
     state_ = State::AuthData;
     return true;
   }
-  if (avail < auth_data_) return false;
-  std::string_view data(start, auth_data_);
-  rpos_ += auth_data_;
+  if (avail < auth_data_) {
+    // The data can only be read from memcached's 16 KB buffer: more never completes.
+    if (avail > binary::kReadBufferSize) close_after_flush();
+    return false;
+  }
+  std::string_view data(start, static_cast<size_t>(auth_data_));
+  rpos_ += data.size();
   bool delay = false;
   out_.discard();
   if (data.substr(data.size() - 2) != "\r\n") {

@@ -81,7 +81,7 @@ class Connection {
   Protocol protocol_ = Protocol::Unknown;
   binary::Request breq_;  // the binary request whose value is being read
   AuthState auth_;
-  uint32_t auth_data_ = 0;  // -Y: bytes of the `user password` block, "\r\n" included
+  uint64_t auth_data_ = 0;  // -Y: bytes of the `user password` block, "\r\n" included
   uv_timer_t auth_delay_;
   bool auth_delay_open_ = false, auth_delayed_ = false;
   bool reading_ = false, waiting_for_drain_ = false, closing_ = false, closed_ = false;
