@@ -48,6 +48,12 @@ void Commands::stats(const Request& req, Writer& out) {
     return out.line("CLIENT_ERROR usage: stats detail on|off|dump");
   }
   Emit emit = [&out](std::string_view name, std::string_view value) { text_stat(out, name, value); };
+  if (sub == "replication" && h_.replication_stats) {
+    // As the replication layer rendered it, then the live end of this node's stream.
+    out.text(*h_.replication_stats);
+    stat(emit, "offset", h_.log ? h_.log->end() : 0);
+    return out.line("END");
+  }
   if (!stat_group(sub, emit)) return out.line("ERROR");
   out.line("END");
 }
@@ -61,7 +67,7 @@ bool Commands::stat_group(std::string_view sub, const Emit& out) {
   const Settings& s = h_.settings;
   const StoreCounters& sc = h_.store.counters();
   if (sub == "replication" && h_.replication_stats) {
-    // STAT lines, as the replication layer rendered them.
+    // STAT lines, as the replication layer rendered them (the binary protocol's packets).
     std::string_view text = *h_.replication_stats;
     while (!text.empty()) {
       size_t end = text.find("\r\n");
