@@ -4,37 +4,23 @@ import { RawClient } from '../helpers/client';
 import { arithExtras, OP, packet, responses, storeExtras, u32, type Response } from '../helpers/binary-wire';
 import { startProxy, type RunningProxy } from '../helpers/proxies';
 import { Random, seedsFrom } from '../helpers/random';
-import { ENGINE, startMemcached, type RunningServer } from '../helpers/servers';
+import { ENGINE, startMemcached, startNode, type RunningServer } from '../helpers/servers';
 
 /**
  * Seeded random binary-protocol sequences (every opcode, quiet forms, CAS, values over each
  * size limit, unknown opcodes with bodies memcached swallows, packets that make it close)
- * through a proxy over three memcached backends, compared byte for byte with one memcached:
+ * through a proxy over three memcached backends (and over two of our nodes), compared byte
+ * for byte with one memcached:
  * CAS uniques are numbered per key, since each backend counts its own. As in the text
  * differential through the proxy, an incr or decr does not follow a read of its key in the
  * same batch (memcached pads a shorter number in place only when no reply holds the item,
  * which depends on where its transmits fall). BIN_DIFF_SEEDS=1,2 replays; BIN_DIFF_COMMANDS=N resizes.
  */
-const test = suite(`proxy binary differential over three memcached vs one [${ENGINE}]`);
-let backends: RunningServer[] = [];
-let oracle: RunningServer;
-let proxy: RunningProxy;
-
 const SERVER_LIMIT = ['-I', '64k', '-o', 'slab_chunk_max=32768'];
 const PROXY_LIMIT = 128 * 1024;
 const COMMANDS = Number(process.env.BIN_DIFF_COMMANDS ?? 3000);
 const CONNECTIONS = 2;
 const FENCE = 0xfeedf00d;
-
-test.before(async () => {
-  backends = await Promise.all([0, 1, 2].map(() => startMemcached(SERVER_LIMIT)));
-  oracle = await startMemcached(SERVER_LIMIT);
-  proxy = await startProxy([...backends.flatMap((n) => ['-s', `127.0.0.1:${n.port}`]), '-I', String(PROXY_LIMIT), '--failure-limit', '1000']);
-});
-test.after(async () => {
-  await proxy?.stop();
-  await Promise.all([...backends.map((n) => n.stop()), oracle?.stop()]);
-});
 
 const KEYS = ['a', 'b', 'c', 'num', 'num2', 'k e y', '\x00\xff\r\n', 'long'.repeat(60), 'x', 'y', 'z', 'w'];
 
@@ -177,42 +163,61 @@ async function exchange(side: Side, conn: number, parts: Buffer[], closes: boole
   return out;
 }
 
-for (const seed of seedsFrom('BIN_DIFF_SEEDS', [1, 2, 3])) {
-  test(`seed ${seed}: ${COMMANDS} binary requests`, async () => {
-    const r = new Random(seed);
-    const gen = new Generator(r);
-    const sides = [new Side('memcached', oracle.port), new Side('proxy', proxy.port)];
-    for (const s of sides) {
-      s.clients = await Promise.all(Array.from({ length: CONNECTIONS }, () => RawClient.connect(s.port)));
-      await exchange(s, 0, [packet(OP.flush)], false);
-    }
-    let sent = 0;
-    let batch = 0;
-    while (sent < COMMANDS) {
-      gen.beginBatch();
-      const conn = r.int(0, CONNECTIONS - 1);
-      const size = r.weighted([[50, r.int(1, 5)], [50, r.int(6, 40)]]);
-      const reqs: Generated[] = [];
-      for (let i = 0; i < size; i++) {
-        const g = gen.next();
-        reqs.push(g);
-        sent++;
-        if (g.closes) break;
-      }
-      const closes = reqs[reqs.length - 1]!.closes;
-      const keyOfOpaque = (o: number, first: number): string | null => reqs[o - first]?.key ?? null;
-      const first = packetOpaque(reqs[0]!.build(() => 0n));
-      const outs: string[][] = [];
-      for (const s of sides) {
-        const parts = reqs.map((g) => g.build(s.casOf));
-        const got = await exchange(s, conn, parts, closes);
-        outs.push(got.map((res) => s.normalise(res, keyOfOpaque(res.opaque, first))));
-      }
-      assert.equal(outs[1], outs[0], `seed ${seed} (BIN_DIFF_SEEDS=${seed}), batch ${batch}: ${reqs.map((g) => g.build(() => 0n).subarray(0, 24).toString('hex')).join(' ')}`);
-      batch++;
-    }
-    for (const s of sides) for (const c of s.clients) c.close();
+/** The differential through a proxy over the backends `start` gives, against one memcached. */
+function binaryDifferential(title: string, start: () => Promise<RunningServer[]>): void {
+  const test = suite(title);
+  let backends: RunningServer[] = [];
+  let oracle: RunningServer;
+  let proxy: RunningProxy;
+  test.before(async () => {
+    backends = await start();
+    oracle = await startMemcached(SERVER_LIMIT);
+    proxy = await startProxy([...backends.flatMap((n) => ['-s', `127.0.0.1:${n.port}`]), '-I', String(PROXY_LIMIT), '--failure-limit', '1000']);
   });
+  test.after(async () => {
+    await proxy?.stop();
+    await Promise.all([...backends.map((n) => n.stop()), oracle?.stop()]);
+  });
+  for (const seed of seedsFrom('BIN_DIFF_SEEDS', [1, 2, 3])) {
+    test(`seed ${seed}: ${COMMANDS} binary requests`, () => runSeed(seed, oracle.port, proxy.port));
+  }
+  test.run();
+}
+
+async function runSeed(seed: number, oraclePort: number, proxyPort: number): Promise<void> {
+  const r = new Random(seed);
+  const gen = new Generator(r);
+  const sides = [new Side('memcached', oraclePort), new Side('proxy', proxyPort)];
+  for (const s of sides) {
+    s.clients = await Promise.all(Array.from({ length: CONNECTIONS }, () => RawClient.connect(s.port)));
+    await exchange(s, 0, [packet(OP.flush)], false);
+  }
+  let sent = 0;
+  let batch = 0;
+  while (sent < COMMANDS) {
+    gen.beginBatch();
+    const conn = r.int(0, CONNECTIONS - 1);
+    const size = r.weighted([[50, r.int(1, 5)], [50, r.int(6, 40)]]);
+    const reqs: Generated[] = [];
+    for (let i = 0; i < size; i++) {
+      const g = gen.next();
+      reqs.push(g);
+      sent++;
+      if (g.closes) break;
+    }
+    const closes = reqs[reqs.length - 1]!.closes;
+    const keyOfOpaque = (o: number, first: number): string | null => reqs[o - first]?.key ?? null;
+    const first = packetOpaque(reqs[0]!.build(() => 0n));
+    const outs: string[][] = [];
+    for (const s of sides) {
+      const parts = reqs.map((g) => g.build(s.casOf));
+      const got = await exchange(s, conn, parts, closes);
+      outs.push(got.map((res) => s.normalise(res, keyOfOpaque(res.opaque, first))));
+    }
+    assert.equal(outs[1], outs[0], `seed ${seed} (BIN_DIFF_SEEDS=${seed}), batch ${batch}: ${reqs.map((g) => g.build(() => 0n).subarray(0, 24).toString('hex')).join(' ')}`);
+    batch++;
+  }
+  for (const s of sides) for (const c of s.clients) c.close();
 }
 
 /** The opaque of a built request packet. */
@@ -220,4 +225,5 @@ function packetOpaque(p: Buffer): number {
   return p.readUInt32BE(12);
 }
 
-test.run();
+binaryDifferential(`proxy binary differential over three memcached vs one [${ENGINE}]`, () => Promise.all([0, 1, 2].map(() => startMemcached(SERVER_LIMIT))));
+binaryDifferential(`proxy binary differential over two nodes vs one memcached [${ENGINE}]`, () => Promise.all([0, 1].map(() => startNode(['-I', '64k']))));
