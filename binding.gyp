@@ -62,6 +62,7 @@
         "native/src/proxy/dispatcher.cc",
         "native/src/proxy/merge.cc",
         "native/src/proxy/meta_framer.cc",
+        "native/src/proxy/binary_framer.cc",
         "native/src/proxy/proxy_core.cc",
         "native/src/proxy/proxy_stats.cc",
         "native/src/proxy/reply_reader.cc",

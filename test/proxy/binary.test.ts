@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { RawClient } from '../helpers/client';
 import { binaryExchange, OP, packet, storeExtras, u32, type Response } from '../helpers/binary-wire';
 import { startProxy, type RunningProxy } from '../helpers/proxies';
+import { command } from '../helpers/replicas';
 import { ENGINE, startMemcached, type RunningServer } from '../helpers/servers';
 import { Ketama } from '../../src/proxy/ketama';
 
@@ -175,6 +176,22 @@ test('binary and text clients see the same items: a key set in binary is read in
   const reply = await c.call(`get ${keys.join(' ')}\r\n`, 'END\r\n');
   c.close();
   for (const k of keys) assert.ok(reply.includes(`VALUE ${k} 0 ${`b-${k}`.length}\r\nb-${k}\r\n`), reply);
+});
+
+test('on the C++ data path keyed binary requests and noop stay there: no handoff', async () => {
+  const count = async (): Promise<number> => Number(/STAT client_handoffs (\d+)/.exec(await command(proxy.port, 'stats\r\n'))![1]);
+  const before = await count();
+  const c = await RawClient.connect(proxy.port);
+  try {
+    const keys = [0, 1, 2].map((m) => keyOf(m, 'stay:'));
+    await binaryExchange(c, Buffer.concat(keys.map((k, i) => packet(OP.setq, { key: k, extras: storeExtras(0, 0), value: k, opaque: i }))));
+    const out = await binaryExchange(c, Buffer.concat(keys.map((k, i) => packet(OP.getkq, { key: k, opaque: 10 + i }))));
+    assert.equal(out.map((r) => r.value.toString()), [...keys, '']);
+  } finally {
+    c.close();
+  }
+  // The stats connections themselves go to the TypeScript path on the C++ one.
+  assert.is(await count(), before + (ENGINE === 'native' ? 1 : 0));
 });
 
 test('memccapable -b: every check passes through the proxy', async () => {

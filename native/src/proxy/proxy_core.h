@@ -30,6 +30,7 @@
 #include "common/loop_notifier.h"
 #include "protocol/request.h"
 #include "proxy/backend_node.h"
+#include "proxy/binary_framer.h"
 #include "proxy/client.h"
 #include "proxy/proxy_settings.h"
 #include "proxy/proxy_stats.h"
@@ -107,6 +108,9 @@ class ProxyCore {
   // dispatcher.cc: routing and retries
   uint32_t point_of(uint32_t hash) const;
   void forward(ClientConnection* c, const char* p, const PlainRequest& r);
+  void forward_binary(ClientConnection* c, const char* p, const BinaryRequest& r);
+  void answer_noop(ClientConnection* c, const char* p, const BinaryRequest& r);
+  size_t process_binary(ClientConnection* c, const char* p, size_t n, size_t off);
   void forward_keys(ClientConnection* c, uint32_t seq);
   int pick(const RequestUnit& u) const;
   static RequestUnit& unit_of(ReplySlot& s, uint32_t part) { return part == 0 ? s.unit : s.parts[part - 1].unit; }
