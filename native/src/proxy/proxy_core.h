@@ -13,6 +13,8 @@
 // mg, me, md, ms in set mode: see meta_retryable), else answered with a SERVER_ERROR, as
 // src/proxy/dispatcher.ts does. Meta commands (meta_framer.h) are plain whatever their flags:
 // quiet mode's q is taken out and the replies it hides dropped, `mn` is answered in its place.
+// A binary client (first byte 0x80) is served here for its keyed requests and noops
+// (binary_framer.h), on binary backend connections (BackendNode::bconns).
 //
 // The work is split by job: proxy_core.cc (lifecycle, the loop, events), client.cc (client
 // connections and reply order), dispatcher.cc (routing and retries), backend_node.cc (nodes,
