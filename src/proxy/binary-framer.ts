@@ -9,76 +9,10 @@
  * answers and the proxy stays in step) and its body length cut to what memcached consumes.
  * Twin of native/src/proxy/binary_framer.h.
  */
+import { BINARY_KEY_MAX, HEADER_LENGTH, Opcode, RESPONSE_MAGIC, Status, statusText } from '../protocol/binary';
 
-export const MAGIC_REQUEST = 0x80;
-export const MAGIC_RESPONSE = 0x81;
-export const HEADER_LENGTH = 24;
-const KEY_MAX_LENGTH = 250;
-
-export const enum Op {
-  Get = 0x00,
-  Set = 0x01,
-  Add = 0x02,
-  Replace = 0x03,
-  Delete = 0x04,
-  Increment = 0x05,
-  Decrement = 0x06,
-  Quit = 0x07,
-  Flush = 0x08,
-  GetQ = 0x09,
-  Noop = 0x0a,
-  Version = 0x0b,
-  GetK = 0x0c,
-  GetKQ = 0x0d,
-  Append = 0x0e,
-  Prepend = 0x0f,
-  Stat = 0x10,
-  SetQ = 0x11,
-  AddQ = 0x12,
-  ReplaceQ = 0x13,
-  DeleteQ = 0x14,
-  IncrementQ = 0x15,
-  DecrementQ = 0x16,
-  QuitQ = 0x17,
-  FlushQ = 0x18,
-  AppendQ = 0x19,
-  PrependQ = 0x1a,
-  Touch = 0x1c,
-  Gat = 0x1d,
-  GatQ = 0x1e,
-  SaslListMechs = 0x20,
-  SaslAuth = 0x21,
-  SaslStep = 0x22,
-  GatK = 0x23,
-  GatKQ = 0x24,
-}
-
-export const enum Status {
-  Success = 0x00,
-  KeyNotFound = 0x01,
-  KeyExists = 0x02,
-  TooLarge = 0x03,
-  Invalid = 0x04,
-  NotStored = 0x05,
-  AuthError = 0x20,
-  AuthContinue = 0x21,
-  UnknownCommand = 0x81,
-  OutOfMemory = 0x82,
-  /** Not sent by memcached 1.6.18: the binary protocol's "temporary failure", for a backend the proxy cannot reach. */
-  TemporaryFailure = 0x86,
-}
-
-/** memcached's error texts (write_bin_error), by status. */
-export const STATUS_TEXT: Partial<Record<number, string>> = {
-  [Status.KeyNotFound]: 'Not found',
-  [Status.KeyExists]: 'Data exists for key.',
-  [Status.TooLarge]: 'Too large.',
-  [Status.Invalid]: 'Invalid arguments',
-  [Status.NotStored]: 'Not stored.',
-  [Status.AuthError]: 'Auth failure.',
-  [Status.UnknownCommand]: 'Unknown command',
-  [Status.OutOfMemory]: 'Out of memory',
-};
+/** Not sent by memcached 1.6.18: the binary protocol's "temporary failure", for a request no node could answer. */
+export const TEMPORARY_FAILURE = 0x86;
 
 /** What a request is to the proxy. */
 export const enum BinKind {
@@ -115,20 +49,20 @@ export interface BinRequest {
 
 /** The loud form of each quiet opcode. */
 const LOUD: Partial<Record<number, number>> = {
-  [Op.GetQ]: Op.Get,
-  [Op.GetKQ]: Op.GetK,
-  [Op.SetQ]: Op.Set,
-  [Op.AddQ]: Op.Add,
-  [Op.ReplaceQ]: Op.Replace,
-  [Op.DeleteQ]: Op.Delete,
-  [Op.IncrementQ]: Op.Increment,
-  [Op.DecrementQ]: Op.Decrement,
-  [Op.QuitQ]: Op.Quit,
-  [Op.FlushQ]: Op.Flush,
-  [Op.AppendQ]: Op.Append,
-  [Op.PrependQ]: Op.Prepend,
-  [Op.GatQ]: Op.Gat,
-  [Op.GatKQ]: Op.GatK,
+  [Opcode.GetQ]: Opcode.Get,
+  [Opcode.GetKQ]: Opcode.GetK,
+  [Opcode.SetQ]: Opcode.Set,
+  [Opcode.AddQ]: Opcode.Add,
+  [Opcode.ReplaceQ]: Opcode.Replace,
+  [Opcode.DeleteQ]: Opcode.Delete,
+  [Opcode.IncrementQ]: Opcode.Increment,
+  [Opcode.DecrementQ]: Opcode.Decrement,
+  [Opcode.QuitQ]: Opcode.Quit,
+  [Opcode.FlushQ]: Opcode.Flush,
+  [Opcode.AppendQ]: Opcode.Append,
+  [Opcode.PrependQ]: Opcode.Prepend,
+  [Opcode.GatQ]: Opcode.Gat,
+  [Opcode.GatKQ]: Opcode.GatK,
 };
 
 /** Bytes to wait for before the request at `start` can be framed: header, extras and key. */
@@ -152,67 +86,67 @@ export function frameBinary(buf: Buffer, start: number, authRequired: boolean): 
   const r: BinRequest = { opcode, loud, quiet: loud !== opcode, kind: BinKind.Keyed, extlen, keylen, bodylen, vlen: 0, refusal: 0, cas };
   const refuse = (status: number): BinRequest => ({ ...r, kind: BinKind.Refused, refusal: status });
   if (keylen + extlen > bodylen) return refuse(Status.UnknownCommand);
-  const saslOrVersion = opcode === Op.SaslListMechs || opcode === Op.SaslAuth || opcode === Op.SaslStep || opcode === Op.Version;
+  const saslOrVersion = opcode === Opcode.SaslListMechs || opcode === Opcode.SaslAuth || opcode === Opcode.SaslStep || opcode === Opcode.Version;
   if (authRequired && !saslOrVersion) return refuse(Status.AuthError);
-  if (keylen > KEY_MAX_LENGTH) return refuse(Status.Invalid);
+  if (keylen > BINARY_KEY_MAX) return refuse(Status.InvalidArguments);
   let ok: boolean;
   switch (loud) {
-    case Op.Version:
-    case Op.Noop:
-    case Op.Quit:
+    case Opcode.Version:
+    case Opcode.Noop:
+    case Opcode.Quit:
       r.kind = BinKind.Local;
       ok = extlen === 0 && keylen === 0 && bodylen === 0;
       break;
-    case Op.Flush:
+    case Opcode.Flush:
       r.kind = BinKind.Local;
       ok = keylen === 0 && bodylen === extlen && (extlen === 0 || extlen === 4);
       break;
-    case Op.Stat:
+    case Opcode.Stat:
       r.kind = BinKind.Local;
       ok = extlen === 0;
       break;
-    case Op.Set:
-    case Op.Add:
-    case Op.Replace:
+    case Opcode.Set:
+    case Opcode.Add:
+    case Opcode.Replace:
       ok = extlen === 8 && keylen !== 0 && bodylen >= keylen + 8;
       r.vlen = bodylen - keylen - extlen;
       break;
-    case Op.Get:
-    case Op.GetK:
+    case Opcode.Get:
+    case Opcode.GetK:
       ok = extlen === 0 && bodylen === keylen && keylen > 0;
       break;
-    case Op.Delete:
+    case Opcode.Delete:
       ok = keylen > 0 && extlen === 0 && bodylen === keylen;
       break;
-    case Op.Increment:
-    case Op.Decrement:
+    case Opcode.Increment:
+    case Opcode.Decrement:
       ok = keylen > 0 && extlen === 20 && bodylen === keylen + extlen;
       break;
-    case Op.Append:
-    case Op.Prepend:
+    case Opcode.Append:
+    case Opcode.Prepend:
       ok = keylen > 0 && extlen === 0;
       r.vlen = bodylen - keylen;
       break;
-    case Op.SaslListMechs:
+    case Opcode.SaslListMechs:
       r.kind = BinKind.Sasl;
       ok = extlen === 0 && keylen === 0 && bodylen === 0;
       break;
-    case Op.SaslAuth:
-    case Op.SaslStep:
+    case Opcode.SaslAuth:
+    case Opcode.SaslStep:
       r.kind = BinKind.Sasl;
       ok = extlen === 0 && keylen !== 0;
       r.vlen = bodylen - keylen;
       break;
-    case Op.Touch:
-    case Op.Gat:
-    case Op.GatK:
+    case Opcode.Touch:
+    case Opcode.Gat:
+    case Opcode.GatK:
       ok = extlen === 4 && keylen !== 0;
       break;
     default:
       r.kind = BinKind.Unknown;
       ok = true;
   }
-  if (!ok) return refuse(Status.Invalid);
+  if (!ok) return refuse(Status.InvalidArguments);
   return r;
 }
 
@@ -223,14 +157,14 @@ export function frameBinary(buf: Buffer, start: number, authRequired: boolean): 
  */
 export function binaryRetryable(r: BinRequest): boolean {
   switch (r.loud) {
-    case Op.Get:
-    case Op.GetK:
-    case Op.Touch:
-    case Op.Gat:
-    case Op.GatK:
+    case Opcode.Get:
+    case Opcode.GetK:
+    case Opcode.Touch:
+    case Opcode.Gat:
+    case Opcode.GatK:
       return true;
-    case Op.Set:
-    case Op.Delete:
+    case Opcode.Set:
+    case Opcode.Delete:
       return !r.cas;
     default:
       return false;
@@ -239,7 +173,7 @@ export function binaryRetryable(r: BinRequest): boolean {
 
 /** Whether the request's key is read, not written (a miss may be asked of a backup). */
 export function binaryIsRead(loud: number): boolean {
-  return loud === Op.Get || loud === Op.GetK || loud === Op.Gat || loud === Op.GatK;
+  return loud === Opcode.Get || loud === Opcode.GetK || loud === Opcode.Gat || loud === Opcode.GatK;
 }
 
 /**
@@ -249,7 +183,7 @@ export function binaryIsRead(loud: number): boolean {
  */
 export function binaryQuietDrops(opcode: number, reply: Buffer): boolean {
   const status = reply.readUInt16BE(6);
-  const read = opcode === Op.GetQ || opcode === Op.GetKQ || opcode === Op.GatQ || opcode === Op.GatKQ;
+  const read = opcode === Opcode.GetQ || opcode === Opcode.GetKQ || opcode === Opcode.GatQ || opcode === Opcode.GatKQ;
   return read ? status === Status.KeyNotFound : status === Status.Success;
 }
 
@@ -259,7 +193,7 @@ export function binaryResponse(opcode: number, status: number, opaque: Buffer, a
   const keylen = key?.length ?? 0;
   const vlen = value?.length ?? 0;
   const out = Buffer.alloc(HEADER_LENGTH + extlen + keylen + vlen);
-  out[0] = MAGIC_RESPONSE;
+  out[0] = RESPONSE_MAGIC;
   out[1] = opcode;
   out.writeUInt16BE(keylen, 2);
   out[4] = extlen;
@@ -274,6 +208,6 @@ export function binaryResponse(opcode: number, status: number, opaque: Buffer, a
 }
 
 /** memcached's error packet for `status` (its text as the body). */
-export function binaryError(opcode: number, status: number, opaque: Buffer, at: number, text = STATUS_TEXT[status] ?? ''): Buffer {
+export function binaryError(opcode: number, status: number, opaque: Buffer, at: number, text = statusText(status as Status)): Buffer {
   return binaryResponse(opcode, status, opaque, at, null, Buffer.from(text, 'latin1'));
 }

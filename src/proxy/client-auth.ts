@@ -11,8 +11,6 @@ import type { Credential } from '../config/password-file';
 export type ClientAuthKind = 'sasl' | 'ascii';
 
 export const FAILURE_DELAY_MS = 500;
-/** memcached's MAX_SASL_MECH_LEN. */
-export const MAX_SASL_MECH_LEN = 32;
 /** The SASL mechanisms the proxy offers (memcached's list with only the PLAIN plugin). */
 export const SASL_MECHS = 'PLAIN';
 /** Longest -Y line memcached waits for before it closes (try_read_command_asciiauth). */

@@ -3,7 +3,8 @@ import type { Dispatcher, Mirror } from './dispatcher';
 import type { ReplyOrder } from './reply-order';
 import { metaRetryable, metaRouteKey, quietDrops, type MetaLine } from './meta-framer';
 import { ReplyShape } from './reply-reader';
-import { binaryError, binaryIsRead, binaryQuietDrops, binaryResponse, binaryRetryable, BinKind, HEADER_LENGTH, MAGIC_RESPONSE, Op, Status, type BinRequest } from './binary-framer';
+import { binaryError, binaryIsRead, binaryQuietDrops, binaryResponse, binaryRetryable, BinKind, TEMPORARY_FAILURE, type BinRequest } from './binary-framer';
+import { HEADER_LENGTH, Opcode, REQUEST_MAGIC, RESPONSE_MAGIC, Status } from '../protocol/binary';
 import { SERVER_ERROR_UNAVAILABLE } from './slot';
 
 /** What carrying out a client's requests needs from the proxy. */
@@ -67,18 +68,18 @@ function metaMirror(m: MetaLine): Mirror {
 /** A binary write the main node carried out is copied to the backup as a binary delete of the key (as metaMirror). */
 function binaryMirror(key: Buffer): Mirror {
   const del = Buffer.alloc(HEADER_LENGTH + key.length);
-  del[0] = 0x80;
-  del[1] = Op.Delete;
+  del[0] = REQUEST_MAGIC;
+  del[1] = Opcode.Delete;
   del.writeUInt16BE(key.length, 2);
   del.writeUInt32BE(key.length, 8);
   key.copy(del, HEADER_LENGTH);
-  return (reply) => (reply[0] === MAGIC_RESPONSE && reply.readUInt16BE(6) === Status.Success ? del : null);
+  return (reply) => (reply[0] === RESPONSE_MAGIC && reply.readUInt16BE(6) === Status.Success ? del : null);
 }
 
 /** A proxy's own text error (SERVER_ERROR backend ...) as a binary packet: "temporary failure" with the reason. */
 function binaryProxyError(r: BinRequest, head: Buffer, text: Buffer): Buffer {
   const reason = text.toString('latin1').replace(/^SERVER_ERROR /, '').replace(/\r\n$/, '');
-  return binaryError(r.opcode, Status.TemporaryFailure, head, 12, reason);
+  return binaryError(r.opcode, TEMPORARY_FAILURE, head, 12, reason);
 }
 
 /** The STAT lines of a text stats reply as binary packets (one per stat, an empty one last), as memcached's append_stats writes them. */
@@ -89,9 +90,9 @@ function binaryStats(text: Buffer, head: Buffer): Buffer[] {
     const sp = l.indexOf(' ', 5);
     const name = sp < 0 ? l.slice(5) : l.slice(5, sp);
     const value = sp < 0 ? '' : l.slice(sp + 1);
-    out.push(binaryResponse(Op.Stat, Status.Success, head, 12, Buffer.from(name, 'latin1'), Buffer.from(value, 'latin1')));
+    out.push(binaryResponse(Opcode.Stat, Status.Success, head, 12, Buffer.from(name, 'latin1'), Buffer.from(value, 'latin1')));
   }
-  out.push(binaryResponse(Op.Stat, Status.Success, head, 12));
+  out.push(binaryResponse(Opcode.Stat, Status.Success, head, 12));
   return out;
 }
 
@@ -182,8 +183,8 @@ export class ClientCommands {
     const keyStart = HEADER_LENGTH + r.extlen;
     const key = head.subarray(keyStart, keyStart + r.keylen);
     if (binaryIsRead(r.loud)) d.counters.cmdGet++;
-    if (r.loud === Op.Touch || r.loud === Op.Gat || r.loud === Op.GatK) d.counters.cmdTouch++;
-    if (r.loud === Op.Set || r.loud === Op.Add || r.loud === Op.Replace || r.loud === Op.Append || r.loud === Op.Prepend) d.counters.cmdSet++;
+    if (r.loud === Opcode.Touch || r.loud === Opcode.Gat || r.loud === Opcode.GatK) d.counters.cmdTouch++;
+    if (r.loud === Opcode.Set || r.loud === Opcode.Add || r.loud === Opcode.Replace || r.loud === Opcode.Append || r.loud === Opcode.Prepend) d.counters.cmdSet++;
     const packet = Buffer.allocUnsafe(keyStart + r.keylen + (value?.length ?? 0));
     head.copy(packet, 0, 0, keyStart + r.keylen);
     packet[1] = r.loud;
@@ -193,12 +194,12 @@ export class ClientCommands {
     const target = {
       complete: (out: Buffer | Buffer[] | null): void => {
         if (!(out instanceof Buffer)) return slot.complete(out);
-        if (out[0] !== MAGIC_RESPONSE) return slot.complete(binaryProxyError(r, head, out));
+        if (out[0] !== RESPONSE_MAGIC) return slot.complete(binaryProxyError(r, head, out));
         out[1] = r.opcode;
         slot.complete(r.quiet && binaryQuietDrops(r.opcode, out) ? null : out);
       },
     };
-    const writes = !binaryIsRead(r.loud) && r.loud !== Op.Touch;
+    const writes = !binaryIsRead(r.loud) && r.loud !== Opcode.Touch;
     d.binary(key.toString('latin1'), packet, target, binaryRetryable(r), this.lane, d.backups !== null && writes ? binaryMirror(key) : null);
   }
 
@@ -209,7 +210,7 @@ export class ClientCommands {
   binaryTooLarge(r: BinRequest, head: Buffer): void {
     this.host.dispatcher.counters.requests++;
     this.binaryLocalReply(binaryError(r.opcode, Status.TooLarge, head, 12));
-    if (r.loud !== Op.Set) return;
+    if (r.loud !== Opcode.Set) return;
     const keyStart = HEADER_LENGTH + r.extlen;
     const key = head.subarray(keyStart, keyStart + r.keylen);
     const del = binaryMirror(key)(binaryResponse(0, Status.Success, head, 12))!;
@@ -225,18 +226,18 @@ export class ClientCommands {
   /** noop, version, stat and flush, answered as the proxy answers their text forms. */
   private binaryLocal(r: BinRequest, head: Buffer): void {
     switch (r.loud) {
-      case Op.Noop:
-        return this.binaryLocalReply(binaryResponse(Op.Noop, Status.Success, head, 12));
-      case Op.Version: {
+      case Opcode.Noop:
+        return this.binaryLocalReply(binaryResponse(Opcode.Noop, Status.Success, head, 12));
+      case Opcode.Version: {
         const v = this.host.versionLine;
-        return this.binaryLocalReply(binaryResponse(Op.Version, Status.Success, head, 12, null, v.subarray(8, v.length - 2)));
+        return this.binaryLocalReply(binaryResponse(Opcode.Version, Status.Success, head, 12, null, v.subarray(8, v.length - 2)));
       }
-      case Op.Stat: {
+      case Opcode.Stat: {
         const key = head.toString('latin1', HEADER_LENGTH, HEADER_LENGTH + r.keylen);
         const text = this.host.stats(key.length === 0 ? [] : key.split(' '));
         return this.binaryLocalReply(text === null ? binaryError(r.opcode, Status.KeyNotFound, head, 12) : binaryStats(text, head));
       }
-      case Op.Flush: {
+      case Opcode.Flush: {
         const d = this.host.dispatcher;
         d.counters.cmdFlush++;
         const packet = Buffer.from(head);
@@ -244,7 +245,7 @@ export class ClientCommands {
         const slot = this.replies.add();
         const done = (out: Buffer | Buffer[] | null): void => {
           if (out instanceof Buffer && out.equals(OK)) return slot.complete(r.quiet ? null : binaryResponse(r.opcode, Status.Success, head, 12));
-          if (!(out instanceof Buffer) || out[0] !== MAGIC_RESPONSE) return slot.complete(binaryProxyError(r, head, out instanceof Buffer ? out : SERVER_ERROR_UNAVAILABLE));
+          if (!(out instanceof Buffer) || out[0] !== RESPONSE_MAGIC) return slot.complete(binaryProxyError(r, head, out instanceof Buffer ? out : SERVER_ERROR_UNAVAILABLE));
           out[1] = r.opcode;
           slot.complete(out);
         };

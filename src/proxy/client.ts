@@ -10,8 +10,9 @@ import { ReplyOrder } from './reply-order';
 import type { ReplySink } from './slot';
 import { MAX_IN_FLIGHT } from './limits';
 import { parseMetaLine, type MetaLine } from './meta-framer';
-import { ASCII_AUTH_MAX_DATA, ASCII_AUTH_MAX_LINE, asciiAuthData, asciiAuthLine, FAILURE_DELAY_MS, MAX_SASL_MECH_LEN, SASL_MECHS, type ClientAuth } from './client-auth';
-import { BinKind, binaryError, binaryNeeds, binaryResponse, frameBinary, HEADER_LENGTH, MAGIC_REQUEST, Op, Status, type BinRequest } from './binary-framer';
+import { ASCII_AUTH_MAX_DATA, ASCII_AUTH_MAX_LINE, asciiAuthData, asciiAuthLine, FAILURE_DELAY_MS, SASL_MECHS, type ClientAuth } from './client-auth';
+import { BinKind, binaryError, binaryNeeds, binaryResponse, frameBinary, type BinRequest } from './binary-framer';
+import { HEADER_LENGTH, MAX_SASL_MECH_LENGTH, Opcode, REQUEST_MAGIC, Status } from '../protocol/binary';
 
 /** What a client connection needs from the proxy, besides what its commands need. */
 export interface ClientHost extends CommandHost {
@@ -133,7 +134,7 @@ export class ClientConnection implements ReplySink {
   }
 
   private process(buf: Buffer): void {
-    this.binary ??= buf[0] === MAGIC_REQUEST;
+    this.binary ??= buf[0] === REQUEST_MAGIC;
     if (this.binary) return this.processBinary(buf);
     let off = 0;
     const end = buf.length;
@@ -232,7 +233,7 @@ export class ClientConnection implements ReplySink {
       // A header without the request magic: memcached closes the connection, saying nothing
       // (it looks at the magic once it has the whole header).
       if (end - off < HEADER_LENGTH) break;
-      if (buf[off] !== MAGIC_REQUEST) {
+      if (buf[off] !== REQUEST_MAGIC) {
         this.quit();
         break;
       }
@@ -269,12 +270,12 @@ export class ClientConnection implements ReplySink {
           if (r.vlen > 0) this.state = { kind: 'swallow', left: r.vlen };
           return off;
         }
-        if (r.loud === Op.SaslListMechs) {
+        if (r.loud === Opcode.SaslListMechs) {
           c.binaryLocalReply(binaryResponse(r.opcode, Status.Success, head, 12, null, Buffer.from(SASL_MECHS)));
           return off;
         }
-        if (r.keylen > MAX_SASL_MECH_LEN || r.vlen > this.host.maxValue) {
-          c.binaryLocalReply(binaryError(r.opcode, r.keylen > MAX_SASL_MECH_LEN ? Status.Invalid : Status.OutOfMemory, head, 12));
+        if (r.keylen > MAX_SASL_MECH_LENGTH || r.vlen > this.host.maxValue) {
+          c.binaryLocalReply(binaryError(r.opcode, r.keylen > MAX_SASL_MECH_LENGTH ? Status.InvalidArguments : Status.OutOfMemory, head, 12));
           this.state = { kind: 'swallow', left: r.vlen };
           return off;
         }
@@ -285,7 +286,7 @@ export class ClientConnection implements ReplySink {
         this.state = { kind: 'binvalue', r, head, data: Buffer.allocUnsafe(r.vlen), filled: 0 };
         return off;
       case BinKind.Local:
-        if (r.loud === Op.Quit) {
+        if (r.loud === Opcode.Quit) {
           this.host.dispatcher.counters.requests++;
           if (!r.quiet) c.binaryLocalReply(binaryResponse(r.opcode, Status.Success, head, 12));
           this.quit();
@@ -321,7 +322,7 @@ export class ClientConnection implements ReplySink {
   private saslAuth(r: BinRequest, head: Buffer, data: Buffer): void {
     const auth = this.host.clientAuth!;
     const mech = head.toString('latin1', HEADER_LENGTH, HEADER_LENGTH + r.keylen);
-    const ok = r.loud === Op.SaslAuth && mech.toUpperCase() === 'PLAIN' && auth.checkPlain(data);
+    const ok = r.loud === Opcode.SaslAuth && mech.toUpperCase() === 'PLAIN' && auth.checkPlain(data);
     if (ok) {
       this.authenticated = true;
       this.commands.binaryLocalReply(binaryResponse(r.opcode, Status.Success, head, 12, null, Buffer.from('Authenticated')));

@@ -3,33 +3,30 @@
 #include "proxy/request_framer.h"
 
 namespace mcha {
+using namespace binary;
 namespace {
 
 constexpr size_t kBinaryKeyMaxLength = 250;
 
-uint16_t be16(const char* p) { return static_cast<uint16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1])); }
-uint32_t be32(const char* p) {
-  return (static_cast<uint32_t>(static_cast<uint8_t>(p[0])) << 24) | (static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 16) |
-         (static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 8) | static_cast<uint32_t>(static_cast<uint8_t>(p[3]));
-}
+uint16_t load_u16(const char* p) { return static_cast<uint16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1])); }
 
 // The loud form of a quiet opcode (the opcode itself when it is not quiet).
 uint8_t loud_of(uint8_t op) {
   switch (op) {
-    case 0x09: return 0x00;  // getq
-    case 0x0d: return 0x0c;  // getkq
-    case 0x11: return 0x01;  // setq
-    case 0x12: return 0x02;  // addq
-    case 0x13: return 0x03;  // replaceq
-    case 0x14: return 0x04;  // deleteq
-    case 0x15: return 0x05;  // incrementq
-    case 0x16: return 0x06;  // decrementq
-    case 0x17: return 0x07;  // quitq
-    case 0x18: return 0x08;  // flushq
-    case 0x19: return 0x0e;  // appendq
-    case 0x1a: return 0x0f;  // prependq
-    case 0x1e: return 0x1d;  // gatq
-    case 0x24: return 0x23;  // gatkq
+    case kGetQ: return kGet;
+    case kGetKQ: return kGetK;
+    case kSetQ: return kSet;
+    case kAddQ: return kAdd;
+    case kReplaceQ: return kReplace;
+    case kDeleteQ: return kDelete;
+    case kIncrementQ: return kIncrement;
+    case kDecrementQ: return kDecrement;
+    case kQuitQ: return kQuit;
+    case kFlushQ: return kFlush;
+    case kAppendQ: return kAppend;
+    case kPrependQ: return kPrepend;
+    case kGatQ: return kGat;
+    case kGatKQ: return kGatK;
     default: return op;
   }
 }
@@ -37,14 +34,14 @@ uint8_t loud_of(uint8_t op) {
 }  // namespace
 
 BinaryFramed frame_binary(const char* p, size_t n, size_t off, size_t max_value, BinaryRequest& out) {
-  if (n - off < kBinaryHeader) return BinaryFramed::NeedMore;
+  if (n - off < kHeaderLength) return BinaryFramed::NeedMore;
   const char* h = p + off;
-  if (static_cast<uint8_t>(h[0]) != kBinaryRequestMagic) return BinaryFramed::Other;
+  if (static_cast<uint8_t>(h[0]) != kRequestMagic) return BinaryFramed::Other;
   uint8_t op = static_cast<uint8_t>(h[1]);
-  size_t keylen = be16(h + 2);
+  size_t keylen = load_u16(h + 2);
   size_t extlen = static_cast<uint8_t>(h[4]);
-  size_t bodylen = be32(h + 8);
-  bool cas = be32(h + 16) != 0 || be32(h + 20) != 0;
+  size_t bodylen = load_u32(h + 8);
+  bool cas = load_u32(h + 16) != 0 || load_u32(h + 20) != 0;
   // dispatch_bin_command's checks, in its order: anything refused is the TypeScript path's.
   if (keylen + extlen > bodylen || keylen > kBinaryKeyMaxLength) return BinaryFramed::Other;
   uint8_t loud = loud_of(op);
@@ -52,40 +49,40 @@ BinaryFramed frame_binary(const char* p, size_t n, size_t off, size_t max_value,
   bool ok = false;
   bool retry = false;
   switch (loud) {
-    case kBinaryNoop:
+    case kNoop:
       if (extlen != 0 || keylen != 0 || bodylen != 0) return BinaryFramed::Other;
       out.start = off;
-      out.end = off + kBinaryHeader;
+      out.end = off + kHeaderLength;
       out.opcode = op;
       return BinaryFramed::Noop;
-    case 0x01:  // set
-    case 0x02:  // add
-    case 0x03:  // replace
+    case kSet:
+    case kAdd:
+    case kReplace:
       ok = extlen == 8 && keylen != 0 && bodylen >= keylen + 8;
       vlen = bodylen - keylen - extlen;
-      retry = loud == 0x01 && !cas;
+      retry = loud == kSet && !cas;
       break;
-    case 0x00:  // get
-    case 0x0c:  // getk
+    case kGet:
+    case kGetK:
       ok = extlen == 0 && bodylen == keylen && keylen > 0;
       retry = true;
       break;
-    case 0x04:  // delete
+    case kDelete:
       ok = keylen > 0 && extlen == 0 && bodylen == keylen;
       retry = !cas;
       break;
-    case 0x05:  // increment
-    case 0x06:  // decrement
+    case kIncrement:
+    case kDecrement:
       ok = keylen > 0 && extlen == 20 && bodylen == keylen + extlen;
       break;
-    case 0x0e:  // append
-    case 0x0f:  // prepend
+    case kAppend:
+    case kPrepend:
       ok = keylen > 0 && extlen == 0;
       vlen = bodylen - keylen;
       break;
-    case 0x1c:  // touch
-    case 0x1d:  // gat
-    case 0x23:  // gatk
+    case kTouch:
+    case kGat:
+    case kGatK:
       ok = extlen == 4 && keylen != 0;
       retry = true;
       break;
@@ -93,7 +90,7 @@ BinaryFramed frame_binary(const char* p, size_t n, size_t off, size_t max_value,
       return BinaryFramed::Other;
   }
   if (!ok || vlen > max_value) return BinaryFramed::Other;
-  size_t keyed = kBinaryHeader + extlen + keylen;
+  size_t keyed = kHeaderLength + extlen + keylen;
   if (n - off < keyed + vlen) return BinaryFramed::NeedMore;
   out.start = off;
   out.end = off + keyed + vlen;
@@ -103,15 +100,15 @@ BinaryFramed frame_binary(const char* p, size_t n, size_t off, size_t max_value,
   out.retryable = retry;
   out.keyed = keyed;
   out.body = static_cast<uint32_t>(extlen + keylen + vlen);
-  out.hash = key_hash(h + kBinaryHeader + extlen, keylen);
+  out.hash = key_hash(h + kHeaderLength + extlen, keylen);
   return BinaryFramed::Keyed;
 }
 
 bool binary_quiet_drops(uint8_t opcode, const char* p, size_t n) {
-  if (n < kBinaryHeader) return false;
-  uint16_t status = be16(p + 6);
-  bool read = opcode == 0x09 || opcode == 0x0d || opcode == 0x1e || opcode == 0x24;
-  return read ? status == 0x01 : status == 0x00;
+  if (n < kHeaderLength) return false;
+  uint16_t status = load_u16(p + 6);
+  bool read = opcode == kGetQ || opcode == kGetKQ || opcode == kGatQ || opcode == kGatKQ;
+  return read ? status == static_cast<uint16_t>(Status::KeyNotFound) : status == static_cast<uint16_t>(Status::Success);
 }
 
 }  // namespace mcha

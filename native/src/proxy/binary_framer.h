@@ -9,12 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "protocol/binary.h"
+
 namespace mcha {
 
-constexpr uint8_t kBinaryRequestMagic = 0x80;
-constexpr uint8_t kBinaryResponseMagic = 0x81;
-constexpr size_t kBinaryHeader = 24;
-constexpr uint8_t kBinaryNoop = 0x0a;
 // Not sent by memcached 1.6.18: the binary protocol's "temporary failure", for a request no
 // node could answer (src/proxy/binary-framer.ts's Status.TemporaryFailure).
 constexpr uint16_t kBinaryTemporaryFailure = 0x86;

@@ -26,7 +26,7 @@ constexpr size_t kEarlyFlush = 16 * 1024;
 // mode hides it; an error of the proxy's own (a text SERVER_ERROR: no node answered) as a
 // "temporary failure" packet with the reason.
 void complete_binary(ReplySlot& s, const char* p, size_t n) {
-  if (n >= kBinaryHeader && static_cast<uint8_t>(p[0]) == kBinaryResponseMagic) {
+  if (n >= binary::kHeaderLength && static_cast<uint8_t>(p[0]) == binary::kResponseMagic) {
     if (s.binary_quiet && binary_quiet_drops(s.binary_opcode, p, n)) return s.out.clear();
     s.out.assign(p, n);
     s.out[1] = static_cast<char>(s.binary_opcode);
@@ -36,8 +36,8 @@ void complete_binary(ReplySlot& s, const char* p, size_t n) {
   size_t skip = n >= sizeof(kPrefix) - 1 && std::memcmp(p, kPrefix, sizeof(kPrefix) - 1) == 0 ? sizeof(kPrefix) - 1 : 0;
   size_t len = n - skip;
   if (len >= 2 && p[n - 2] == '\r' && p[n - 1] == '\n') len -= 2;
-  s.out.assign(kBinaryHeader, '\0');
-  s.out[0] = static_cast<char>(kBinaryResponseMagic);
+  s.out.assign(binary::kHeaderLength, '\0');
+  s.out[0] = static_cast<char>(binary::kResponseMagic);
   s.out[1] = static_cast<char>(s.binary_opcode);
   s.out[6] = static_cast<char>(kBinaryTemporaryFailure >> 8);
   s.out[7] = static_cast<char>(kBinaryTemporaryFailure & 0xff);

@@ -77,11 +77,12 @@ void ProxyCore::forward(ClientConnection* c, const char* p, const PlainRequest& 
 // and the body length memcached consumes; complete() gives the reply the client's opcode.
 void ProxyCore::forward_binary(ClientConnection* c, const char* p, const BinaryRequest& r) {
   counters_[kRequests]++;
+  using namespace binary;
   switch (r.loud) {
-    case 0x00: case 0x0c: counters_[kCmdGet]++; break;
-    case 0x1d: case 0x23: counters_[kCmdGet]++; counters_[kCmdTouch]++; break;
-    case 0x1c: counters_[kCmdTouch]++; break;
-    case 0x01: case 0x02: case 0x03: case 0x0e: case 0x0f: counters_[kCmdSet]++; break;
+    case kGet: case kGetK: counters_[kCmdGet]++; break;
+    case kGat: case kGatK: counters_[kCmdGet]++; counters_[kCmdTouch]++; break;
+    case kTouch: counters_[kCmdTouch]++; break;
+    case kSet: case kAdd: case kReplace: case kAppend: case kPrepend: counters_[kCmdSet]++; break;
     default: break;
   }
   if (c->count == c->ring.size()) grow(c);
@@ -118,8 +119,8 @@ void ProxyCore::answer_noop(ClientConnection* c, const char* p, const BinaryRequ
   s.quiet = 0;
   s.done = false;
   s.binary = false;
-  char reply[kBinaryHeader] = {};
-  reply[0] = static_cast<char>(kBinaryResponseMagic);
+  char reply[binary::kHeaderLength] = {};
+  reply[0] = static_cast<char>(binary::kResponseMagic);
   reply[1] = static_cast<char>(r.opcode);
   std::memcpy(reply + 12, p + r.start + 12, 4);
   complete(c, seq, reply, sizeof(reply));
