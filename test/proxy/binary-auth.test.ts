@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient } from '../helpers/client';
-import { binaryExchange, OP, packet, responses, storeExtras } from '../helpers/binary-wire';
+import { storeExtras } from '../helpers/binary-packets';
+import { binaryExchange, packet, responses } from '../helpers/binary-wire';
+import { Opcode } from '../../src/protocol/binary';
 import { startProxy, type RunningProxy } from '../helpers/proxies';
 import { command } from '../helpers/replicas';
 import { startMemcachedAsciiAuth, startMemcachedSasl } from '../helpers/auth-servers';
@@ -62,27 +64,27 @@ async function replies(port: number, bytes: Buffer | string, quietMs = 700): Pro
   return { out: Buffer.concat(chunks), closed };
 }
 
-const plain = (user: string, password: string, opaque = 1) => packet(OP.saslAuth, { key: 'PLAIN', value: `\0${user}\0${password}`, opaque });
+const plain = (user: string, password: string, opaque = 1) => packet(Opcode.SaslAuth, { key: 'PLAIN', value: `\0${user}\0${password}`, opaque });
 
 test('-S: the mechanism list, version, a command before logging in and a refused login answer as memcached -S does', async () => {
   const oracle = await saslMemcached();
   const backend = await plainMemcached();
   const proxy = await proxyOver([backend], ['-S', '--sasl-pwdb', pwdb]);
   const cases = [
-    packet(OP.saslList, { opaque: 7 }),
-    packet(OP.version, { opaque: 8 }),
-    Buffer.concat([packet(OP.noop, { opaque: 9 }), packet(OP.get, { key: 'k' })]),
-    Buffer.concat([plain('alice', 'wrong', 10), packet(OP.noop, { opaque: 11 })]),
-    Buffer.concat([plain('alice', 'secret', 14), packet(OP.noop, { opaque: 15 }), packet(OP.saslList, { opaque: 16 })]),
-    Buffer.concat([packet(OP.saslAuth, { key: 'plain', value: '\0bob\0hunter2', opaque: 17 }), packet(OP.noop, { opaque: 18 })]),
-    Buffer.concat([packet(OP.saslAuth, { key: 'PLAIN', value: 'bob\0alice\0secret', opaque: 19 }), packet(OP.noop, { opaque: 20 })]),
-    Buffer.concat([packet(OP.saslAuth, { key: 'CRAM-MD5', value: 'x', opaque: 12 })]),
-    Buffer.concat([packet(OP.saslStep, { key: 'PLAIN', value: '\0alice\0secret', opaque: 13 })]),
+    packet(Opcode.SaslListMechs, { opaque: 7 }),
+    packet(Opcode.Version, { opaque: 8 }),
+    Buffer.concat([packet(Opcode.Noop, { opaque: 9 }), packet(Opcode.Get, { key: 'k' })]),
+    Buffer.concat([plain('alice', 'wrong', 10), packet(Opcode.Noop, { opaque: 11 })]),
+    Buffer.concat([plain('alice', 'secret', 14), packet(Opcode.Noop, { opaque: 15 }), packet(Opcode.SaslListMechs, { opaque: 16 })]),
+    Buffer.concat([packet(Opcode.SaslAuth, { key: 'plain', value: '\0bob\0hunter2', opaque: 17 }), packet(Opcode.Noop, { opaque: 18 })]),
+    Buffer.concat([packet(Opcode.SaslAuth, { key: 'PLAIN', value: 'bob\0alice\0secret', opaque: 19 }), packet(Opcode.Noop, { opaque: 20 })]),
+    Buffer.concat([packet(Opcode.SaslAuth, { key: 'CRAM-MD5', value: 'x', opaque: 12 })]),
+    Buffer.concat([packet(Opcode.SaslStep, { key: 'PLAIN', value: '\0alice\0secret', opaque: 13 })]),
     Buffer.from('get k\r\n'),
   ];
   for (const bytes of cases) {
     const [a, b] = await Promise.all([replies(oracle.port, bytes), replies(proxy.port, bytes)]);
-    const show = (x: Buffer) => responses(x).packets.map((r) => (r.opcode === OP.version ? 'VERSION' : r.raw.toString('hex')));
+    const show = (x: Buffer) => responses(x).packets.map((r) => (r.opcode === Opcode.Version ? 'VERSION' : r.raw.toString('hex')));
     assert.equal(show(b.out), show(a.out), bytes.toString('hex'));
     assert.is(b.closed, a.closed, `closed after ${bytes.toString('hex')}`);
   }
@@ -94,10 +96,10 @@ test('-S: a good login answers "Authenticated" and opens every command; a wrong 
   const c = await RawClient.connect(proxy.port);
   try {
     const started = Date.now();
-    c.send(Buffer.concat([plain('alice', 'secre', 1), packet(OP.noop, { opaque: 2 })]));
+    c.send(Buffer.concat([plain('alice', 'secre', 1), packet(Opcode.Noop, { opaque: 2 })]));
     const out = responses(Buffer.from(await c.readToClose(), 'latin1')).packets;
     // The noop after a refused login is refused too, and the connection closes, as memcached does.
-    assert.equal(out.map((r) => [r.opcode, r.status, r.opaque, r.value.toString()]), [[OP.saslAuth, 0x20, 1, 'Auth failure.'], [OP.noop, 0x20, 2, 'Auth failure.']]);
+    assert.equal(out.map((r) => [r.opcode, r.status, r.opaque, r.value.toString()]), [[Opcode.SaslAuth, 0x20, 1, 'Auth failure.'], [Opcode.Noop, 0x20, 2, 'Auth failure.']]);
     assert.ok(Date.now() - started >= 480, `refused after ${Date.now() - started} ms`);
   } finally {
     c.close();
@@ -105,10 +107,10 @@ test('-S: a good login answers "Authenticated" and opens every command; a wrong 
   const d = await RawClient.connect(proxy.port);
   try {
     const [ok] = await binaryExchange(d, plain('bob', 'hunter2', 3));
-    assert.equal([ok!.opcode, ok!.status, ok!.opaque, ok!.value.toString()], [OP.saslAuth, 0, 3, 'Authenticated']);
+    assert.equal([ok!.opcode, ok!.status, ok!.opaque, ok!.value.toString()], [Opcode.SaslAuth, 0, 3, 'Authenticated']);
     const out = await binaryExchange(d, Buffer.concat([
-      packet(OP.set, { key: 'k', extras: storeExtras(0, 0), value: 'v', opaque: 4 }),
-      packet(OP.get, { key: 'k', opaque: 5 }),
+      packet(Opcode.Set, { key: 'k', extras: storeExtras(0, 0), value: 'v', opaque: 4 }),
+      packet(Opcode.Get, { key: 'k', opaque: 5 }),
     ]));
     assert.equal(out.map((r) => [r.opaque, r.status]), [[4, 0], [5, 0], [0xfeedf00d, 0]]);
     assert.is(out[1]!.value.toString(), 'v');
@@ -149,7 +151,7 @@ test('-Y: text clients log in as memcached -Y asks, with its replies; a failure 
     'set x 0 0 5\r\nalice\r\n',
     'set x 0 0 zz\r\n',
     'version\r\n',
-    Buffer.concat([packet(OP.noop)]),
+    Buffer.concat([packet(Opcode.Noop)]),
   ];
   for (const bytes of cases) {
     const [a, b] = await Promise.all([replies(oracle.port, bytes), replies(proxy.port, bytes)]);
@@ -201,8 +203,8 @@ test('--backend-auth: the proxy logs in with SASL PLAIN on its binary connection
   const c = await RawClient.connect(proxy.port);
   try {
     const keys = Array.from({ length: 12 }, (_, i) => `bs:${i}`);
-    await binaryExchange(c, Buffer.concat(keys.map((k, i) => packet(OP.setq, { key: k, extras: storeExtras(i, 0), value: k, opaque: i }))));
-    const out = await binaryExchange(c, Buffer.concat(keys.map((k, i) => packet(OP.getkq, { key: k, opaque: 100 + i }))));
+    await binaryExchange(c, Buffer.concat(keys.map((k, i) => packet(Opcode.SetQ, { key: k, extras: storeExtras(i, 0), value: k, opaque: i }))));
+    const out = await binaryExchange(c, Buffer.concat(keys.map((k, i) => packet(Opcode.GetKQ, { key: k, opaque: 100 + i }))));
     assert.equal(out.map((r) => r.key.toString()), [...keys, '']);
     assert.equal(out.slice(0, -1).map((r) => r.value.toString()), keys);
   } finally {

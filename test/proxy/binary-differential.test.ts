@@ -1,7 +1,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient } from '../helpers/client';
-import { arithExtras, OP, packet, responses, storeExtras, u32, type Response } from '../helpers/binary-wire';
+import { counterExtras, storeExtras, u32, type Response } from '../helpers/binary-packets';
+import { packet, responses } from '../helpers/binary-wire';
+import { Opcode } from '../../src/protocol/binary';
 import { startProxy, type RunningProxy } from '../helpers/proxies';
 import { Random, seedsFrom } from '../helpers/random';
 import { ENGINE, startMemcached, startNode, type RunningServer } from '../helpers/servers';
@@ -60,55 +62,55 @@ class Generator {
     const choice = r.int(0, 99);
     if (choice < 30) {
       this.readInBatch.add(key);
-      const op = r.pick([OP.get, OP.getq, OP.getk, OP.getkq, OP.gat, OP.gatq, OP.gatk, OP.gatkq, OP.touch]);
-      const touch = op === OP.gat || op === OP.gatq || op === OP.gatk || op === OP.gatkq || op === OP.touch;
+      const op = r.pick([Opcode.Get, Opcode.GetQ, Opcode.GetK, Opcode.GetKQ, Opcode.Gat, Opcode.GatQ, Opcode.GatK, Opcode.GatKQ, Opcode.Touch]);
+      const touch = op === Opcode.Gat || op === Opcode.GatQ || op === Opcode.GatK || op === Opcode.GatKQ || op === Opcode.Touch;
       return fixed(packet(op, { key, opaque, extras: touch ? u32(r.pick([0, 100, 1000])) : undefined }));
     }
     if (choice < 60) {
-      const op = r.pick([OP.set, OP.setq, OP.add, OP.addq, OP.replace, OP.replaceq]);
+      const op = r.pick([Opcode.Set, Opcode.SetQ, Opcode.Add, Opcode.AddQ, Opcode.Replace, Opcode.ReplaceQ]);
       const v = value();
       const c = cas();
       const flags = r.pick([0, 1, 0xffffffff]);
       return { build: (casOf) => packet(op, { key, opaque, extras: storeExtras(flags, r.pick([0, 1000])), value: v, cas: c(casOf) }), key, closes: false };
     }
     if (choice < 68) {
-      const op = r.pick([OP.append, OP.appendq, OP.prepend, OP.prependq]);
+      const op = r.pick([Opcode.Append, Opcode.AppendQ, Opcode.Prepend, Opcode.PrependQ]);
       const v = value();
       const c = cas();
       return { build: (casOf) => packet(op, { key, opaque, value: v, cas: c(casOf) }), key, closes: false };
     }
     if (choice < 75) {
-      const op = r.pick([OP.delete, OP.deleteq]);
+      const op = r.pick([Opcode.Delete, Opcode.DeleteQ]);
       const c = cas();
       return { build: (casOf) => packet(op, { key, opaque, cas: c(casOf) }), key, closes: false };
     }
     if (choice < 84 && !this.readInBatch.has(key)) {
-      const op = r.pick([OP.incr, OP.incrq, OP.decr, OP.decrq]);
-      const extras = arithExtras(BigInt(r.pick([0, 1, 7, 1000, 2 ** 40])), BigInt(r.int(0, 100)), r.pick([0, 0xffffffff, 100]));
+      const op = r.pick([Opcode.Increment, Opcode.IncrementQ, Opcode.Decrement, Opcode.DecrementQ]);
+      const extras = counterExtras(BigInt(r.pick([0, 1, 7, 1000, 2 ** 40])), BigInt(r.int(0, 100)), r.pick([0, 0xffffffff, 100]));
       const c = cas();
       return { build: (casOf) => packet(op, { key, opaque, extras, cas: c(casOf) }), key, closes: false };
     }
-    if (choice < 88) return fixed(packet(OP.noop, { opaque }), null);
-    if (choice < 89) return fixed(packet(r.pick([OP.flush, OP.flushq]), { opaque, extras: r.pick([undefined, u32(0)]) }), null);
+    if (choice < 88) return fixed(packet(Opcode.Noop, { opaque }), null);
+    if (choice < 89) return fixed(packet(r.pick([Opcode.Flush, Opcode.FlushQ]), { opaque, extras: r.pick([undefined, u32(0)]) }), null);
     if (choice < 94) {
       // memcached answers "Unknown command" and swallows the body length again past the extras and key.
       const k = r.pick(['', 'abc']);
       const kind = r.int(0, 3);
-      if (kind === 0) return fixed(Buffer.concat([packet(OP.verbosity, { opaque, extras: u32(1) }), Buffer.alloc(4)]), null);
-      if (kind === 1) return fixed(packet(OP.saslList, { opaque }), null);
-      if (kind === 2) return fixed(packet(OP.saslAuth, { key: 'PLAIN', value: '\0user\0pw', opaque }), null);
+      if (kind === 0) return fixed(Buffer.concat([packet(Opcode.Verbosity, { opaque, extras: u32(1) }), Buffer.alloc(4)]), null);
+      if (kind === 1) return fixed(packet(Opcode.SaslListMechs, { opaque }), null);
+      if (kind === 2) return fixed(packet(Opcode.SaslAuth, { key: 'PLAIN', value: '\0user\0pw', opaque }), null);
       return fixed(Buffer.concat([packet(r.pick([0x1f, 0x30, 0x50, 0xff]), { key: k, opaque }), Buffer.alloc(k.length, 0x80)]), null);
     }
-    if (choice < 98) return fixed(packet(OP.version, { opaque }), null);
+    if (choice < 98) return fixed(packet(Opcode.Version, { opaque }), null);
     const closer = r.pick([
-      packet(OP.get, { key, opaque, extras: u32(0) }),
-      packet(OP.get, { key: 'k'.repeat(251), opaque }),
-      packet(OP.set, { key, opaque, extras: u32(0), value: 'v' }),
-      packet(OP.get, { key, opaque, bodylen: 0 }),
-      packet(OP.noop, { opaque, magic: 0x00 }),
-      packet(OP.quit, { opaque }),
-      packet(OP.quitq, { opaque }),
-      packet(OP.noop, { opaque, bodylen: 4 }),
+      packet(Opcode.Get, { key, opaque, extras: u32(0) }),
+      packet(Opcode.Get, { key: 'k'.repeat(251), opaque }),
+      packet(Opcode.Set, { key, opaque, extras: u32(0), value: 'v' }),
+      packet(Opcode.Get, { key, opaque, bodylen: 0 }),
+      packet(Opcode.Noop, { opaque, magic: 0x00 }),
+      packet(Opcode.Quit, { opaque }),
+      packet(Opcode.QuitQ, { opaque }),
+      packet(Opcode.Noop, { opaque, bodylen: 4 }),
     ]);
     return { build: () => closer, key: null, closes: true };
   }
@@ -136,7 +138,7 @@ class Side {
       this.lastCas.set(key, res.cas);
     }
     // The version string names each server.
-    if (res.opcode === OP.version && res.status === 0) return 'VERSION';
+    if (res.opcode === Opcode.Version && res.status === 0) return 'VERSION';
     return raw.toString('hex');
   }
 }
@@ -144,7 +146,7 @@ class Side {
 /** Sends the batch (a noop after it, or a noop before a closer) and reads the responses up to the fence or the close. */
 async function exchange(side: Side, conn: number, parts: Buffer[], closes: boolean): Promise<Response[]> {
   const c = side.clients[conn]!;
-  c.send(Buffer.concat([...parts.slice(0, closes ? -1 : parts.length), packet(OP.noop, { opaque: FENCE }), ...(closes ? parts.slice(-1) : [])]));
+  c.send(Buffer.concat([...parts.slice(0, closes ? -1 : parts.length), packet(Opcode.Noop, { opaque: FENCE }), ...(closes ? parts.slice(-1) : [])]));
   if (closes) {
     const buf = Buffer.from(await c.readToClose(10_000), 'latin1');
     const { packets, used } = responses(buf);
@@ -156,7 +158,7 @@ async function exchange(side: Side, conn: number, parts: Buffer[], closes: boole
   await c.readUntil(`${side.name}: the fencing noop`, (buf) => {
     const { packets, used } = responses(buf);
     const last = packets[packets.length - 1];
-    if (used !== buf.length || !last || last.opcode !== OP.noop || last.opaque !== FENCE) return -1;
+    if (used !== buf.length || !last || last.opcode !== Opcode.Noop || last.opaque !== FENCE) return -1;
     out = packets;
     return buf.length;
   }, 20_000);
@@ -190,7 +192,7 @@ async function runSeed(seed: number, oraclePort: number, proxyPort: number): Pro
   const sides = [new Side('memcached', oraclePort), new Side('proxy', proxyPort)];
   for (const s of sides) {
     s.clients = await Promise.all(Array.from({ length: CONNECTIONS }, () => RawClient.connect(s.port)));
-    await exchange(s, 0, [packet(OP.flush)], false);
+    await exchange(s, 0, [packet(Opcode.Flush)], false);
   }
   let sent = 0;
   let batch = 0;

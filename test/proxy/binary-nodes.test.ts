@@ -3,7 +3,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { passwordFile } from '../helpers/auth-servers';
 import { RawClient } from '../helpers/client';
-import { binaryExchange, OP, packet, storeExtras, type Response } from '../helpers/binary-wire';
+import { storeExtras, type Response } from '../helpers/binary-packets';
+import { binaryExchange, packet } from '../helpers/binary-wire';
+import { Opcode } from '../../src/protocol/binary';
 import { startProxy, type RunningProxy } from '../helpers/proxies';
 import { command } from '../helpers/replicas';
 import { ENGINE, startMemcached, startNode, type RunningServer } from '../helpers/servers';
@@ -57,12 +59,12 @@ test('getkq over both nodes then noop, quiet writes, errors: byte for byte as on
   const proxy = await up(startProxy(['-s', `127.0.0.1:${a.port}`, '-s', `127.0.0.1:${b.port}`]));
   const keys = Array.from({ length: 16 }, (_, i) => `n${i}`);
   const batches = [
-    Buffer.concat(keys.filter((_, i) => i % 3 !== 0).map((k, i) => packet(OP.setq, { key: k, extras: storeExtras(i, 0), value: `v${k}`, opaque: i }))),
-    Buffer.concat([...keys, keys[1]!].map((k, i) => packet(OP.getkq, { key: k, opaque: 100 + i }))),
+    Buffer.concat(keys.filter((_, i) => i % 3 !== 0).map((k, i) => packet(Opcode.SetQ, { key: k, extras: storeExtras(i, 0), value: `v${k}`, opaque: i }))),
+    Buffer.concat([...keys, keys[1]!].map((k, i) => packet(Opcode.GetKQ, { key: k, opaque: 100 + i }))),
     Buffer.concat([
-      packet(OP.addq, { key: keys[1]!, extras: storeExtras(0, 0), value: 'x', opaque: 1 }),
-      packet(OP.incr, { key: keys[2]!, extras: Buffer.alloc(20), opaque: 2 }),
-      packet(OP.deleteq, { key: keys[0]!, opaque: 3 }),
+      packet(Opcode.AddQ, { key: keys[1]!, extras: storeExtras(0, 0), value: 'x', opaque: 1 }),
+      packet(Opcode.Increment, { key: keys[2]!, extras: Buffer.alloc(20), opaque: 2 }),
+      packet(Opcode.DeleteQ, { key: keys[0]!, opaque: 3 }),
       packet(0x50, { opaque: 4 }),
     ]),
   ];

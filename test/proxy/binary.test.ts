@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient } from '../helpers/client';
-import { binaryExchange, OP, packet, storeExtras, u32, type Response } from '../helpers/binary-wire';
+import { storeExtras, u32, type Response } from '../helpers/binary-packets';
+import { binaryExchange, packet } from '../helpers/binary-wire';
+import { Opcode } from '../../src/protocol/binary';
 import { startProxy, type RunningProxy } from '../helpers/proxies';
 import { command } from '../helpers/replicas';
 import { ENGINE, startMemcached, type RunningServer } from '../helpers/servers';
@@ -109,13 +111,13 @@ test('memjs: flush empties every shard; stats answers as the proxy', async () =>
 
 test('getMulti as memjs (>= 1.4) and dalli send it: getkq over three shards then noop, hits in request order, noop last', async () => {
   const keys = [0, 1, 2, 0, 1, 2].map((m, i) => keyOf(m, `gm${i}:`));
-  const sets = Buffer.concat(keys.map((k, i) => (i === 4 ? Buffer.alloc(0) : packet(OP.setq, { key: k, extras: storeExtras(i, 0), value: `value-${i}`, opaque: i }))));
+  const sets = Buffer.concat(keys.map((k, i) => (i === 4 ? Buffer.alloc(0) : packet(Opcode.SetQ, { key: k, extras: storeExtras(i, 0), value: `value-${i}`, opaque: i }))));
   await sameAsMemcached(sets);
-  const gets = Buffer.concat([...keys, keys[0]!].map((k, i) => packet(OP.getkq, { key: k, opaque: 100 + i })));
+  const gets = Buffer.concat([...keys, keys[0]!].map((k, i) => packet(Opcode.GetKQ, { key: k, opaque: 100 + i })));
   const out = await sameAsMemcached(gets);
   assert.equal(out.map((r) => r.opaque), [100, 101, 102, 103, 105, 106, 0xfeedf00d]);
   assert.equal(out.map((r) => r.key.toString()), [keys[0], keys[1], keys[2], keys[3], keys[5], keys[0], '']);
-  assert.equal(out[0]!.opcode, OP.getkq);
+  assert.equal(out[0]!.opcode, Opcode.GetKQ);
   assert.equal(out[1]!.extras.readUInt32BE(0), 1);
 });
 
@@ -123,16 +125,16 @@ test('quiet writes: only their errors come back, in order, with the opaque', asy
   const a = keyOf(0, 'qw:');
   const b = keyOf(1, 'qw:');
   const batch = Buffer.concat([
-    packet(OP.setq, { key: a, extras: storeExtras(0, 0), value: 'x', opaque: 1 }),
-    packet(OP.addq, { key: a, extras: storeExtras(0, 0), value: 'y', opaque: 2 }),
-    packet(OP.replaceq, { key: b, extras: storeExtras(0, 0), value: 'y', opaque: 3 }),
-    packet(OP.appendq, { key: a, value: 'z', opaque: 4 }),
-    packet(OP.incrq, { key: a, extras: Buffer.alloc(20), opaque: 5 }),
-    packet(OP.deleteq, { key: b, opaque: 6 }),
-    packet(OP.getq, { key: a, opaque: 7 }),
-    packet(OP.getq, { key: b, opaque: 8 }),
-    packet(OP.deleteq, { key: a, opaque: 9 }),
-    packet(OP.flushq, { opaque: 10 }),
+    packet(Opcode.SetQ, { key: a, extras: storeExtras(0, 0), value: 'x', opaque: 1 }),
+    packet(Opcode.AddQ, { key: a, extras: storeExtras(0, 0), value: 'y', opaque: 2 }),
+    packet(Opcode.ReplaceQ, { key: b, extras: storeExtras(0, 0), value: 'y', opaque: 3 }),
+    packet(Opcode.AppendQ, { key: a, value: 'z', opaque: 4 }),
+    packet(Opcode.IncrementQ, { key: a, extras: Buffer.alloc(20), opaque: 5 }),
+    packet(Opcode.DeleteQ, { key: b, opaque: 6 }),
+    packet(Opcode.GetQ, { key: a, opaque: 7 }),
+    packet(Opcode.GetQ, { key: b, opaque: 8 }),
+    packet(Opcode.DeleteQ, { key: a, opaque: 9 }),
+    packet(Opcode.FlushQ, { opaque: 10 }),
   ]);
   const out = await sameAsMemcached(batch);
   assert.equal(out.map((r) => [r.opaque, r.status]), [[2, 2], [3, 1], [5, 6], [6, 1], [7, 0], [0xfeedf00d, 0]]);
@@ -141,27 +143,27 @@ test('quiet writes: only their errors come back, in order, with the opaque', asy
 
 test('keyless commands, unknown opcodes and malformed packets answer as memcached does', async () => {
   await sameAsMemcached(Buffer.concat([
-    packet(OP.noop, { opaque: 1 }),
-    packet(OP.verbosity, { extras: u32(1), opaque: 2 }), Buffer.alloc(4),
+    packet(Opcode.Noop, { opaque: 1 }),
+    packet(Opcode.Verbosity, { extras: u32(1), opaque: 2 }), Buffer.alloc(4),
     packet(0x50, { key: 'abc', opaque: 3 }), Buffer.from('xyz'),
-    packet(OP.saslList, { opaque: 4 }),
-    packet(OP.saslAuth, { key: 'PLAIN', value: '\0u\0p', opaque: 5 }),
-    packet(OP.set, { key: keyOf(2, 'big:'), extras: storeExtras(0, 0), value: Buffer.alloc(2 * 1024 * 1024, 97), opaque: 6 }),
-    packet(OP.flush, { extras: u32(0), opaque: 7 }),
+    packet(Opcode.SaslListMechs, { opaque: 4 }),
+    packet(Opcode.SaslAuth, { key: 'PLAIN', value: '\0u\0p', opaque: 5 }),
+    packet(Opcode.Set, { key: keyOf(2, 'big:'), extras: storeExtras(0, 0), value: Buffer.alloc(2 * 1024 * 1024, 97), opaque: 6 }),
+    packet(Opcode.Flush, { extras: u32(0), opaque: 7 }),
   ]));
   // Each of these closes the connection after its error, as memcached closes it.
   const closers = [
-    packet(OP.get, { key: 'k', extras: u32(0), opaque: 8 }),
-    packet(OP.get, { key: 'x'.repeat(251), opaque: 9 }),
-    packet(OP.set, { key: 'k', extras: Buffer.alloc(4), value: 'v', opaque: 10 }),
-    packet(OP.get, { key: 'abc', bodylen: 2, opaque: 11 }),
-    packet(OP.noop, { magic: 0x81 }),
+    packet(Opcode.Get, { key: 'k', extras: u32(0), opaque: 8 }),
+    packet(Opcode.Get, { key: 'x'.repeat(251), opaque: 9 }),
+    packet(Opcode.Set, { key: 'k', extras: Buffer.alloc(4), value: 'v', opaque: 10 }),
+    packet(Opcode.Get, { key: 'abc', bodylen: 2, opaque: 11 }),
+    packet(Opcode.Noop, { magic: 0x81 }),
   ];
   for (const closer of closers) {
     const got: string[] = [];
     for (const port of [oracle.port, proxy.port]) {
       const c = await RawClient.connect(port);
-      c.send(Buffer.concat([packet(OP.noop, { opaque: 77 }), closer]));
+      c.send(Buffer.concat([packet(Opcode.Noop, { opaque: 77 }), closer]));
       got.push(Buffer.from(await c.readToClose(), 'latin1').toString('hex'));
       c.close();
     }
@@ -184,8 +186,8 @@ test('on the C++ data path keyed binary requests and noop stay there: no handoff
   const c = await RawClient.connect(proxy.port);
   try {
     const keys = [0, 1, 2].map((m) => keyOf(m, 'stay:'));
-    await binaryExchange(c, Buffer.concat(keys.map((k, i) => packet(OP.setq, { key: k, extras: storeExtras(0, 0), value: k, opaque: i }))));
-    const out = await binaryExchange(c, Buffer.concat(keys.map((k, i) => packet(OP.getkq, { key: k, opaque: 10 + i }))));
+    await binaryExchange(c, Buffer.concat(keys.map((k, i) => packet(Opcode.SetQ, { key: k, extras: storeExtras(0, 0), value: k, opaque: i }))));
+    const out = await binaryExchange(c, Buffer.concat(keys.map((k, i) => packet(Opcode.GetKQ, { key: k, opaque: 10 + i }))));
     assert.equal(out.map((r) => r.value.toString()), [...keys, '']);
   } finally {
     c.close();
