@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseArgv, parseInteger, type OptionSpec } from './argv';
-import { DEFAULT_PROXY_SETTINGS, type ProxySettings, type ServerAddress } from './proxy-settings';
+import { DEFAULT_PROXY_SETTINGS, type BackendCredentials, type ProxySettings, type ServerAddress } from './proxy-settings';
 import { parseEngine, parseSize } from './serve-args';
 import { UsageError } from './usage-error';
+import { readPasswordFile } from './password-file';
+
+const SASL_PWDB_ENV = 'MEMCACHED_SASL_PWDB';
 
 /** magent's flags, then the extensions (long names only). */
 export const PROXY_OPTIONS = {
@@ -29,6 +32,10 @@ export const PROXY_OPTIONS = {
   warmup: { long: 'warmup', takesValue: true },
   config: { short: 'c', long: 'config', takesValue: true },
   engine: { long: 'engine', takesValue: true },
+  sasl: { short: 'S', long: 'enable-sasl', takesValue: false },
+  saslPwdb: { long: 'sasl-pwdb', takesValue: true },
+  authFile: { short: 'Y', long: 'auth-file', takesValue: true },
+  backendAuth: { long: 'backend-auth', takesValue: true },
   help: { short: 'h', long: 'help', takesValue: false },
   version: { short: 'V', long: 'version', takesValue: false },
 } satisfies Record<string, OptionSpec>;
@@ -59,7 +66,7 @@ function milliseconds(value: string, option: string): number {
   return parseInteger(value, option, 1, 3_600_000);
 }
 
-export function parseProxyArgs(argv: readonly string[]): ProxyCommand {
+export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ProxyCommand {
   const O = PROXY_OPTIONS;
   const parsed = parseArgv(argv, Object.values(O));
   for (const { spec } of parsed) {
@@ -99,13 +106,45 @@ export function parseProxyArgs(argv: readonly string[]): ProxyCommand {
       case O.failureLimit: s.failureLimit = parseInteger(value, '--failure-limit', 1, 1000); break;
       case O.engine: s.engine = parseEngine(value); break;
       case O.warmup: s.warmupMs = parseInteger(value, '--warmup', 0, 86_400_000); break;
+      case O.sasl: s.sasl = true; break;
+      case O.saslPwdb: s.saslPwdb = nonEmpty(value, '--sasl-pwdb'); break;
+      case O.authFile: s.authFile = nonEmpty(value, '-Y'); break;
+      case O.backendAuth: s.backendAuth = backendCredentials(value, '--backend-auth'); break;
     }
   }
+  authSettings(s, env);
   if (cliShards.length > 0) s.shards = cliShards;
   if (cliBackups.length > 0) s.backups = cliBackups;
   if (s.shards.length === 0) throw new UsageError('no server given: use -s host:port (repeatable) or --config <file>');
   checkDuplicates(s);
   return { kind: 'run', settings: s, warnings };
+}
+
+function nonEmpty(value: string, option: string): string {
+  if (value.trim() === '') throw new UsageError(`${option}: the file name is empty`);
+  return value;
+}
+
+/** The first `user:password` line of a file (memcached's -Y format), read at start-up. */
+function backendCredentials(path: string, option: string): BackendCredentials {
+  let users;
+  try {
+    users = readPasswordFile(nonEmpty(path, option), 'ascii');
+  } catch (err) {
+    throw new UsageError(`${option}: ${(err as Error).message}`);
+  }
+  if (users.length === 0) throw new UsageError(`${option} ${path}: no user:password line`);
+  return { user: users[0]![0], password: users[0]![1] };
+}
+
+/** As serve's -S and -Y (and memcached's): -S speaks only binary to clients, -Y only text; both at once are refused. */
+function authSettings(s: ProxySettings, env: NodeJS.ProcessEnv): void {
+  if (s.saslPwdb !== null && !s.sasl) throw new UsageError('--sasl-pwdb needs -S');
+  if (s.sasl && s.authFile !== null) throw new UsageError('-S and -Y cannot be used together: -S serves the binary protocol, -Y the text protocol');
+  if (s.sasl) {
+    s.saslPwdb ??= env[SASL_PWDB_ENV] || null;
+    if (s.saslPwdb === null) throw new UsageError(`-S needs a password file: --sasl-pwdb <file> or ${SASL_PWDB_ENV}=<file> (lines user:password)`);
+  }
 }
 
 function checkDuplicates(s: ProxySettings): void {
@@ -121,7 +160,8 @@ function checkDuplicates(s: ProxySettings): void {
  * The configuration file (JSON or YAML; JSON is YAML). Keys:
  *   listen, port, socket, servers (list: "host:port[:weight]" or a list/comma group of them),
  *   backups, max_clients, connections, timeout_ms, probe_interval_ms, failure_limit,
- *   warmup_ms, max_item_size, verbose.
+ *   warmup_ms, max_item_size, verbose; sasl (true: -S), sasl_pwdb, auth_file (-Y);
+ *   backend_auth_file, or backend_user and backend_password (the proxy's login to its backends).
  */
 function applyConfigFile(s: ProxySettings, path: string): void {
   let doc: unknown;
@@ -154,6 +194,15 @@ function applyConfigFile(s: ProxySettings, path: string): void {
       case 'warmup_ms': s.warmupMs = parseInteger(need(), where(key), 0, 86_400_000); break;
       case 'max_item_size': s.maxValue = parseSize(need(), where(key), 1024, 1024 ** 3); break;
       case 'verbose': s.verbosity = parseInteger(need(), where(key), 0, 2); break;
+      case 'sasl':
+        if (typeof value !== 'boolean') throw new UsageError(`${where(key)}: expected true or false`);
+        s.sasl = value;
+        break;
+      case 'sasl_pwdb': s.saslPwdb = nonEmpty(need(), where(key)); break;
+      case 'auth_file': s.authFile = nonEmpty(need(), where(key)); break;
+      case 'backend_auth_file': s.backendAuth = backendCredentials(need(), where(key)); break;
+      case 'backend_user': s.backendAuth = { user: need(), password: s.backendAuth?.password ?? '' }; break;
+      case 'backend_password': s.backendAuth = { user: s.backendAuth?.user ?? '', password: need() }; break;
       default: throw new UsageError(`${where(key)}: unknown setting`);
     }
   }

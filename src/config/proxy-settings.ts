@@ -36,6 +36,20 @@ export interface ProxySettings {
   /** --log-file: log lines go to this file (reopened on SIGHUP) instead of stderr. */
   logFile: string | null;
   user: string | null;
+  /** -S: binary clients must authenticate with SASL PLAIN (users from saslPwdb); text clients are refused, as by memcached -S. */
+  sasl: boolean;
+  /** --sasl-pwdb (or MEMCACHED_SASL_PWDB): `user:password` lines for -S. */
+  saslPwdb: string | null;
+  /** -Y: text clients must authenticate memcached's -Y way (users from this file); binary clients are refused. */
+  authFile: string | null;
+  /** The proxy's own credentials for its backends: SASL PLAIN on binary connections, -Y's `set` on text ones. */
+  backendAuth: BackendCredentials | null;
+}
+
+/** A user and password (latin1) the proxy logs in to its backends with. */
+export interface BackendCredentials {
+  user: string;
+  password: string;
 }
 
 export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
@@ -57,4 +71,8 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   pidFile: null,
   logFile: null,
   user: null,
+  sasl: false,
+  saslPwdb: null,
+  authFile: null,
+  backendAuth: null,
 };

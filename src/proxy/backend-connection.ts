@@ -23,6 +23,13 @@ export interface ConnectionEvents {
 
 const READ_BUFFER = 64 * 1024;
 
+/** The request a connection opens with to log in to its backend, and whether a reply means it did. */
+export interface Login {
+  bytes: Buffer;
+  shape: ReplyShape;
+  accepted(reply: Buffer): boolean;
+}
+
 /**
  * One TCP connection to a backend node, pipelined: requests go out in order (batched into
  * one write per event-loop turn), replies come back in the same order and are matched to the
@@ -43,6 +50,7 @@ export class BackendConnection {
     maxValue: number,
     private readonly events: ConnectionEvents,
     private readonly batcher: Batcher,
+    login: Login | null = null,
   ) {
     this.reader = new ReplyReader(maxValue);
     // Reads land in one buffer per connection, handed over without the stream machinery; what
@@ -52,6 +60,18 @@ export class BackendConnection {
     this.socket.setNoDelay(true);
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.fail('connection', err.code ?? err.message));
     this.socket.on('close', () => this.fail('connection', 'connection closed'));
+    // The login goes first; the requests queued behind it are sent with it (memcached reads
+    // them only after it answered) and fail with the connection when it is refused.
+    if (login !== null) {
+      this.send(login.bytes, {
+        shape: login.shape,
+        sentAt: performance.now(),
+        deliver: (reply) => {
+          if (!login.accepted(reply)) this.fail('connection', 'the backend refused the login (--backend-auth)');
+        },
+        fail: () => undefined,
+      });
+    }
   }
 
   get isClosed(): boolean {

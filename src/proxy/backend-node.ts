@@ -1,6 +1,7 @@
 import type { Logger } from '../log';
 import type { Batcher } from './batcher';
-import { BackendConnection, type FailReason, type Pending } from './backend-connection';
+import { BackendConnection, type FailReason, type Login, type Pending } from './backend-connection';
+import type { BackendCredentials } from '../config/proxy-settings';
 import { LatencyHistogram } from './latency';
 import { ReplyShape } from './reply-reader';
 
@@ -18,6 +19,8 @@ export interface HealthSettings {
   maxValue: number;
   /** How long a node that does not replicate counts as refilling after it was lost. */
   warmupMs: number;
+  /** --backend-auth: every connection logs in first. */
+  credentials: BackendCredentials | null;
 }
 
 /** What the last probe learnt from `stats replication`. */
@@ -68,6 +71,8 @@ export class BackendNode {
   /** A node without replication that was lost counts as not in sync until then (performance.now()). */
   private coldUntil = 0;
   private readonly pool: (BackendConnection | null)[];
+  /** Connections that speak the binary protocol (memcached picks a protocol per connection), opened at the first binary request. */
+  private readonly binaryPool: (BackendConnection | null)[];
   private readonly onConnection = {
     onReply: (ms: number) => {
       this.failures = 0;
@@ -84,6 +89,7 @@ export class BackendNode {
     private readonly batcher: Batcher,
   ) {
     this.pool = new Array<BackendConnection | null>(settings.connectionsPerNode).fill(null);
+    this.binaryPool = new Array<BackendConnection | null>(settings.connectionsPerNode).fill(null);
   }
 
   get isUp(): boolean {
@@ -92,23 +98,35 @@ export class BackendNode {
 
   /** Sends on the pool connection for `lane` (one client keeps one lane, so its requests stay in order). */
   send(lane: number, bytes: Buffer, p: Pending): boolean {
-    const i = lane % this.pool.length;
-    let conn = this.pool[i];
+    return this.sendOn(this.pool, lane, bytes, p);
+  }
+
+  /** Sends a binary request packet, on the binary connection for `lane`. */
+  sendBinary(lane: number, bytes: Buffer, p: Pending): boolean {
+    return this.sendOn(this.binaryPool, lane, bytes, p);
+  }
+
+  private sendOn(pool: (BackendConnection | null)[], lane: number, bytes: Buffer, p: Pending): boolean {
+    const i = lane % pool.length;
+    let conn = pool[i];
     if (!conn || conn.isClosed) {
-      conn = this.connect();
-      this.pool[i] = conn;
+      conn = this.connect(pool === this.binaryPool);
+      pool[i] = conn;
     }
     this.counters.requests++;
     return conn.send(bytes, p);
   }
 
-  /** A new connection whose replies and failures count for this node's health. */
-  connect(): BackendConnection {
-    return new BackendConnection(this.address.host, this.address.port, this.settings.maxValue, this.onConnection, this.batcher);
+  /** A new connection whose replies and failures count for this node's health; `binary`: it speaks the binary protocol. */
+  connect(binary = false): BackendConnection {
+    const c = this.settings.credentials;
+    const login = c === null ? null : binary ? saslLogin(c) : asciiLogin(c);
+    return new BackendConnection(this.address.host, this.address.port, this.settings.maxValue, this.onConnection, this.batcher, login);
   }
 
   checkTimeouts(now: number): void {
     for (const c of this.pool) c?.checkTimeout(now, this.settings.timeoutMs);
+    for (const c of this.binaryPool) c?.checkTimeout(now, this.settings.timeoutMs);
   }
 
   /**
@@ -131,7 +149,7 @@ export class BackendNode {
       this.state = 'out';
       this.counters.outages++;
       this.log.warn(`proxy: backend ${this.name} is out after ${this.failures} failures (last: ${message})`);
-      for (const c of this.pool) c?.close();
+      this.closeConnections();
       this.onStateChange?.();
     } else if (this.state === 'up') {
       this.log.info(`proxy: backend ${this.name}: ${message}`);
@@ -150,7 +168,12 @@ export class BackendNode {
   }
 
   close(): void {
+    this.closeConnections();
+  }
+
+  private closeConnections(): void {
     for (const c of this.pool) c?.close();
+    for (const c of this.binaryPool) c?.close();
   }
 
   resetCounters(): void {
@@ -158,6 +181,32 @@ export class BackendNode {
     this.latency.reset();
   }
 }
+
+/** SASL PLAIN over the binary protocol: SASL_AUTH "PLAIN" with NUL user NUL password; success is status 0. */
+function saslLogin(c: BackendCredentials): Login {
+  const mech = Buffer.from('PLAIN');
+  const data = Buffer.from(`\0${c.user}\0${c.password}`, 'latin1');
+  const p = Buffer.alloc(24 + mech.length + data.length);
+  p[0] = 0x80;
+  p[1] = 0x21;
+  p.writeUInt16BE(mech.length, 2);
+  p.writeUInt32BE(mech.length + data.length, 8);
+  mech.copy(p, 24);
+  data.copy(p, 24 + mech.length);
+  return { bytes: p, shape: ReplyShape.Binary, accepted: (r) => r.readUInt16BE(6) === 0 };
+}
+
+/** memcached's -Y login: a first `set` (any key) whose data is "user password", answered STORED. */
+function asciiLogin(c: BackendCredentials): Login {
+  const data = `${c.user} ${c.password}`;
+  return {
+    bytes: Buffer.from(`set auth 0 0 ${Buffer.byteLength(data, 'latin1')}\r\n${data}\r\n`, 'latin1'),
+    shape: ReplyShape.Line,
+    accepted: (r) => r.equals(STORED),
+  };
+}
+
+const STORED = Buffer.from('STORED\r\n');
 
 /** The probe request and the shape of its reply. */
 export const PROBE_REQUEST = Buffer.from('stats replication\r\n');

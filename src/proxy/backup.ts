@@ -17,11 +17,16 @@ const END = Buffer.from('END\r\n');
 export class BackupPool {
   constructor(private readonly router: Router, readonly nodes: readonly BackendNode[]) {}
 
-  /** Fire and forget: the backup's reply is read and dropped; its failures count for its health. */
-  write(hash: number, bytes: Buffer, lane: number): void {
+  /**
+   * Fire and forget: the backup's reply is read and dropped; its failures count for its health.
+   * `binary`: the bytes are a binary request packet, sent on a binary connection.
+   */
+  write(hash: number, bytes: Buffer, lane: number, binary = false): void {
     const node = this.router.pick(this.router.pointOf(hash), null);
     if (node === null) return;
-    node.send(lane, bytes, { shape: ReplyShape.Line, sentAt: performance.now(), deliver: () => undefined, fail: () => undefined });
+    const p: Pending = { shape: binary ? ReplyShape.Binary : ReplyShape.Line, sentAt: performance.now(), deliver: () => undefined, fail: () => undefined };
+    if (binary) node.sendBinary(lane, bytes, p);
+    else node.send(lane, bytes, p);
   }
 
   /**

@@ -3,6 +3,9 @@ import type { Dispatcher, Mirror } from './dispatcher';
 import type { ReplyOrder } from './reply-order';
 import { metaRetryable, metaRouteKey, quietDrops, type MetaLine } from './meta-framer';
 import { ReplyShape } from './reply-reader';
+import { binaryError, binaryIsRead, binaryQuietDrops, binaryResponse, binaryRetryable, BinKind, TEMPORARY_FAILURE, type BinRequest } from './binary-framer';
+import { HEADER_LENGTH, Opcode, REQUEST_MAGIC, RESPONSE_MAGIC, Status } from '../protocol/binary';
+import { SERVER_ERROR_UNAVAILABLE } from './slot';
 
 /** What carrying out a client's requests needs from the proxy. */
 export interface CommandHost {
@@ -60,6 +63,37 @@ function arithMirror(key: string): Mirror {
 function metaMirror(m: MetaLine): Mirror {
   const del = line(`md ${m.key}${m.binary ? ' b' : ''}`);
   return (reply) => (reply[0] === 69 /* ERROR */ || reply[0] === 67 /* CLIENT_ERROR */ || reply[0] === 83 /* SERVER_ERROR */ ? null : del);
+}
+
+/** A binary write the main node carried out is copied to the backup as a binary delete of the key (as metaMirror). */
+function binaryMirror(key: Buffer): Mirror {
+  const del = Buffer.alloc(HEADER_LENGTH + key.length);
+  del[0] = REQUEST_MAGIC;
+  del[1] = Opcode.Delete;
+  del.writeUInt16BE(key.length, 2);
+  del.writeUInt32BE(key.length, 8);
+  key.copy(del, HEADER_LENGTH);
+  return (reply) => (reply[0] === RESPONSE_MAGIC && reply.readUInt16BE(6) === Status.Success ? del : null);
+}
+
+/** A proxy's own text error (SERVER_ERROR backend ...) as a binary packet: "temporary failure" with the reason. */
+function binaryProxyError(r: BinRequest, head: Buffer, text: Buffer): Buffer {
+  const reason = text.toString('latin1').replace(/^SERVER_ERROR /, '').replace(/\r\n$/, '');
+  return binaryError(r.opcode, TEMPORARY_FAILURE, head, 12, reason);
+}
+
+/** The STAT lines of a text stats reply as binary packets (one per stat, an empty one last), as memcached's append_stats writes them. */
+function binaryStats(text: Buffer, head: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (const l of text.toString('latin1').split('\r\n')) {
+    if (!l.startsWith('STAT ')) continue;
+    const sp = l.indexOf(' ', 5);
+    const name = sp < 0 ? l.slice(5) : l.slice(5, sp);
+    const value = sp < 0 ? '' : l.slice(sp + 1);
+    out.push(binaryResponse(Opcode.Stat, Status.Success, head, 12, Buffer.from(name, 'latin1'), Buffer.from(value, 'latin1')));
+  }
+  out.push(binaryResponse(Opcode.Stat, Status.Success, head, 12));
+  return out;
 }
 
 function touchMirror(touch: Buffer): Mirror {
@@ -133,6 +167,92 @@ export class ClientCommands {
   /** mn: answered here, after every earlier reply of this client (replies leave in order). */
   mn(): void {
     this.local(MN);
+  }
+
+  /**
+   * A binary request framed by the connection (see binary-framer.ts), Keyed or Local (not
+   * quit, which the connection ends itself): `head` is its header, extras and key, `value`
+   * its value (storage commands, append, prepend) or null. A keyed one goes to its node as
+   * the client sent it, with the loud opcode and the body length memcached consumes; its reply
+   * comes back with the client's opcode, and the replies quiet mode hides are dropped here.
+   */
+  binary(r: BinRequest, head: Buffer, value: Buffer | null): void {
+    const d = this.host.dispatcher;
+    d.counters.requests++;
+    if (r.kind === BinKind.Local) return this.binaryLocal(r, head);
+    const keyStart = HEADER_LENGTH + r.extlen;
+    const key = head.subarray(keyStart, keyStart + r.keylen);
+    if (binaryIsRead(r.loud)) d.counters.cmdGet++;
+    if (r.loud === Opcode.Touch || r.loud === Opcode.Gat || r.loud === Opcode.GatK) d.counters.cmdTouch++;
+    if (r.loud === Opcode.Set || r.loud === Opcode.Add || r.loud === Opcode.Replace || r.loud === Opcode.Append || r.loud === Opcode.Prepend) d.counters.cmdSet++;
+    const packet = Buffer.allocUnsafe(keyStart + r.keylen + (value?.length ?? 0));
+    head.copy(packet, 0, 0, keyStart + r.keylen);
+    packet[1] = r.loud;
+    packet.writeUInt32BE(r.extlen + r.keylen + r.vlen, 8);
+    value?.copy(packet, keyStart + r.keylen);
+    const slot = this.replies.add();
+    const target = {
+      complete: (out: Buffer | Buffer[] | null): void => {
+        if (!(out instanceof Buffer)) return slot.complete(out);
+        if (out[0] !== RESPONSE_MAGIC) return slot.complete(binaryProxyError(r, head, out));
+        out[1] = r.opcode;
+        slot.complete(r.quiet && binaryQuietDrops(r.opcode, out) ? null : out);
+      },
+    };
+    const writes = !binaryIsRead(r.loud) && r.loud !== Opcode.Touch;
+    d.binary(key.toString('latin1'), packet, target, binaryRetryable(r), this.lane, d.backups !== null && writes ? binaryMirror(key) : null);
+  }
+
+  /**
+   * A storage command's value over the size limit (the connection skips it): memcached's
+   * "Too large." (quiet or not), and for a set, as memcached does, the key's old value goes.
+   */
+  binaryTooLarge(r: BinRequest, head: Buffer): void {
+    this.host.dispatcher.counters.requests++;
+    this.binaryLocalReply(binaryError(r.opcode, Status.TooLarge, head, 12));
+    if (r.loud !== Opcode.Set) return;
+    const keyStart = HEADER_LENGTH + r.extlen;
+    const key = head.subarray(keyStart, keyStart + r.keylen);
+    const del = binaryMirror(key)(binaryResponse(0, Status.Success, head, 12))!;
+    const d = this.host.dispatcher;
+    d.binary(key.toString('latin1'), del, { complete: () => undefined }, true, this.lane, d.backups && binaryMirror(key));
+  }
+
+  /** A reply the proxy gives a binary request itself (an error, an unknown command...), in its place in the order. */
+  binaryLocalReply(reply: Buffer | Buffer[] | null): void {
+    this.replies.add().complete(reply);
+  }
+
+  /** noop, version, stat and flush, answered as the proxy answers their text forms. */
+  private binaryLocal(r: BinRequest, head: Buffer): void {
+    switch (r.loud) {
+      case Opcode.Noop:
+        return this.binaryLocalReply(binaryResponse(Opcode.Noop, Status.Success, head, 12));
+      case Opcode.Version: {
+        const v = this.host.versionLine;
+        return this.binaryLocalReply(binaryResponse(Opcode.Version, Status.Success, head, 12, null, v.subarray(8, v.length - 2)));
+      }
+      case Opcode.Stat: {
+        const key = head.toString('latin1', HEADER_LENGTH, HEADER_LENGTH + r.keylen);
+        const text = this.host.stats(key.length === 0 ? [] : key.split(' '));
+        return this.binaryLocalReply(text === null ? binaryError(r.opcode, Status.KeyNotFound, head, 12) : binaryStats(text, head));
+      }
+      case Opcode.Flush: {
+        const d = this.host.dispatcher;
+        d.counters.cmdFlush++;
+        const packet = Buffer.from(head);
+        packet[1] = r.loud;
+        const slot = this.replies.add();
+        const done = (out: Buffer | Buffer[] | null): void => {
+          if (out instanceof Buffer && out.equals(OK)) return slot.complete(r.quiet ? null : binaryResponse(r.opcode, Status.Success, head, 12));
+          if (!(out instanceof Buffer) || out[0] !== RESPONSE_MAGIC) return slot.complete(binaryProxyError(r, head, out instanceof Buffer ? out : SERVER_ERROR_UNAVAILABLE));
+          out[1] = r.opcode;
+          slot.complete(out);
+        };
+        d.flushAll(packet, { complete: done }, this.lane, true);
+        return;
+      }
+    }
   }
 
   /** Runs one request that is not a storage command; `raw` is its line as the client sent it. */

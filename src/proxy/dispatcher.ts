@@ -80,6 +80,17 @@ export class Dispatcher {
   }
 
   /**
+   * A binary request packet (see binary-framer.ts), routed by its key (latin1), sent on the
+   * node's binary connection; its reply is one binary packet. A mirror's copy for the backup
+   * is a binary packet too.
+   */
+  binary(key: string, bytes: Buffer, target: ReplyTarget, retryable: boolean, lane: number, mirror: Mirror | null): void {
+    const f = new Forward(this, Ketama.hash(key), bytes, ReplyShape.Binary, target, retryable, lane);
+    if (this.backups !== null) f.mirror = mirror;
+    this.send(f);
+  }
+
+  /**
    * get/gets/gat/gats: one request when every key lives on one node (the client's bytes as
    * they came), else split per node, sent in parallel and merged back in key order.
    */
@@ -116,13 +127,17 @@ export class Dispatcher {
     return f;
   }
 
-  /** flush_all: to every node that is up, backups included; OK once they did it. */
-  flushAll(bytes: Buffer, target: ReplyTarget | null, lane: number): void {
+  /**
+   * flush_all: to every node that is up, backups included; OK once they did it. `binary`: the
+   * bytes are a binary flush, sent on the binary connections, behind the client's earlier
+   * binary requests.
+   */
+  flushAll(bytes: Buffer, target: ReplyTarget | null, lane: number, binary = false): void {
     const nodes = [...this.router.shards.flatMap((s) => s.nodes), ...(this.backups?.nodes ?? [])].filter((n) => n.isUp);
     const fan = new FanOut(target, nodes.length);
     for (const n of nodes) {
-      const p: Pending = { shape: ReplyShape.Line, sentAt: performance.now(), deliver: (r) => fan.reply(r), fail: () => fan.reply(null) };
-      if (!n.send(lane, bytes, p)) fan.reply(null);
+      const p: Pending = { shape: binary ? ReplyShape.Binary : ReplyShape.Line, sentAt: performance.now(), deliver: (r) => fan.reply(r), fail: () => fan.reply(null) };
+      if (!(binary ? n.sendBinary(lane, bytes, p) : n.send(lane, bytes, p))) fan.reply(null);
     }
   }
 
@@ -144,7 +159,8 @@ export class Dispatcher {
     f.node = node;
     f.sentAt = performance.now();
     this.counters.forwarded++;
-    if (!node.send(f.lane, f.bytes, f)) f.fail('overload');
+    const sent = f.shape === ReplyShape.Binary ? node.sendBinary(f.lane, f.bytes, f) : node.send(f.lane, f.bytes, f);
+    if (!sent) f.fail('overload');
   }
 
   retry(f: Forward, reason: FailReason): void {
@@ -177,7 +193,7 @@ export class Dispatcher {
       const copy = f.mirror(reply);
       if (copy !== null) {
         this.counters.backupWrites++;
-        backups.write(f.hash, copy, f.lane);
+        backups.write(f.hash, copy, f.lane, f.shape === ReplyShape.Binary);
       }
     } else if (backups !== null && f.readPlan !== null && f.node !== null && (f.node.isCold() || !isGetReply(reply))) {
       this.counters.backupReads++;
@@ -255,7 +271,8 @@ class FanOut {
   }
 
   reply(r: Buffer | null): void {
-    if (r !== null && r.length === 4 && r[0] === 79 && r[1] === 75) this.ok++;
+    const binaryOk = r !== null && r.length >= 24 && r[0] === 0x81 && r.readUInt16BE(6) === 0;
+    if (r !== null && ((r.length === 4 && r[0] === 79 && r[1] === 75) || binaryOk)) this.ok++;
     else if (this.firstError === null) this.firstError = r ?? SERVER_ERROR_UNAVAILABLE;
     if (--this.left > 0) return;
     // A node that failed mid-way is about to be out; the others (and its replica) did the flush.

@@ -13,8 +13,8 @@ export interface NativeCoreHost {
   readonly nodes: readonly BackendNode[];
   /** A node failed on the C++ path: `replies` is how many replies it sent there so far. */
   nodeFailed(node: BackendNode, reason: 'timeout' | 'connection', message: string, replies: number): void;
-  /** A client connection for the TypeScript path: its descriptor, lane and unread input. */
-  adopt(fd: number, lane: number, unread: Buffer): void;
+  /** A client connection for the TypeScript path: its descriptor, lane, protocol and unread input. */
+  adopt(fd: number, lane: number, binary: boolean, unread: Buffer): void;
 }
 
 /**
@@ -57,7 +57,7 @@ export class NativeCore {
     };
     this.handle = new addon.ProxyCore(
       { maxValue: settings.maxValue, maxClients: settings.maxClients, connectionsPerNode: settings.connectionsPerNode, limits, nodes: settings.addresses.map((a) => a ?? { host: null, port: 0 }), points: values },
-      (type, a, b, detail) => this.onEvent(type, a, b, detail),
+      (type, a, b, detail, binary) => this.onEvent(type, a, b, detail, binary),
     );
     this.pushRoutes();
   }
@@ -121,12 +121,12 @@ export class NativeCore {
     this.handle.stop();
   }
 
-  private onEvent(type: number, a: number, b: number, detail: [string, number] | Buffer): void {
+  private onEvent(type: number, a: number, b: number, detail: [string, number] | Buffer, binary: boolean): void {
     if (type === this.layout.events.failure && Array.isArray(detail)) {
       const node = this.host.nodes[a];
       if (node) this.host.nodeFailed(node, b === 1 ? 'timeout' : 'connection', detail[0], detail[1]);
     } else if (type === this.layout.events.handoff && Buffer.isBuffer(detail)) {
-      this.host.adopt(a, b, detail);
+      this.host.adopt(a, b, binary, detail);
     }
   }
 }

@@ -35,7 +35,16 @@ Extensions:
   -c, --config <file>         settings from a JSON or YAML file; flags override it. Keys:
                               listen, port, socket, servers, backups, max_clients, connections,
                               timeout_ms, probe_interval_ms, failure_limit, warmup_ms,
-                              max_item_size, verbose
+                              max_item_size, verbose, sasl, sasl_pwdb, auth_file,
+                              backend_auth_file, backend_user, backend_password
+  -S, --enable-sasl           binary clients must log in with SASL PLAIN (text clients are
+                              refused, as by memcached -S)
+      --sasl-pwdb <file>      users for -S, user:password lines (default: the file
+                              MEMCACHED_SASL_PWDB names; re-read on SIGHUP)
+  -Y, --auth-file <file>      text clients must log in as with memcached -Y (a first
+                              "set <key> 0 0 <n>" of "user password"); binary clients are refused
+      --backend-auth <file>   log in to the backends with the first user:password line of
+                              <file>: SASL PLAIN on binary connections, -Y's set on text ones
       --engine <name>         the data path: auto (default: native when the addon loads),
                               native (client connections, routing and backend connections
                               in C++) or ts (all in TypeScript)

@@ -14,6 +14,8 @@ import { Dispatcher } from './dispatcher';
 import { NativeCore, type NativeCoreHost } from './native-core';
 import { Router, type Shard } from './router';
 import { renderProxyStats, renderBackendStats } from './proxy-stats';
+import { ClientAuth } from './client-auth';
+import { readPasswordFile } from '../config/password-file';
 
 /**
  * The proxy: listens for memcached clients, routes their requests over the shards with ketama,
@@ -27,6 +29,8 @@ export class Proxy implements ClientHost, NativeCoreHost {
   /** The addon, when its C++ data path serves the clients (it loaded, and no backup pool needs every key). */
   readonly addon: NativeAddon | null;
   readonly nodes: BackendNode[] = [];
+  /** -S or -Y: what clients must pass before anything else. */
+  readonly clientAuth: ClientAuth | null;
   private readonly router: Router;
   private server: net.Server | null = null;
   /** The C++ data path: clients connect to it; it hands those needing TypeScript over. */
@@ -41,14 +45,30 @@ export class Proxy implements ClientHost, NativeCoreHost {
 
   constructor(private readonly settings: ProxySettings, readonly log: Logger, addon: NativeAddon | null) {
     this.maxValue = settings.maxValue;
+    this.clientAuth = clientAuthOf(settings);
     const shards: Shard[] = settings.shards.map((group) => ({ nodes: group.map((a) => this.addNode(a)) }));
     this.router = new Router(shards);
     const backupNodes = settings.backups.map((a) => this.addNode(a));
     const backups = backupNodes.length === 0 ? null : new BackupPool(new Router(backupNodes.map((n) => ({ nodes: [n] }))), backupNodes);
     this.dispatcher = new Dispatcher(this.router, backups);
-    // A backup pool needs every request's key and value (mirrors, fallbacks): the TypeScript path has them.
-    this.addon = backups === null ? addon : null;
+    // A backup pool needs every request's key and value (mirrors, fallbacks), and logins (to
+    // clients or backends) are made on the TypeScript path alone.
+    this.addon = typeScriptOnly(settings) === null ? addon : null;
     for (const n of this.nodes) n.onStateChange = () => this.core?.pushRoutes();
+  }
+
+  /** SIGHUP: the password file of -S or -Y is read again; one that cannot be read keeps the users it had. */
+  reloadCredentials(): void {
+    const auth = this.clientAuth;
+    const path = this.settings.saslPwdb ?? this.settings.authFile;
+    if (auth === null || path === null) return;
+    try {
+      const users = readPasswordFile(path, auth.kind);
+      auth.setUsers(users);
+      this.log.info(`${path} re-read (SIGHUP): ${users.length} users`);
+    } catch (err) {
+      this.log.warn(`${(err as Error).message}; the users read before stay`);
+    }
   }
 
   /** Whether clients are served by the C++ data path (else every client is on the TypeScript one). */
@@ -143,7 +163,7 @@ export class Proxy implements ClientHost, NativeCoreHost {
   }
 
   /** A client the C++ data path hands over: from here on the TypeScript path serves it. */
-  adopt(fd: number, lane: number, unread: Buffer): void {
+  adopt(fd: number, lane: number, binary: boolean, unread: Buffer): void {
     let socket: net.Socket;
     try {
       socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
@@ -157,7 +177,7 @@ export class Proxy implements ClientHost, NativeCoreHost {
       }
       return;
     }
-    const client = this.track(socket, lane);
+    const client = this.track(socket, lane, binary);
     client.feed(unread);
   }
 
@@ -205,7 +225,7 @@ export class Proxy implements ClientHost, NativeCoreHost {
     const node = new BackendNode(
       a,
       name,
-      { failureLimit: s.failureLimit, timeoutMs: s.timeoutMs, connectionsPerNode: s.connectionsPerServer, maxValue: s.maxValue, warmupMs: s.warmupMs },
+      { failureLimit: s.failureLimit, timeoutMs: s.timeoutMs, connectionsPerNode: s.connectionsPerServer, maxValue: s.maxValue, warmupMs: s.warmupMs, credentials: s.backendAuth },
       this.log,
       this.batcher,
     );
@@ -218,8 +238,8 @@ export class Proxy implements ClientHost, NativeCoreHost {
     this.track(socket, this.nextLane++);
   }
 
-  private track(socket: net.Socket, lane: number): ClientConnection {
-    const client = new ClientConnection(socket, this, lane);
+  private track(socket: net.Socket, lane: number, binary: boolean | null = null): ClientConnection {
+    const client = new ClientConnection(socket, this, lane, binary);
     this.clients.add(client);
     this.core?.setOtherClients(this.clients.size);
     socket.once('close', () => {
@@ -296,6 +316,21 @@ export class Proxy implements ClientHost, NativeCoreHost {
       }
     }
   }
+}
+
+/** -S or -Y: the users, read once at start-up (and again on SIGHUP). */
+function clientAuthOf(s: ProxySettings): ClientAuth | null {
+  if (s.sasl && s.saslPwdb !== null) return new ClientAuth('sasl', readPasswordFile(s.saslPwdb, 'sasl'));
+  if (s.authFile !== null) return new ClientAuth('ascii', readPasswordFile(s.authFile, 'ascii'));
+  return null;
+}
+
+/** Why every client is on the TypeScript path whatever the addon, or null. */
+export function typeScriptOnly(s: ProxySettings): string | null {
+  if (s.backups.length > 0) return 'the backup pool (-b) needs every key: TypeScript framing';
+  if (s.sasl || s.authFile !== null) return 'clients log in (-S or -Y) on the TypeScript path';
+  if (s.backendAuth !== null) return 'backend logins (--backend-auth) are made on the TypeScript path';
+  return null;
 }
 
 /** A host's numeric address (names looked up as net.connect would). */

@@ -19,6 +19,8 @@ export const enum ReplyShape {
    * "MN\r\n"; next() returns the node's reply without that MN (empty when it stayed silent).
    */
   MetaFenced = 4,
+  /** One binary response packet (a binary backend connection): the 24-byte header and its body. */
+  Binary = 5,
 }
 
 /** The largest reply line (VALUE header, STAT line) a backend may send before it is cut off. */
@@ -76,6 +78,7 @@ export class ReplyReader {
     const buf = this.buf;
     const start = this.off;
     if (shape === ReplyShape.Meta || shape === ReplyShape.MetaFenced) return this.nextMeta(shape);
+    if (shape === ReplyShape.Binary) return this.nextBinary();
     if (shape === ReplyShape.Line) {
       const nl = buf.indexOf(10, start);
       if (nl < 0) {
@@ -119,6 +122,21 @@ export class ReplyReader {
     }
   }
 
+  private nextBinary(): Buffer | null {
+    const buf = this.buf;
+    const start = this.off;
+    if (buf.length - start < BINARY_HEADER) return null;
+    if (buf[start] !== 0x81) throw new ReplyFormatError('reply out of step (not a binary response)');
+    const body = buf.readUInt32BE(start + 8);
+    // A value, its key and extras; anything longer cannot answer a request the proxy sent.
+    if (body > this.maxValue + BINARY_BODY_SLACK) throw new ReplyFormatError('binary response too long');
+    const end = start + BINARY_HEADER + body;
+    if (end > buf.length) return null;
+    this.off = end;
+    this.scan = 0;
+    return buf.subarray(start, end);
+  }
+
   private nextMeta(shape: ReplyShape): Buffer | null {
     const buf = this.buf;
     const start = this.off;
@@ -142,6 +160,9 @@ export class ReplyReader {
 }
 
 const FENCE_MN = Buffer.from('MN\r\n');
+const BINARY_HEADER = 24;
+/** Besides the value: extras (at most 255) and the key (at most 250). */
+const BINARY_BODY_SLACK = 512;
 const META_CODES = ['HD', 'EN', 'NF', 'NS', 'EX', 'ME'];
 
 function isMn(buf: Buffer, at: number): boolean {

@@ -7,7 +7,7 @@ import { accountToSwitchTo, switchTo } from '../node/privileges';
 import { StartupError } from '../startup-error';
 import { PACKAGE_VERSION } from '../version';
 import { chooseAddon } from '../engine/select';
-import { Proxy } from './proxy';
+import { Proxy, typeScriptOnly } from './proxy';
 import { PROXY_HELP } from './proxy-help';
 
 /** `memcache-ha-native proxy`: parse flags, start the router, own the lifecycle. */
@@ -21,7 +21,12 @@ export async function runProxy(argv: readonly string[]): Promise<void> {
 async function startProxy(settings: ProxySettings, log: Logger): Promise<string> {
   const account = settings.user ? accountToSwitchTo(settings.user) : null;
   const chosen = chooseAddon(settings.engine, log);
-  const proxy = new Proxy(settings, log, chosen.addon);
+  let proxy: Proxy;
+  try {
+    proxy = new Proxy(settings, log, chosen.addon);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
   const address = await proxy.start().catch((err: NodeJS.ErrnoException) => {
     throw new StartupError(`failed to listen on ${settings.socketPath ?? `${settings.listen}:${settings.port}`}: ${err.code ?? err.message}`);
   });
@@ -38,8 +43,9 @@ async function startProxy(settings: ProxySettings, log: Logger): Promise<string>
     process.exit(0);
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
+  if (proxy.clientAuth !== null) process.on('SIGHUP', () => proxy.reloadCredentials());
   log.info(`proxy listening on ${address}, servers: ${proxy.nodes.map((n) => n.name).join(' ')}`);
   const engine = proxy.native ? 'native' : 'ts';
-  const why = chosen.addon && !proxy.native ? 'the backup pool (-b) needs every key: TypeScript framing' : chosen.why;
+  const why = chosen.addon && !proxy.native ? typeScriptOnly(settings) : chosen.why;
   return `memcache-ha-native: proxy listening on ${address} engine=${engine} pid=${process.pid} (${proxy.nodes.length} servers; ${why})`;
 }

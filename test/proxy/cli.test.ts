@@ -28,7 +28,7 @@ function run(args: string[], timeout = 10_000) {
 test('proxy --help explains every flag with examples', () => {
   const help = run(['proxy', '--help']);
   assert.is(help.code, 0);
-  for (const flag of ['-p', '-l', '-s', '-b', '-n', '-i', '-k', '-D', '-u', '-g', '-f', '-d', '-P', '-v', '-I', '--timeout', '--probe-interval', '--failure-limit', '--warmup', '--config', '--engine']) {
+  for (const flag of ['-p', '-l', '-s', '-b', '-n', '-i', '-k', '-D', '-u', '-g', '-f', '-d', '-P', '-v', '-I', '--timeout', '--probe-interval', '--failure-limit', '--warmup', '--config', '--engine', '-S', '--sasl-pwdb', '-Y', '--backend-auth']) {
     assert.ok(help.out.includes(`${flag},`) || help.out.includes(`${flag} `), `help mentions ${flag}`);
   }
   assert.match(help.out, /Examples:\n {2}memcache-ha-native proxy -p 11233 -s 127\.0\.0\.1:11211 -s 127\.0\.0\.1:11222/);
@@ -45,6 +45,9 @@ for (const [args, message] of [
   [['proxy', '-s', 'a:1', '--bogus'], /unknown option --bogus/],
   [['proxy', '-s', 'a:1', '--engine', 'fast'], /--engine: 'fast' is not one of auto, native, ts/],
   [['proxy', '-c', '/nonexistent.yaml'], /--config \/nonexistent\.yaml: ENOENT/],
+  [['proxy', '-s', 'a:1', '--sasl-pwdb', '/x'], /--sasl-pwdb needs -S/],
+  [['proxy', '-s', 'a:1', '-S', '--sasl-pwdb', '/x', '-Y', '/y'], /-S and -Y cannot be used together/],
+  [['proxy', '-s', 'a:1', '--backend-auth', '/nonexistent'], /--backend-auth: cannot read \/nonexistent: ENOENT/],
 ] as const) {
   test(`proxy ${args.slice(1).join(' ')} is refused with status 64`, () => {
     const r = run([...args]);

@@ -17,7 +17,7 @@ const test = suite('proxy router (unit)');
 
 const log = new Logger(0);
 const batcher = new Batcher();
-const settings = { failureLimit: 2, timeoutMs: 1000, connectionsPerNode: 1, maxValue: 1024 * 1024, warmupMs: 0 };
+const settings = { failureLimit: 2, timeoutMs: 1000, connectionsPerNode: 1, maxValue: 1024 * 1024, warmupMs: 0, credentials: null };
 
 function backend(host: string, port = 11211, weight = 1): BackendNode {
   return new BackendNode({ host, port, weight }, `${host}:${port}`, settings, log, batcher);

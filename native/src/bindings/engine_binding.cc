@@ -69,7 +69,8 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                                       InstanceMethod("snapshotBegin", &EngineBinding::SnapshotBegin),
                                       InstanceMethod("snapshotNext", &EngineBinding::SnapshotNext),
                                       InstanceMethod("setStats", &EngineBinding::SetStats),
-                                      InstanceMethod("setAcknowledged", &EngineBinding::SetAcknowledged)});
+                                      InstanceMethod("setAcknowledged", &EngineBinding::SetAcknowledged),
+                                      InstanceMethod("setCredentials", &EngineBinding::SetCredentials)});
     exports.Set("NativeEngine", cls);
   }
 
@@ -90,6 +91,10 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     settings.cas_enabled = o.Get("casEnabled").ToBoolean().Value();
     settings.shutdown_enabled = o.Get("shutdownEnabled").ToBoolean().Value();
     settings.flush_enabled = o.Get("flushEnabled").ToBoolean().Value();
+    std::string protocol = o.Get("protocol").ToString().Utf8Value();
+    settings.protocol = protocol == "ascii" ? BindingProtocol::Ascii : protocol == "binary" ? BindingProtocol::Binary : BindingProtocol::Auto;
+    settings.sasl = o.Get("sasl").ToBoolean().Value();
+    settings.ascii_auth = o.Get("asciiAuth").ToBoolean().Value();
     settings.version = o.Get("version").ToString().Utf8Value();
     settings.replicated = o.Get("replicated").ToBoolean().Value();
     settings.sync_mode = o.Get("syncMode").ToBoolean().Value();
@@ -226,6 +231,40 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     int64_t acked = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int64Value() : -1;
     engine_->set_acknowledged(acked);
     return info.Env().Undefined();
+  }
+
+  // setCredentials(kind: 'sasl' | 'ascii', users: [user, password][]): the strings are latin1
+  // bytes, as the password files hold them.
+  Napi::Value SetCredentials(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string kind = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    if ((kind != "sasl" && kind != "ascii") || info.Length() < 2 || !info[1].IsArray()) {
+      Napi::TypeError::New(env, "setCredentials(kind: 'sasl' | 'ascii', users: [string, string][])").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Array list = info[1].As<Napi::Array>();
+    std::vector<std::pair<std::string, std::string>> users;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value entry = list.Get(i);
+      Napi::Array pair = entry.IsArray() ? entry.As<Napi::Array>() : Napi::Array();
+      if (!entry.IsArray() || pair.Length() < 2 || !pair.Get(0u).IsString() || !pair.Get(1u).IsString()) {
+        Napi::TypeError::New(env, "setCredentials: each user is [user: string, password: string]").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      users.emplace_back(latin1(pair.Get(0u).As<Napi::String>()), latin1(pair.Get(1u).As<Napi::String>()));
+    }
+    engine_->set_credentials(kind == "sasl" ? CredentialKind::Sasl : CredentialKind::Ascii, std::move(users));
+    return env.Undefined();
+  }
+
+  // A JavaScript string of latin1 bytes as those bytes.
+  static std::string latin1(Napi::String s) {
+    napi_env env = s.Env();
+    size_t n = 0;
+    napi_get_value_string_latin1(env, s, nullptr, 0, &n);
+    std::string out(n, '\0');
+    if (n) napi_get_value_string_latin1(env, s, &out[0], n + 1, &n);
+    return out;
   }
 
   static void Deliver(Napi::Env env, Napi::Function callback, Event* e) {

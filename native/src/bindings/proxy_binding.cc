@@ -14,7 +14,7 @@
 namespace mcha {
 namespace {
 
-// Calls the JavaScript onEvent(type, a, b, detail) for each event; the callback's reference is
+// Calls the JavaScript onEvent(type, a, b, detail, binary) for each event; the callback's reference is
 // let go with the last copy (when the core stops).
 class EventDelivery {
  public:
@@ -24,7 +24,7 @@ class EventDelivery {
     napi_env env = js_->env();
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-    napi_value argv[4];
+    napi_value argv[5];
     napi_create_int32(env, e.type, &argv[0]);
     napi_create_int32(env, e.a, &argv[1]);
     napi_create_int32(env, e.b, &argv[2]);
@@ -40,7 +40,8 @@ class EventDelivery {
       void* copy = nullptr;
       napi_create_buffer_copy(env, e.text.size(), e.text.data(), &copy, &argv[3]);
     }
-    js_->call(4, argv);
+    napi_get_boolean(env, e.binary, &argv[4]);
+    js_->call(5, argv);
     napi_close_handle_scope(env, scope);
   }
 
@@ -50,7 +51,7 @@ class EventDelivery {
 
 // new ProxyCore({maxValue, maxClients, connectionsPerNode, limits, nodes: [{host, port}], points: Uint32Array},
 //               onEvent(type, a, b, detail)): events.failure = a node failed (node, timeout?,
-// [message, replies]), events.handoff = a client for the TypeScript path (fd, lane, unread bytes).
+// [message, replies]), events.handoff = a client for the TypeScript path (fd, lane, unread bytes, whether it speaks binary).
 class ProxyBinding : public Napi::ObjectWrap<ProxyBinding> {
  public:
   static void Init(Napi::Env env, Napi::Object exports) {

@@ -24,7 +24,7 @@ NativeEngine::NativeEngine(uv_loop_t* loop, Settings settings, std::function<voi
                                                      [this] { return server_->port(); },
                                                      [this] { return server_->describe_connections(); },
                                                      std::move(shutdown_request), log_.get(),
-                                                     settings_.replicated ? &replication_stats_ : nullptr});
+                                                     settings_.replicated ? &replication_stats_ : nullptr, &credentials_});
   server_ = std::make_unique<Server>(loop_, settings_, store_, *commands_, counters_, gate_.get());
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/auth/credentials.h"
 #include "engine/commands/execute.h"
 #include "engine/net/server.h"
 #include "engine/net/sync_gate.h"
@@ -34,6 +35,8 @@ class NativeEngine {
   void stop(std::function<void()> done);
 
   const Settings& settings() const { return settings_; }
+  // -S and -Y users, replaced at start and on every SIGHUP.
+  void set_credentials(CredentialKind kind, std::vector<std::pair<std::string, std::string>> users) { credentials_.set(kind, std::move(users)); }
 
   // Replication (nullptr on a standalone node).
   MutationLog* log() { return log_.get(); }
@@ -52,6 +55,7 @@ class NativeEngine {
   Store store_;
   VersionClock clock_;
   ConnectionCounters counters_;
+  Credentials credentials_;
   std::unique_ptr<MutationLog> log_;
   std::unique_ptr<Snapshot> snapshot_;
   std::string replication_stats_;

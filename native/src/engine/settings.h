@@ -11,6 +11,9 @@
 
 namespace mcha {
 
+// -B: which protocols a connection may speak (Auto: chosen from its first byte).
+enum class BindingProtocol { Auto, Ascii, Binary };
+
 struct Settings {
   std::string listen = "127.0.0.1";
   uint32_t port = 11211;
@@ -23,6 +26,9 @@ struct Settings {
   bool cas_enabled = true;
   bool shutdown_enabled = false;
   bool flush_enabled = true;
+  BindingProtocol protocol = BindingProtocol::Auto;
+  bool sasl = false;        // -S: binary connections authenticate with SASL PLAIN first
+  bool ascii_auth = false;  // -Y: text connections authenticate with memcached's `set` first
   std::string version;
   LineLimits lines;
   size_t output_high_water = 0;  // stop reading from a client while this much output is unsent

@@ -25,6 +25,7 @@ void Writer::close_run() {
 }
 
 void Writer::text(const char* p, size_t n) {
+  if (n == 0) return;
   if (cur_len_ + n > cur_cap_) {
     close_run();
     size_t cap = n > kBlockSize ? n : kBlockSize;
@@ -57,6 +58,11 @@ void Writer::number(uint64_t v) {
 }
 
 void Writer::value(Item* it) {
+  value_bytes(it);
+  text("\r\n", 2);
+}
+
+void Writer::value_bytes(Item* it) {
   if (it->nvalue >= kZeroCopyMin) {
     close_run();
     bufs_.push_back(uv_buf_init(it->value(), it->nvalue));
@@ -66,7 +72,6 @@ void Writer::value(Item* it) {
   } else {
     text(it->value(), it->nvalue);
   }
-  text("\r\n", 2);
 }
 
 void Writer::mark() {

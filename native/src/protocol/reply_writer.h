@@ -35,6 +35,8 @@ class Writer {
   void number(uint64_t v);
   // An item's value and its "\r\n": copied when small, otherwise referenced.
   void value(Item* it);
+  // The value alone, as the binary protocol sends it.
+  void value_bytes(Item* it);
   // A transmit point: what was composed since the last one has left, as far as memcached's
   // item references go (the held items below are released).
   void mark();

@@ -14,6 +14,7 @@ void ProxyCore::add_node(const sockaddr_storage* addr) {
     n.resolved = true;
   }
   n.conns.assign(std::max<size_t>(settings_.lanes, 1), nullptr);
+  n.bconns.assign(n.conns.size(), nullptr);
   nodes_.push_back(n);
 }
 
@@ -34,8 +35,9 @@ void ProxyCore::set_routes(const int16_t* cand, const int16_t* home, const uint8
     BackendNode& n = nodes_[i];
     if (n.up && !now) {
       // Out: its connections close, and what waited on them is retried elsewhere.
-      for (BackendConnection* c : n.conns)
-        if (c) c->close("closed by the proxy", CloseReason::ByOwner);
+      for (auto* list : {&n.conns, &n.bconns})
+        for (BackendConnection* c : *list)
+          if (c) c->close("closed by the proxy", CloseReason::ByOwner);
     }
     n.up = now;
   }
@@ -45,11 +47,12 @@ void ProxyCore::check_timeouts(uint64_t timeout_ms) {
   uint64_t now = uv_hrtime();
   std::string why = "no reply within " + std::to_string(timeout_ms) + " ms";
   for (BackendNode& n : nodes_)
-    for (BackendConnection* c : n.conns) {
-      if (!c || c->closed()) continue;
-      uint64_t oldest = c->oldest_sent();
-      if (oldest != 0 && now - oldest > timeout_ms * 1000000) c->close(why.c_str(), CloseReason::Timeout);
-    }
+    for (auto* list : {&n.conns, &n.bconns})
+      for (BackendConnection* c : *list) {
+        if (!c || c->closed()) continue;
+        uint64_t oldest = c->oldest_sent();
+        if (oldest != 0 && now - oldest > timeout_ms * 1000000) c->close(why.c_str(), CloseReason::Timeout);
+      }
 }
 
 BackendConnection* ProxyCore::open_conn(int node, size_t lane) {
@@ -78,6 +81,7 @@ void ProxyCore::on_reply(int node, const BackendRequest& r, const char* p, size_
 void ProxyCore::on_failed(int node, size_t lane, BackendConnection* conn, std::vector<BackendRequest>&& waiting, const char* why, CloseReason reason) {
   BackendNode& nd = nodes_[node];
   if (nd.conns[lane] == conn) nd.conns[lane] = nullptr;
+  if (nd.bconns[lane] == conn) nd.bconns[lane] = nullptr;
   if (!stopping_) {
     if (reason != CloseReason::ByOwner) {
       events_.push_back(ProxyEvent{kEventFailure, node, reason == CloseReason::Timeout ? 1 : 0, nd.replies, why});

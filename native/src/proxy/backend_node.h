@@ -15,6 +15,7 @@ struct BackendNode {
   sockaddr_storage addr;
   bool resolved = false;  // whether addr holds the node's address yet
   std::vector<BackendConnection*> conns;  // one per lane
+  std::vector<BackendConnection*> bconns;  // one per lane, speaking the binary protocol
   bool up = true;
   double replies = 0;
   double counters[kNodeCounters] = {};

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "proxy/binary_framer.h"
 #include "proxy/meta_framer.h"
 #include "proxy/proxy_core.h"
 
@@ -20,6 +21,33 @@ constexpr size_t kMaxIov = 512;
 // backend read), at most kLaterMs, and only while less than kEarlyFlush bytes are ready.
 constexpr uint64_t kLaterMs = 1;
 constexpr size_t kEarlyFlush = 16 * 1024;
+
+// A binary request's reply: the node's packet with the client's opcode, dropped where quiet
+// mode hides it; an error of the proxy's own (a text SERVER_ERROR: no node answered) as a
+// "temporary failure" packet with the reason.
+void complete_binary(ReplySlot& s, const char* p, size_t n) {
+  if (n >= binary::kHeaderLength && static_cast<uint8_t>(p[0]) == binary::kResponseMagic) {
+    if (s.binary_quiet && binary_quiet_drops(s.binary_opcode, p, n)) return s.out.clear();
+    s.out.assign(p, n);
+    s.out[1] = static_cast<char>(s.binary_opcode);
+    return;
+  }
+  static const char kPrefix[] = "SERVER_ERROR ";
+  size_t skip = n >= sizeof(kPrefix) - 1 && std::memcmp(p, kPrefix, sizeof(kPrefix) - 1) == 0 ? sizeof(kPrefix) - 1 : 0;
+  size_t len = n - skip;
+  if (len >= 2 && p[n - 2] == '\r' && p[n - 1] == '\n') len -= 2;
+  s.out.assign(binary::kHeaderLength, '\0');
+  s.out[0] = static_cast<char>(binary::kResponseMagic);
+  s.out[1] = static_cast<char>(s.binary_opcode);
+  s.out[6] = static_cast<char>(kBinaryTemporaryFailure >> 8);
+  s.out[7] = static_cast<char>(kBinaryTemporaryFailure & 0xff);
+  s.out[8] = static_cast<char>(len >> 24);
+  s.out[9] = static_cast<char>(len >> 16);
+  s.out[10] = static_cast<char>(len >> 8);
+  s.out[11] = static_cast<char>(len);
+  std::memcpy(&s.out[12], s.binary_opaque, 4);
+  s.out.append(p + skip, len);
+}
 
 }  // namespace
 
@@ -115,6 +143,11 @@ void ProxyCore::process_held(ClientConnection* c) {
 // Forwards the plain requests in p[off, n); returns where framing stopped.
 size_t ProxyCore::process(ClientConnection* c, const char* p, size_t n, size_t off) {
   PlainRequest r;
+  if (off < n && !c->started) {
+    c->started = true;
+    c->binary = static_cast<uint8_t>(p[off]) == 0x80;
+  }
+  if (c->binary) return process_binary(c, p, n, off);
   while (off < n && !c->closing && !c->handoff && !stopping_) {
     if (!within_bounds(c)) break;
     Framed f = frame_plain(p, n, off, settings_.lines, static_cast<int64_t>(settings_.max_value), true, true, true, req_, r);
@@ -132,6 +165,26 @@ size_t ProxyCore::process(ClientConnection* c, const char* p, size_t n, size_t o
   return off;
 }
 
+// Forwards the keyed binary requests in p[off, n) and answers noops; returns where framing
+// stopped. Anything else moves the connection to the TypeScript path (see binary_framer.h).
+size_t ProxyCore::process_binary(ClientConnection* c, const char* p, size_t n, size_t off) {
+  BinaryRequest r;
+  while (off < n && !c->closing && !c->handoff && !stopping_) {
+    if (!within_bounds(c)) break;
+    BinaryFramed f = frame_binary(p, n, off, settings_.max_value, r);
+    if (f == BinaryFramed::NeedMore) break;
+    if (f == BinaryFramed::Other) {
+      c->handoff = true;
+      mark_dirty(c);
+      break;
+    }
+    if (f == BinaryFramed::Noop) answer_noop(c, p, r);
+    else forward_binary(c, p, r);
+    off = r.end;
+  }
+  return off;
+}
+
 void ProxyCore::grow(ClientConnection* c) {
   std::vector<ReplySlot> bigger(c->ring.size() * 2);
   for (uint32_t i = 0; i < c->count; i++) {
@@ -143,8 +196,13 @@ void ProxyCore::grow(ClientConnection* c) {
 
 void ProxyCore::complete(ClientConnection* c, uint32_t seq, const char* p, size_t n) {
   ReplySlot& s = c->at(seq);
-  if (s.silent || (s.quiet != 0 && quiet_drops(s.quiet, p, n))) s.out.clear();
-  else s.out.assign(p, n);
+  if (s.binary) {
+    complete_binary(s, p, n);
+  } else if (s.silent || (s.quiet != 0 && quiet_drops(s.quiet, p, n))) {
+    s.out.clear();
+  } else {
+    s.out.assign(p, n);
+  }
   s.done = true;
   s.unit.req.clear();
   // The head's reply can go; a client holding replies back may now have its whole batch.
@@ -252,7 +310,7 @@ void ProxyCore::handoff(ClientConnection* c) {
   if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->handle), &fd) == 0) fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (fd >= 0 && !stopping_) {
     counters_[kHandoffs]++;
-    ProxyEvent e{kEventHandoff, fd, static_cast<int32_t>(c->lane), 0, c->in.substr(c->in_off)};
+    ProxyEvent e{kEventHandoff, fd, static_cast<int32_t>(c->lane), 0, c->in.substr(c->in_off), c->binary};
     events_.push_back(std::move(e));
     work();
   } else if (fd >= 0) {

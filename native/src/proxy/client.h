@@ -35,6 +35,8 @@ struct ClientConnection {
   bool reading = false;
   bool eof = false;
   bool handoff = false;  // a request for the TypeScript path is next: hand over once idle
+  bool started = false;  // its first byte was read: the protocol is chosen
+  bool binary = false;   // the binary protocol (a first byte 0x80, as memcached decides)
   bool closing = false;
   bool dirty = false;
   bool later = false;  // waits for the rest of its batch (the core's timer flushes it)

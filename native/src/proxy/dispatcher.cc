@@ -2,6 +2,7 @@
 // multi-get) goes to the first candidate of its key's ring point that is up and not tried yet.
 // Mirrors src/proxy/dispatcher.ts.
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "proxy/merge.h"
@@ -17,8 +18,12 @@ const std::string kBusy = "SERVER_ERROR backend overloaded\r\n";
 const std::string kMn = "MN\r\n";
 const char kFence[] = "mn\r\n";
 
-bool retryable(int32_t kind) { return kind == kFrameGet || kind == kFrameSet || kind == kFrameDelete || kind == kFrameTouch || kind == kFrameMeta; }
+bool retryable(int32_t kind) {
+  return kind == kFrameGet || kind == kFrameSet || kind == kFrameDelete || kind == kFrameTouch || kind == kFrameMeta || kind == kFrameBinary;
+}
+bool is_binary(int32_t kind) { return kind == kFrameBinary || kind == kFrameBinaryOnce; }
 ReplyShape shape_of(const RequestUnit& u) {
+  if (is_binary(u.kind)) return ReplyShape::Binary;
   if (u.kind == kFrameMeta || u.kind == kFrameMetaOnce) return u.fence ? ReplyShape::MetaFenced : ReplyShape::Meta;
   return u.kind == kFrameGet ? ReplyShape::Values : ReplyShape::Line;
 }
@@ -50,6 +55,7 @@ void ProxyCore::forward(ClientConnection* c, const char* p, const PlainRequest& 
   s.silent = r.silent;
   s.quiet = r.quiet;
   s.done = false;
+  s.binary = false;
   // mn: every reply owed before it leaves first, since replies leave in request order.
   if (r.kind == kFrameMn) return complete(c, seq, kMn.data(), kMn.size());
   if (r.cut == 0) {
@@ -65,6 +71,59 @@ void ProxyCore::forward(ClientConnection* c, const char* p, const PlainRequest& 
   u.ntried = 0;
   if (r.kind == kFrameGet && req_.keys.size() > 1) return forward_keys(c, seq);
   route(c, seq, 0);
+}
+
+// A keyed binary request: one slot, sent on the node's binary connection with its loud opcode
+// and the body length memcached consumes; complete() gives the reply the client's opcode.
+void ProxyCore::forward_binary(ClientConnection* c, const char* p, const BinaryRequest& r) {
+  counters_[kRequests]++;
+  using namespace binary;
+  switch (r.loud) {
+    case kGet: case kGetK: counters_[kCmdGet]++; break;
+    case kGat: case kGatK: counters_[kCmdGet]++; counters_[kCmdTouch]++; break;
+    case kTouch: counters_[kCmdTouch]++; break;
+    case kSet: case kAdd: case kReplace: case kAppend: case kPrepend: counters_[kCmdSet]++; break;
+    default: break;
+  }
+  if (c->count == c->ring.size()) grow(c);
+  uint32_t seq = c->head_seq + c->count++;
+  ReplySlot& s = c->at(seq);
+  s.silent = false;
+  s.quiet = 0;
+  s.done = false;
+  s.binary = true;
+  s.binary_quiet = r.quiet;
+  s.binary_opcode = r.opcode;
+  std::memcpy(s.binary_opaque, p + r.start + 12, 4);
+  RequestUnit& u = s.unit;
+  u.req.assign(p + r.start, r.end - r.start);
+  u.req[1] = static_cast<char>(r.loud);
+  u.req[8] = static_cast<char>(r.body >> 24);
+  u.req[9] = static_cast<char>(r.body >> 16);
+  u.req[10] = static_cast<char>(r.body >> 8);
+  u.req[11] = static_cast<char>(r.body);
+  u.fence = false;
+  u.kind = r.retryable ? kFrameBinary : kFrameBinaryOnce;
+  u.point = point_of(r.hash);
+  u.ntried = 0;
+  route(c, seq, 0);
+}
+
+// A binary noop: answered here, after every earlier reply (replies leave in request order).
+void ProxyCore::answer_noop(ClientConnection* c, const char* p, const BinaryRequest& r) {
+  counters_[kRequests]++;
+  if (c->count == c->ring.size()) grow(c);
+  uint32_t seq = c->head_seq + c->count++;
+  ReplySlot& s = c->at(seq);
+  s.silent = false;
+  s.quiet = 0;
+  s.done = false;
+  s.binary = false;
+  char reply[binary::kHeaderLength] = {};
+  reply[0] = static_cast<char>(binary::kResponseMagic);
+  reply[1] = static_cast<char>(r.opcode);
+  std::memcpy(reply + 12, p + r.start + 12, 4);
+  complete(c, seq, reply, sizeof(reply));
 }
 
 // A get, gets, gat or gats of several keys: forwarded whole when every key's first node is
@@ -133,8 +192,10 @@ void ProxyCore::route(ClientConnection* c, uint32_t seq, uint32_t part) {
   counters_[kForwarded]++;
   BackendNode& n = nodes_[node];
   n.counters[kNodeRequests]++;
-  BackendConnection*& conn = n.conns[c->lane % n.conns.size()];
-  if (!conn || conn->closed()) conn = open_conn(node, c->lane % n.conns.size());
+  bool binary = is_binary(u.kind);
+  std::vector<BackendConnection*>& conns = binary ? n.bconns : n.conns;
+  BackendConnection*& conn = conns[c->lane % conns.size()];
+  if (!conn || conn->closed()) conn = open_conn(node, c->lane % conns.size());
   work();
   BackendRequest br{(static_cast<uint64_t>(c->id) << 32) | seq, shape_of(u), uv_hrtime(), part};
   if (!conn->send(u.req.data(), u.req.size(), br)) retry(c, seq, part, node, ForwardFailure::Overload);

@@ -63,8 +63,9 @@ void ProxyCore::stop() {
   for (auto& kv : clients_) all.push_back(kv.second);
   for (ClientConnection* c : all) close_client(c);
   for (BackendNode& n : nodes_)
-    for (BackendConnection* c : n.conns)
-      if (c) c->close("the proxy stops", CloseReason::ByOwner);
+    for (auto* list : {&n.conns, &n.bconns})
+      for (BackendConnection* c : *list)
+        if (c) c->close("the proxy stops", CloseReason::ByOwner);
   notifier_->destroy([this] { handle_closed(); });
   uv_close(reinterpret_cast<uv_handle_t*>(&later_timer_), on_handle_closed);
 }

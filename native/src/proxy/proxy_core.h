@@ -13,6 +13,8 @@
 // mg, me, md, ms in set mode: see meta_retryable), else answered with a SERVER_ERROR, as
 // src/proxy/dispatcher.ts does. Meta commands (meta_framer.h) are plain whatever their flags:
 // quiet mode's q is taken out and the replies it hides dropped, `mn` is answered in its place.
+// A binary client (first byte 0x80) is served here for its keyed requests and noops
+// (binary_framer.h), on binary backend connections (BackendNode::bconns).
 //
 // The work is split by job: proxy_core.cc (lifecycle, the loop, events), client.cc (client
 // connections and reply order), dispatcher.cc (routing and retries), backend_node.cc (nodes,
@@ -30,6 +32,7 @@
 #include "common/loop_notifier.h"
 #include "protocol/request.h"
 #include "proxy/backend_node.h"
+#include "proxy/binary_framer.h"
 #include "proxy/client.h"
 #include "proxy/proxy_settings.h"
 #include "proxy/proxy_stats.h"
@@ -46,6 +49,7 @@ struct ProxyEvent {
   int32_t b;
   double replies;
   std::string text;
+  bool binary = false;  // handoff: the client speaks the binary protocol
 };
 
 // Why a forwarded request got no reply from its node.
@@ -106,6 +110,9 @@ class ProxyCore {
   // dispatcher.cc: routing and retries
   uint32_t point_of(uint32_t hash) const;
   void forward(ClientConnection* c, const char* p, const PlainRequest& r);
+  void forward_binary(ClientConnection* c, const char* p, const BinaryRequest& r);
+  void answer_noop(ClientConnection* c, const char* p, const BinaryRequest& r);
+  size_t process_binary(ClientConnection* c, const char* p, size_t n, size_t off);
   void forward_keys(ClientConnection* c, uint32_t seq);
   int pick(const RequestUnit& u) const;
   static RequestUnit& unit_of(ReplySlot& s, uint32_t part) { return part == 0 ? s.unit : s.parts[part - 1].unit; }

@@ -5,6 +5,10 @@
 namespace mcha {
 namespace {
 
+constexpr size_t kBinaryHeaderLength = 24;
+// Besides the value: extras (at most 255) and the key (at most 250).
+constexpr size_t kBinaryBodySlack = 512;
+
 bool starts_with(const char* p, size_t len, const char* word) {
   size_t w = strlen(word);
   return len >= w && memcmp(p, word, w) == 0;
@@ -80,10 +84,22 @@ long frame_meta(const char* p, size_t n, size_t max_value) {
   return is_meta_code(p, len) || is_error(p, len) ? static_cast<long>(len) : -1;
 }
 
+// One binary response packet: a response magic, then the body its header announces (a value,
+// its key and extras: anything longer cannot answer a request the proxy sent).
+long frame_binary_reply(const char* p, size_t n, size_t max_value) {
+  if (n < kBinaryHeaderLength) return 0;
+  if (static_cast<uint8_t>(p[0]) != 0x81) return -1;
+  size_t body = (static_cast<size_t>(static_cast<uint8_t>(p[8])) << 24) | (static_cast<size_t>(static_cast<uint8_t>(p[9])) << 16) |
+                (static_cast<size_t>(static_cast<uint8_t>(p[10])) << 8) | static_cast<size_t>(static_cast<uint8_t>(p[11]));
+  if (body > max_value + kBinaryBodySlack) return -1;
+  return n - kBinaryHeaderLength < body ? 0 : static_cast<long>(kBinaryHeaderLength + body);
+}
+
 }  // namespace
 
 long frame_reply(const char* p, size_t n, ReplyShape shape, size_t max_value, size_t& scan) {
   if (shape == ReplyShape::Meta) return frame_meta(p, n, max_value);
+  if (shape == ReplyShape::Binary) return frame_binary_reply(p, n, max_value);
   if (shape == ReplyShape::MetaFenced) {
     // The node's own reply first, unless quiet mode kept it silent; then our mn's.
     if (is_mn(p, n)) return static_cast<long>(kFencedMnLength);

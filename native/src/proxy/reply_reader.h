@@ -11,7 +11,8 @@ namespace mcha {
 // Meta: one meta reply (`VA <len> <flags>*` and its data block, or one line: HD EN NF NS EX
 // ME and their flags, or an error). MetaFenced: a quiet meta request with the proxy's `mn`
 // after it: a meta reply or none, then exactly "MN\r\n".
-enum class ReplyShape : uint8_t { Line = 0, Values = 1, Stats = 2, Meta = 3, MetaFenced = 4 };
+// Binary: one binary response packet (header and body) on a binary connection.
+enum class ReplyShape : uint8_t { Line = 0, Values = 1, Stats = 2, Meta = 3, MetaFenced = 4, Binary = 5 };
 
 // The bytes of the MN that ends a MetaFenced reply.
 constexpr size_t kFencedMnLength = 4;

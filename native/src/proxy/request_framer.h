@@ -22,6 +22,9 @@ enum FrameKind : int32_t {
   kFrameMeta = 7,
   kFrameMetaOnce = 8,
   kFrameMn = 9,
+  // A binary request (binary_framer.h): one a retry may repeat, and one it may not.
+  kFrameBinary = 10,
+  kFrameBinaryOnce = 11,
 };
 
 // A plain request: one the proxy forwards byte for byte to the node its key routes to.

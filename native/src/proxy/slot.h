@@ -36,6 +36,12 @@ struct ReplySlot {
   bool done = false;
   bool silent = false;             // noreply: the reply is dropped
   char quiet = 0;                  // a meta command's q: its nominal replies are dropped (quiet_drops)
+  // A binary request: the client's opcode (the reply goes back with it), its quiet form's
+  // hidden replies dropped (binary_quiet_drops), and its opaque for an error the proxy gives.
+  bool binary = false;
+  bool binary_quiet = false;
+  uint8_t binary_opcode = 0;
+  char binary_opaque[4] = {};
   std::vector<std::string> keys;   // split: the keys as asked
   std::vector<SplitPart> parts;    // split: the parts, in the order of their first key
   uint32_t parts_left = 0;

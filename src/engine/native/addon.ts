@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import type { Credential, CredentialKind } from '../../config/password-file';
+import type { BindingProtocol } from '../../config/settings';
 import type { ReplicaPort } from '../replica';
 
 /**
@@ -21,7 +23,7 @@ export interface LineLimits {
 }
 
 export interface ProxyCoreClass {
-  new (settings: ProxyCoreSettings, onEvent: (type: number, a: number, b: number, detail: [string, number] | Buffer) => void): ProxyCoreHandle;
+  new (settings: ProxyCoreSettings, onEvent: (type: number, a: number, b: number, detail: [string, number] | Buffer, binary: boolean) => void): ProxyCoreHandle;
   /** The names of stats()' proxy-wide counters, in their order. */
   readonly counterNames: readonly string[];
   /** Per node in stats(), after the proxy-wide counters: where each counter is, and how many there are. */
@@ -69,6 +71,8 @@ export interface NativeHandle extends Omit<ReplicaPort, 'onRecords'> {
   start(host: string): { host: string; port: number };
   /** Stops accepting, lets composed replies go out, closes every connection; 'stopped' follows. */
   stop(): void;
+  /** The users -S (sasl) or -Y (ascii) accept, replacing the previous list; strings are latin1 bytes. */
+  setCredentials(kind: CredentialKind, users: readonly Credential[]): void;
 }
 
 export interface NativeSettings {
@@ -83,6 +87,10 @@ export interface NativeSettings {
   casEnabled: boolean;
   shutdownEnabled: boolean;
   flushEnabled: boolean;
+  /** -B; -S and -Y (their users arrive with setCredentials). */
+  protocol: BindingProtocol;
+  sasl: boolean;
+  asciiAuth: boolean;
   version: string;
   replicated: boolean;
   syncMode: boolean;

@@ -32,7 +32,8 @@ export class NativeEngine implements Engine {
       {
         listen: s.listen, port: s.port, maxBytes: s.maxBytes, maxConnections: s.maxConnections, threads: s.threads,
         itemSizeMax: s.itemSizeMax, verbosity: s.verbosity, evictions: s.evictions, casEnabled: s.casEnabled,
-        shutdownEnabled: s.shutdownEnabled, flushEnabled: s.flushEnabled, version: SERVER_VERSION,
+        shutdownEnabled: s.shutdownEnabled, flushEnabled: s.flushEnabled, protocol: s.protocol, sasl: s.sasl,
+        asciiAuth: s.asciiAuth, version: SERVER_VERSION,
         replicated: s.replication !== null, syncMode: s.replication?.mode === 'sync', nodeId: this.nodeId,
         limits: {
           maxCommandLine: MAX_COMMAND_LINE, maxCompleteLine: MAX_COMPLETE_LINE, maxGetLine: MAX_GET_LINE,
@@ -71,8 +72,8 @@ export class NativeEngine implements Engine {
     return this.handle.start(listen);
   }
 
-  setCredentials(_kind: CredentialKind, _users: readonly Credential[]): void {
-    throw new Error('authentication is not served by this build yet');
+  setCredentials(kind: CredentialKind, users: readonly Credential[]): void {
+    this.handle.setCredentials(kind, users);
   }
 
   stop(): Promise<void> {

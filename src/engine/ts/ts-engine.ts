@@ -26,6 +26,7 @@ export class TsEngine implements Engine {
   readonly replica: ReplicaPort | null = null;
   private readonly store: Store;
   private readonly server: Server;
+  private readonly commands: Commands;
   private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly settings: Settings, hooks: EngineHooks) {
@@ -66,6 +67,7 @@ export class TsEngine implements Engine {
       },
     };
     const commands = new Commands(host);
+    this.commands = commands;
     const gate = log && settings.replication?.mode === 'sync' ? new SyncGate(() => log.end) : null;
     this.server = new Server(commands, counters, settings.maxConnections, hooks.log, gate);
     if (log) {
@@ -96,8 +98,8 @@ export class TsEngine implements Engine {
     return { host: address.address, port: address.port };
   }
 
-  setCredentials(_kind: CredentialKind, _users: readonly Credential[]): void {
-    throw new Error('authentication is not served by this build yet');
+  setCredentials(kind: CredentialKind, users: readonly Credential[]): void {
+    this.commands.credentials[kind].set(users);
   }
 
   async stop(): Promise<void> {

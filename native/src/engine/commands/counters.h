@@ -12,6 +12,7 @@ struct CommandCounters {
   uint64_t cas_misses = 0, cas_hits = 0, cas_badval = 0, touch_hits = 0, touch_misses = 0;
   uint64_t store_too_large = 0, store_no_memory = 0;
   uint64_t cmd_meta = 0;  // me, as memcached counts it
+  uint64_t auth_cmds = 0, auth_errors = 0;  // -S and -Y attempts, and the failed ones
 };
 
 // The counters `stats` shows after get_flushed, in memcached's order, by name.

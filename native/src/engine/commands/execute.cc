@@ -324,21 +324,24 @@ const char* Commands::flush_all(const Request& req) {
   if (!req.delay_ok) return "CLIENT_ERROR invalid exptime argument";
   c_.cmd_flush++;
   uint32_t now = now_seconds();
+  flush_items(req.exptime > 0 ? expiry(req.exptime, now) : 0, now);
+  return "OK";
+}
+
+void Commands::flush_items(uint32_t due, uint32_t now) {
   // memcached: items last stored at or before (due - 1) vanish once that second has come. A
   // due long ago is memcached's relative second 1, and 1 - 1 = 0 there means no flush at all.
-  uint32_t due = req.exptime > 0 ? expiry(req.exptime, now) : 0;
   uint32_t oldest_live = due > long_ago(h_.started_at) ? due - 1 : 0;
-  if (req.exptime <= 0 || (oldest_live != 0 && oldest_live <= now)) {
+  if (due == 0 || (oldest_live != 0 && oldest_live <= now)) {
     uint64_t version = h_.clock.next();
     h_.store.flush_all(version);
     if (h_.log) h_.log->flush(version);
   }
-  if (req.exptime > 0) {
+  if (due != 0) {
     uint64_t version = h_.clock.next();
     h_.store.flush_at(oldest_live, version);
     if (h_.log) h_.log->flush_at(oldest_live, version);
   }
-  return "OK";
 }
 
 }  // namespace mcha

@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "engine/auth/credentials.h"
 #include "engine/commands/counters.h"
 #include "engine/replica/mutation_log.h"
+#include "protocol/binary.h"
 #include "protocol/request.h"
 #include "engine/settings.h"
 #include "engine/store/clock.h"
@@ -31,9 +33,21 @@ struct CommandHost {
   MutationLog* log = nullptr;
   // `stats replication` as the replication layer last rendered it (STAT lines); nullptr standalone.
   const std::string* replication_stats = nullptr;
+  // Who -S and -Y let in.
+  const Credentials* credentials = nullptr;
 };
 
 enum class Outcome { Continue, Close };
+
+// What the connection does once a binary request is handled: memcached's connection state
+// after dispatch_bin_command.
+struct BinaryNext {
+  enum What { Next, ReadValue, Swallow } what = Next;
+  uint32_t swallow = 0;   // Swallow: bytes to throw away
+  bool transmit = false;  // conn_mwrite: what was composed leaves now (a transmit point)
+  bool close = false;     // close_after_write
+  bool delay = false;     // a failed authentication: the reply waits kAuthFailureDelayMs
+};
 
 class Commands {
  public:
@@ -52,6 +66,14 @@ class Commands {
   void meta(const Request& req, Writer& out);
   const char* admit_meta_set(const Request& req, Item** item);
   void complete_meta_set(const Request& req, Item* item, bool terminated, Writer& out);
+
+  // Binary protocol (commands/binary.cc). A request whose extras and key are in: ReadValue
+  // to read its value_length() bytes into `*item` (then complete_binary), or what else to do.
+  BinaryNext binary(const binary::Request& r, AuthState& auth, Item** item, Writer& out);
+  BinaryNext complete_binary(const binary::Request& r, Item* item, AuthState& auth, Writer& out);
+  // -Y: memcached's try_read_command_asciiauth once its `set` line and data are in.
+  void ascii_auth(std::string_view user, std::string_view password, AuthState& auth, Writer& out, bool& delay);
+  void count_auth(bool ok);
 
   const CommandCounters& counters() const { return c_; }
 
@@ -84,6 +106,20 @@ class Commands {
   const char* flush_all(const Request& req);
   void stats(const Request& req, Writer& out);
   void touch_item(Item* it, uint32_t exptime);
+  // flush_all's effect: everything now (due 0) or items stored before the absolute second `due`.
+  void flush_items(uint32_t due, uint32_t now);
+  // memcached's realtime() of a binary packet's unsigned expiry, as an absolute second.
+  uint32_t binary_expiry(uint32_t exptime, uint32_t now) const;
+  BinaryNext binary_get(const binary::Request& r, Writer& out);
+  BinaryNext binary_store(const binary::Request& r, Item* item, Writer& out);
+  BinaryNext binary_delta(const binary::Request& r, Writer& out);
+  BinaryNext binary_delete(const binary::Request& r, Writer& out);
+  BinaryNext binary_stat(const binary::Request& r, Writer& out);
+  BinaryNext binary_sasl(const binary::Request& r, Item* data, AuthState& auth, Writer& out);
+  bool check_plain(std::string_view msg) const;
+  void reset_stats();
+  // `stats` groups both protocols serve: each stat to `emit`; false for a group not known.
+  bool stat_group(std::string_view sub, const std::function<void(std::string_view, std::string_view)>& emit);
   void remove_stale(std::string_view key);
 
   CommandHost h_;

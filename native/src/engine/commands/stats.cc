@@ -13,15 +13,19 @@
 namespace mcha {
 namespace {
 
-void stat(Writer& out, const char* name, const std::string& value) {
+using Emit = std::function<void(std::string_view, std::string_view)>;
+
+void stat(const Emit& out, std::string_view name, const std::string& value) { out(name, value); }
+
+void stat(const Emit& out, std::string_view name, uint64_t value) { stat(out, name, std::to_string(value)); }
+
+void text_stat(Writer& out, std::string_view name, std::string_view value) {
   out.text("STAT ", 5);
-  out.text(name, strlen(name));
+  out.text(name);
   out.text(" ", 1);
   out.text(value);
   out.text("\r\n", 2);
 }
-
-void stat(Writer& out, const char* name, uint64_t value) { stat(out, name, std::to_string(value)); }
 
 std::string seconds(const struct timeval& tv) {
   char buf[32];
@@ -33,11 +37,8 @@ std::string seconds(const struct timeval& tv) {
 
 void Commands::stats(const Request& req, Writer& out) {
   std::string_view sub = req.args.empty() ? std::string_view() : req.args[0];
-  const Settings& s = h_.settings;
-  const StoreCounters& sc = h_.store.counters();
   if (sub == "reset") {
-    c_ = CommandCounters();
-    h_.connections.total = h_.connections.rejected = h_.connections.bytes_read = h_.connections.bytes_written = 0;
+    reset_stats();
     return out.line("RESET");
   }
   if (sub == "detail") {
@@ -46,11 +47,41 @@ void Commands::stats(const Request& req, Writer& out) {
     if (mode == "dump") return out.line("END");
     return out.line("CLIENT_ERROR usage: stats detail on|off|dump");
   }
+  Emit emit = [&out](std::string_view name, std::string_view value) { text_stat(out, name, value); };
   if (sub == "replication" && h_.replication_stats) {
+    // As the replication layer rendered it, then the live end of this node's stream.
     out.text(*h_.replication_stats);
+    stat(emit, "offset", h_.log ? h_.log->end() : 0);
+    return out.line("END");
+  }
+  if (!stat_group(sub, emit)) return out.line("ERROR");
+  out.line("END");
+}
+
+void Commands::reset_stats() {
+  c_ = CommandCounters();
+  h_.connections.total = h_.connections.rejected = h_.connections.bytes_read = h_.connections.bytes_written = 0;
+}
+
+bool Commands::stat_group(std::string_view sub, const Emit& out) {
+  const Settings& s = h_.settings;
+  const StoreCounters& sc = h_.store.counters();
+  if (sub == "replication" && h_.replication_stats) {
+    // STAT lines, as the replication layer rendered them (the binary protocol's packets).
+    std::string_view text = *h_.replication_stats;
+    while (!text.empty()) {
+      size_t end = text.find("\r\n");
+      std::string_view line = text.substr(0, end);
+      text = end == std::string_view::npos ? std::string_view() : text.substr(end + 2);
+      if (line.substr(0, 5) != "STAT ") continue;
+      line.remove_prefix(5);
+      size_t space = line.find(' ');
+      if (space == std::string_view::npos) out(line, {});
+      else out(line.substr(0, space), line.substr(space + 1));
+    }
     // Live, unlike the lines above: the end of this node's stream, records not yet drained included.
     stat(out, "offset", h_.log ? h_.log->end() : 0);
-    return out.line("END");
+    return true;
   }
   if (sub.empty()) {
     uint32_t now = now_seconds();
@@ -78,8 +109,8 @@ void Commands::stats(const Request& req, Writer& out) {
     stat(out, "get_expired", sc.expired_on_access);
     stat(out, "get_flushed", sc.flushed_on_access);
     for (const NamedCounter& n : kOutcomeCounters) stat(out, n.name, c_.*n.field);
-    stat(out, "auth_cmds", 0);
-    stat(out, "auth_errors", 0);
+    stat(out, "auth_cmds", c_.auth_cmds);
+    stat(out, "auth_errors", c_.auth_errors);
     stat(out, "bytes_read", cc.bytes_read);
     stat(out, "bytes_written", cc.bytes_written);
     stat(out, "limit_maxbytes", s.max_bytes);
@@ -137,15 +168,15 @@ void Commands::stats(const Request& req, Writer& out) {
     stat(out, "0:secs_since_last_cmd", now - h_.started_at);
     for (const ConnectionInfo& c : h_.open_connections()) {
       std::string id = std::to_string(c.id);
-      stat(out, (id + ":addr").c_str(), c.addr);
-      stat(out, (id + ":listen_addr").c_str(), listen);
-      stat(out, (id + ":state").c_str(), c.state);
-      stat(out, (id + ":secs_since_last_cmd").c_str(), now - c.last_command_at);
+      stat(out, id + ":addr", c.addr);
+      stat(out, id + ":listen_addr", listen);
+      stat(out, id + ":state", c.state);
+      stat(out, id + ":secs_since_last_cmd", now - c.last_command_at);
     }
   } else {
-    return out.line("ERROR");
+    return false;
   }
-  out.line("END");
+  return true;
 }
 
 }  // namespace mcha

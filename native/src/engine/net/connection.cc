@@ -1,5 +1,7 @@
 #include "engine/net/connection.h"
 
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -24,6 +26,13 @@ Connection::~Connection() {
 }
 
 void Connection::start() {
+  // -B: a connection speaks what it was told, else what its first byte says.
+  switch (server_.settings().protocol) {
+    case BindingProtocol::Ascii: protocol_ = Protocol::Text; break;
+    case BindingProtocol::Binary: protocol_ = Protocol::Binary; break;
+    case BindingProtocol::Auto: break;
+  }
+  if (protocol_ != Protocol::Unknown) state_ = idle_state();
   uv_tcp_nodelay(&handle_, 1);
   reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), on_alloc, on_read) == 0;
   if (!reading_) close_now();
@@ -70,12 +79,18 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
 // key throws away. Marking the same points makes the replies match byte for byte.
 void Connection::completed(bool transmits) {
   completions_++;
-  if (transmits || (completions_ > 1 && completions_ % 20 == 1)) out_.mark();
+  if (transmits || (completions_ > 1 && completions_ % 20 == 1)) {
+    out_.mark();
+    // A binary connection waiting for a value or a swallowed body holds what was composed
+    // after its last transmit point (below): what came before it leaves now.
+    if (protocol_ == Protocol::Binary) flush();
+  }
 }
 
 ConnectionInfo Connection::describe() {
   const char* state = processing_ ? "conn_parse_cmd" : waiting_for_drain_ ? "conn_mwrite"
-                      : state_ == State::Data ? "conn_nread" : state_ == State::Swallow ? "conn_swallow" : "conn_waiting";
+                      : state_ == State::Data || state_ == State::BinaryValue || state_ == State::AuthData ? "conn_nread"
+                      : state_ == State::Swallow ? "conn_swallow" : "conn_waiting";
   return ConnectionInfo{id_, "tcp:" + peer_address(&handle_), state, last_command_at_};
 }
 
@@ -90,19 +105,28 @@ void Connection::process() {
 void Connection::process_buffer() {
   completions_ = 0;
   Commands& commands = server_.commands();
-  while (rpos_ < rlen_ && !closing_) {
+  while (rpos_ < rlen_ && !closing_ && !auth_delayed_) {
     size_t avail = rlen_ - rpos_;
+    if (protocol_ == Protocol::Unknown) {
+      // memcached's try_read_command_negotiate: 0x80 first is binary, anything else text.
+      protocol_ = static_cast<uint8_t>(rbuf_[rpos_]) == binary::kRequestMagic ? Protocol::Binary : Protocol::Text;
+      state_ = idle_state();
+    }
     if (state_ == State::Swallow) {
       size_t n = swallow_ < avail ? swallow_ : avail;
       rpos_ += n;
       swallow_ -= n;
       if (swallow_ == 0) {
-        state_ = State::Line;
+        state_ = idle_state();
         completed(false);
       }
       continue;
     }
-    if (state_ == State::Data) {
+    if (state_ == State::BinaryHeader || state_ == State::BinaryValue) {
+      if (!binary_step()) break;
+    } else if (state_ == State::AuthLine || state_ == State::AuthData) {
+      if (!ascii_auth_step()) break;
+    } else if (state_ == State::Data) {
       size_t block = static_cast<size_t>(item_->nvalue) + 2;
       while (filled_ < block && rpos_ < rlen_) {
         if (filled_ < item_->nvalue) {
@@ -170,10 +194,203 @@ void Connection::process_buffer() {
       break;
     }
   }
-  // memcached transmits when it needs more of a command line (not while it waits for a data
-  // block): then its replies release their items.
-  if (state_ == State::Line) out_.mark();
+  // A failed authentication holds everything composed until its delay has passed.
+  if (auth_delayed_) return;
+  // memcached transmits when it needs more of a command line or packet header (not while it
+  // waits for a data block or value): then its replies release their items.
+  if (state_ == State::Line || state_ == State::BinaryHeader || state_ == State::AuthLine) out_.mark();
+  else if (protocol_ == Protocol::Binary) return;
   flush();
+}
+
+bool Connection::binary_step() {
+  Commands& commands = server_.commands();
+  if (state_ == State::BinaryValue) {
+    size_t run = item_->nvalue - filled_;
+    if (run > rlen_ - rpos_) run = rlen_ - rpos_;
+    memcpy(item_->value() + filled_, rbuf_ + rpos_, run);
+    filled_ += run;
+    rpos_ += run;
+    if (filled_ < item_->nvalue) return false;
+    state_ = State::BinaryHeader;
+    Item* it = item_;
+    item_ = nullptr;
+    binary_next(commands.complete_binary(breq_, it, auth_, out_));
+    return true;
+  }
+  size_t avail = rlen_ - rpos_;
+  if (avail < binary::kHeaderLength) return false;
+  const char* start = rbuf_ + rpos_;
+  binary::Header h = binary::decode_header(start);
+  if (h.magic != binary::kRequestMagic) {
+    // memcached closes at once: what it has not transmitted yet is never sent.
+    out_.discard();
+    close_after_flush();
+    return false;
+  }
+  size_t need = binary::kHeaderLength + h.extlen + h.keylen;
+  if (avail < need) {
+    // A start that cannot fit memcached's read buffer: it transmits what it has, fills the
+    // buffer, reads zero bytes as the client closing and closes.
+    if (need > binary::kReadBufferSize && avail >= binary::kReadBufferSize) {
+      out_.mark();
+      close_after_flush();
+    }
+    return false;
+  }
+  breq_ = binary::decode_request(h, start);
+  if (server_.settings().verbosity >= 2) {
+    const char* name = binary::opcode_name(h.opcode);
+    char code[8];
+    if (!name) {
+      snprintf(code, sizeof(code), "0x%02x", h.opcode);
+      name = code;
+    }
+    log_line("debug", "<" + std::to_string(id_) + " " + name + " " + printable(breq_.key.data(), breq_.key.size()) + " (body " +
+                          std::to_string(h.bodylen) + " bytes, opaque " + std::to_string(h.opaque) + ")");
+  }
+  Item* item = nullptr;
+  BinaryNext next = commands.binary(breq_, auth_, &item, out_);
+  rpos_ += need;
+  // The key's bytes may move with the read buffer; what follows reads it from the item.
+  breq_.key = std::string_view();
+  if (next.what == BinaryNext::ReadValue) {
+    if (item->nvalue > 0) {
+      item_ = item;
+      filled_ = 0;
+      state_ = State::BinaryValue;
+      return true;
+    }
+    next = commands.complete_binary(breq_, item, auth_, out_);
+  }
+  binary_next(next);
+  return true;
+}
+
+void Connection::binary_next(const BinaryNext& next) {
+  if (next.what == BinaryNext::Swallow && next.swallow > 0) {
+    state_ = State::Swallow;
+    swallow_ = next.swallow;
+  } else {
+    completed(next.transmit);
+  }
+  if (next.close) return close_after_flush();
+  if (next.delay) delay_after_auth_failure();
+}
+
+bool Connection::auth_line() const { return server_.settings().ascii_auth && !auth_.authenticated && protocol_ == Protocol::Text; }
+
+namespace {
+
+// memcached's tokenize_command: words between spaces, empty ones skipped.
+size_t split_words(std::string_view s, std::string_view* words, size_t max) {
+  size_t n = 0, i = 0;
+  while (i < s.size() && n < max) {
+    while (i < s.size() && s[i] == ' ') i++;
+    size_t b = i;
+    while (i < s.size() && s[i] != ' ') i++;
+    if (i > b) words[n++] = s.substr(b, i - b);
+  }
+  return n;
+}
+
+// memcached's safe_strtoul (strtoul's leading blanks and sign, a blank or the end after the
+// digits, a negative number refused unless it is zero), into 32 bits as memcached stores it.
+bool auth_size(std::string_view s, uint32_t& out) {
+  size_t i = 0;
+  while (i < s.size() && isspace(static_cast<unsigned char>(s[i]))) i++;
+  bool negative = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
+  size_t digits = i;
+  uint64_t v = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; i++) {
+    uint64_t d = static_cast<uint64_t>(s[i] - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;  // ERANGE
+    v = v * 10 + d;
+  }
+  if (i == digits) return false;
+  if (i < s.size() && !isspace(static_cast<unsigned char>(s[i]))) return false;
+  if (negative && v != 0) return false;
+  out = static_cast<uint32_t>(v);
+  return true;
+}
+
+
+}  // namespace
+
+bool Connection::ascii_auth_step() {
+  size_t avail = rlen_ - rpos_;
+  const char* start = rbuf_ + rpos_;
+  if (state_ == State::AuthLine) {
+    if (avail < 2) return false;
+    const char* nl = static_cast<const char*>(memchr(start, '\n', avail));
+    if (!nl) {
+      // try_read_command_asciiauth closes a connection that sent this much without a newline.
+      if (avail > server_.settings().lines.max_command_line) {
+        out_.discard();
+        close_after_flush();
+      }
+      return false;
+    }
+    size_t len = static_cast<size_t>(nl - start);
+    rpos_ += len + 1;
+    // "set <key> <flags> <exptime> <bytes>": only the length counts.
+    std::string_view words[5];
+    uint32_t size = 0;
+    if (split_words(std::string_view(start, len), words, 5) < 5 || words[0] != "set" || !auth_size(words[4], size)) {
+      // memcached answers every step before authentication in one response object until it is
+      // transmitted: a later answer in the same read replaces an earlier one.
+      out_.discard();
+      out_.line("CLIENT_ERROR unauthenticated");
+      completed(false);
+      return true;
+    }
+    auth_data_ = uint64_t{size} + 2;
+    state_ = State::AuthData;
+    return true;
+  }
+  if (avail < auth_data_) {
+    // The data can only be read from memcached's 16 KB buffer: more never completes.
+    if (avail > binary::kReadBufferSize) close_after_flush();
+    return false;
+  }
+  std::string_view data(start, static_cast<size_t>(auth_data_));
+  rpos_ += data.size();
+  bool delay = false;
+  out_.discard();
+  if (data.substr(data.size() - 2) != "\r\n") {
+    out_.line("CLIENT_ERROR bad command line termination");
+  } else {
+    // The block is read as a C string: a NUL ends it.
+    data = data.substr(0, data.size() - 2);
+    data = data.substr(0, data.find('\0'));
+    std::string_view words[2];
+    if (split_words(data, words, 2) < 2) out_.line("CLIENT_ERROR bad authentication token format");
+    else server_.commands().ascii_auth(words[0], words[1], auth_, out_, delay);
+  }
+  state_ = idle_state();
+  completed(false);
+  if (delay) delay_after_auth_failure();
+  return true;
+}
+
+void Connection::delay_after_auth_failure() {
+  auth_delayed_ = true;
+  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+  reading_ = false;
+  if (!auth_delay_open_) {
+    uv_timer_init(server_.loop(), &auth_delay_);
+    auth_delay_.data = this;
+    auth_delay_open_ = true;
+    handles_open_++;
+  }
+  uv_timer_start(&auth_delay_, [](uv_timer_t* t) {
+    auto* c = static_cast<Connection*>(t->data);
+    c->auth_delayed_ = false;
+    if (c->closing_) return;
+    if (!c->waiting_for_drain_) c->reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle_), on_alloc, on_read) == 0;
+    c->process();
+  }, kAuthFailureDelayMs, 0);
 }
 
 void Connection::flush() {
@@ -220,7 +437,7 @@ void Connection::on_write(uv_write_t* req, int status) {
   auto* c = static_cast<Connection*>(req->data);
   c->out_.finish(b);
   if (status != 0) return c->close_now();
-  if (c->waiting_for_drain_ && !c->closing_ && c->unsent() < c->server_.settings().output_high_water / 2) {
+  if (c->waiting_for_drain_ && !c->closing_ && !c->auth_delayed_ && c->unsent() < c->server_.settings().output_high_water / 2) {
     c->waiting_for_drain_ = false;
     c->reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle_), on_alloc, on_read) == 0;
     c->process();
@@ -265,6 +482,7 @@ void Connection::close_now() {
   if (SyncGate* gate = server_.gate()) gate->forget(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), on_close);
   if (linger_started_) uv_close(reinterpret_cast<uv_handle_t*>(&linger_), on_close);
+  if (auth_delay_open_) uv_close(reinterpret_cast<uv_handle_t*>(&auth_delay_), on_close);
 }
 
 void Connection::on_close(uv_handle_t* h) {

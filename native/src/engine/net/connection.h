@@ -7,7 +7,9 @@
 #include <deque>
 #include <string>
 
+#include "engine/auth/credentials.h"
 #include "engine/commands/execute.h"
+#include "protocol/binary.h"
 #include "protocol/reply_writer.h"
 #include "protocol/request.h"
 
@@ -32,7 +34,11 @@ class Connection {
   bool counted = false;
 
  private:
-  enum class State { Line, Data, Swallow };
+  // Line and Data: text; BinaryHeader (a packet's header, extras and key) and BinaryValue (its
+  // value into an item): binary; Swallow: either; AuthLine and AuthData: -Y's `set` line and
+  // its `user password` block, before a text connection is authenticated.
+  enum class State { Line, Data, Swallow, BinaryHeader, BinaryValue, AuthLine, AuthData };
+  enum class Protocol { Unknown, Text, Binary };
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
@@ -41,6 +47,15 @@ class Connection {
 
   void process();
   void process_buffer();
+  // One step of the binary or -Y state machine on the bytes in the buffer: false when it needs
+  // more (or the connection is closing).
+  bool binary_step();
+  bool ascii_auth_step();
+  void binary_next(const BinaryNext& next);
+  // A failed authentication: nothing is read or sent until the delay has passed.
+  void delay_after_auth_failure();
+  State idle_state() const { return protocol_ == Protocol::Binary ? State::BinaryHeader : auth_line() ? State::AuthLine : State::Line; }
+  bool auth_line() const;
   void completed(bool transmits);
   void flush();
   void send(WriteBatch* b);
@@ -63,6 +78,12 @@ class Connection {
   char trailer_[2];
   size_t swallow_ = 0;
   Writer out_;
+  Protocol protocol_ = Protocol::Unknown;
+  binary::Request breq_;  // the binary request whose value is being read
+  AuthState auth_;
+  uint64_t auth_data_ = 0;  // -Y: bytes of the `user password` block, "\r\n" included
+  uv_timer_t auth_delay_;
+  bool auth_delay_open_ = false, auth_delayed_ = false;
   bool reading_ = false, waiting_for_drain_ = false, closing_ = false, closed_ = false;
   int handles_open_ = 0;
   unsigned completions_ = 0;

@@ -21,6 +21,9 @@ export interface CommandCounters {
   touch_misses: number;
   store_too_large: number;
   store_no_memory: number;
+  /** SASL and -Y authentications, and those that failed. */
+  auth_cmds: number;
+  auth_errors: number;
 }
 
 export function newCommandCounters(): CommandCounters {
@@ -28,7 +31,7 @@ export function newCommandCounters(): CommandCounters {
     cmd_get: 0, cmd_set: 0, cmd_flush: 0, cmd_touch: 0, cmd_meta: 0, get_hits: 0, get_misses: 0,
     delete_misses: 0, delete_hits: 0, incr_misses: 0, incr_hits: 0, decr_misses: 0,
     decr_hits: 0, cas_misses: 0, cas_hits: 0, cas_badval: 0, touch_hits: 0, touch_misses: 0,
-    store_too_large: 0, store_no_memory: 0,
+    store_too_large: 0, store_no_memory: 0, auth_cmds: 0, auth_errors: 0,
   };
 }
 

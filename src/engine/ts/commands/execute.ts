@@ -1,5 +1,6 @@
 import type { Settings } from '../../../config/settings';
 import type { ReplyWriter } from '../../../protocol/reply-writer';
+import { MAX_WORDS, tokenize } from '../../../protocol/tokens';
 import { BAD_COMMAND_LINE, type MetaSetRequest, type Request, type StoreRequest } from '../../../protocol/request';
 import { absoluteExpiry, longAgo, nowSeconds } from '../store/clock';
 import { memcachedItemSize } from '../store/item';
@@ -7,6 +8,8 @@ import type { Store } from '../store/store';
 import type { VersionClock } from '../store/version-clock';
 import type { MutationLog } from '../replica/mutation-log';
 import { newCommandCounters, type CommandCounters } from './counters';
+import { Credentials } from '../auth/credentials';
+import { BinaryCommands } from './binary';
 import { MetaCommands } from './meta';
 import { renderStats, type StatsSources } from './stats';
 import { ItemWrites } from './writes';
@@ -34,11 +37,40 @@ export class Commands {
   private readonly itemSizeMax: number;
   private readonly writes: ItemWrites;
   private readonly meta: MetaCommands;
+  readonly binary: BinaryCommands;
+  /** The users -S and -Y accept (TsEngine.setCredentials). */
+  readonly credentials = { sasl: new Credentials(), ascii: new Credentials() };
+
+  get settings(): Settings {
+    return this.host.settings;
+  }
 
   constructor(private readonly host: CommandHost) {
     this.itemSizeMax = host.settings.itemSizeMax;
     this.writes = new ItemWrites(host, this.counters);
     this.meta = new MetaCommands(host, this.counters, this.writes);
+    this.binary = new BinaryCommands(host, this.counters, this.writes, {
+      flush: (delay) => this.flushAll(delay),
+      resetStats: () => this.resetStats(),
+    }, this.credentials.sasl);
+  }
+
+  /**
+   * -Y: the data of the `set` that authenticates a text connection (proto_text.c's
+   * try_read_command_asciiauth), value and its "\r\n". Returns the reply and whether the
+   * connection is now authenticated.
+   */
+  authenticateText(data: Buffer): { line: string; ok: boolean } {
+    if (data[data.length - 2] !== 13 || data[data.length - 1] !== 10) return { line: 'CLIENT_ERROR bad command line termination', ok: false };
+    const words: string[] = [];
+    tokenize(data, 0, data.length - 2, MAX_WORDS, words);
+    if (words.length < 2) return { line: 'CLIENT_ERROR bad authentication token format', ok: false };
+    this.counters.auth_cmds++;
+    // memcached compares C strings: a NUL ends the user or the password.
+    const cut = (s: string): string => (s.includes('\0') ? s.slice(0, s.indexOf('\0')) : s);
+    if (this.credentials.ascii.check(cut(words[0]!), cut(words[1]!))) return { line: 'STORED', ok: true };
+    this.counters.auth_errors++;
+    return { line: 'CLIENT_ERROR authentication failure', ok: false };
   }
 
   execute(req: Request, out: ReplyWriter): Outcome {
@@ -230,11 +262,15 @@ export class Commands {
     return 'OK';
   }
 
+  private resetStats(): void {
+    Object.assign(this.counters, newCommandCounters());
+    this.host.sources.resetConnectionCounters();
+  }
+
   private stats(args: string[], out: ReplyWriter): void {
     const sub = args[0];
     if (sub === 'reset') {
-      Object.assign(this.counters, newCommandCounters());
-      this.host.sources.resetConnectionCounters();
+      this.resetStats();
       out.line('RESET');
       return;
     }

@@ -12,14 +12,28 @@ import { fillBlock, skipBlock } from '../../../protocol/data-block';
 import { PendingInput } from '../../../protocol/pending-input';
 import { OUTPUT_HIGH_WATER } from '../../../net-limits';
 import { OUTPUT_FLUSH_AT } from '../../limits';
+import { decodeHeader, HEADER_LENGTH, opcodeName, READ_BUFFER_SIZE, REQUEST_MAGIC } from '../../../protocol/binary';
+import type { BinaryNext, BinarySession, PendingValue } from '../commands/binary';
+import { MAX_COMMAND_LINE } from '../../../protocol/line-limits';
+import { MAX_WORDS, tokenize } from '../../../protocol/tokens';
+import { parseU32 } from '../../../protocol/numbers';
 
 type State =
   | { kind: 'line' }
   | { kind: 'data'; req: StoreRequest | MetaSetRequest; data: Buffer; filled: number }
-  | { kind: 'swallow'; left: number };
+  | { kind: 'swallow'; left: number }
+  /** Binary: the next packet's header, extras and key. */
+  | { kind: 'packet' }
+  /** Binary: a command's value. */
+  | { kind: 'value'; pending: PendingValue; data: Buffer; filled: number }
+  /** -Y, unauthenticated: the `set` line, then (`need` > 0) its data, read whole from the buffer. */
+  | { kind: 'auth'; need: number };
 
 const LINE: State = { kind: 'line' };
+const PACKET: State = { kind: 'packet' };
 const CLOSE_LINGER_MS = 10_000;
+/** A failed authentication's reply waits this long, the connection reading nothing meanwhile. */
+const AUTH_FAILURE_DELAY_MS = 500;
 
 /**
  * One client: buffers input until a command is complete, runs it, batches the replies of a
@@ -44,6 +58,11 @@ export class Connection implements GatedConnection {
   private seenLogEnd = 0;
   /** Closing, but replies still wait for the peer: end once they are out. */
   private endAfterRelease = false;
+  /** Which protocol this connection speaks: chosen from its first byte unless -B, -S or -Y decided. */
+  private protocol: 'unknown' | 'text' | 'binary';
+  private readonly session: BinarySession = { authenticated: false, saslStarted: false };
+  /** Waiting out a failed authentication's delay. */
+  private delayed = false;
 
   constructor(
     private readonly socket: Socket,
@@ -58,6 +77,10 @@ export class Connection implements GatedConnection {
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => socket.destroy());
     if (gate) socket.once('close', () => gate.forget(this));
+    const { settings } = commands;
+    this.protocol = settings.protocol === 'binary' ? 'binary' : settings.protocol === 'ascii' ? 'text' : 'unknown';
+    if (this.protocol === 'binary') this.state = PACKET;
+    if (settings.asciiAuth) this.state = { kind: 'auth', need: 0 };
   }
 
   /** The peer acknowledged up to `acked` (null: no peer any more): send what may go now. */
@@ -78,7 +101,7 @@ export class Connection implements GatedConnection {
   describe(): ConnectionInfo {
     const st = this.state.kind;
     const state = this.processing ? 'conn_parse_cmd' : this.waitingForDrain ? 'conn_mwrite'
-      : st === 'data' ? 'conn_nread' : st === 'swallow' ? 'conn_swallow' : 'conn_waiting';
+      : st === 'data' || st === 'value' ? 'conn_nread' : st === 'swallow' ? 'conn_swallow' : 'conn_waiting';
     return { id: this.id, addr: `tcp:${this.socket.remoteAddress}:${this.socket.remotePort}`, state, lastCommandAt: this.lastCommandAt };
   }
 
@@ -92,6 +115,16 @@ export class Connection implements GatedConnection {
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.counters.bytesRead += chunk.length;
+    if (this.protocol === 'unknown') {
+      // memcached's try_read_command_negotiate: 0x80 first is binary, anything else text.
+      this.protocol = chunk[0] === REQUEST_MAGIC ? 'binary' : 'text';
+      if (this.protocol === 'binary') this.state = PACKET;
+    }
+    if (this.delayed) {
+      // A chunk that was on its way when the connection paused: kept for after the delay.
+      this.pending.keep(Buffer.concat([this.pending.take() ?? Buffer.alloc(0), chunk]));
+      return;
+    }
     const ready = this.pending.add(chunk, this.state.kind === 'line');
     if (ready === 'close') return this.close();
     if (ready === null) return;
@@ -99,7 +132,7 @@ export class Connection implements GatedConnection {
   }
 
   private onDrain(): void {
-    if (!this.waitingForDrain || this.closing || this.heldBytes >= OUTPUT_HIGH_WATER) return;
+    if (!this.waitingForDrain || this.closing || this.delayed || this.heldBytes >= OUTPUT_HIGH_WATER) return;
     this.waitingForDrain = false;
     this.socket.resume();
     const rest = this.pending.take();
@@ -112,8 +145,184 @@ export class Connection implements GatedConnection {
     this.processing = true;
     this.lastCommandAt = nowSeconds();
     if (this.gate) this.seenLogEnd = this.gate.logEnd();
-    this.processBuffer(buf);
+    if (this.protocol === 'binary') this.processBinary(buf);
+    else if (this.state.kind === 'auth') this.processAuth(buf);
+    else this.processBuffer(buf);
     this.processing = false;
+  }
+
+  /**
+   * memcached's binary connection: a header with its extras and key must be in the read
+   * buffer (16 KB, never grown for binary) before anything is done; then the command runs and
+   * its value is read or swallowed. Replies go out where memcached transmits: after noop, an
+   * error it answers at once, every 20th command, and when it runs out of input to parse,
+   * but not while it waits for the rest of a value or of a swallowed body.
+   */
+  private processBinary(buf: Buffer): void {
+    let off = 0;
+    const end = buf.length;
+    while (!this.closing) {
+      const st = this.state;
+      let next: BinaryNext;
+      if (st.kind === 'swallow') {
+        off = skipBlock(st, off, end);
+        if (st.left > 0) break;
+        this.state = PACKET;
+        this.binaryCompleted(false);
+        continue;
+      }
+      if (st.kind === 'value') {
+        off = fillBlock(st, buf, off, end);
+        if (st.filled < st.data.length) break;
+        this.state = PACKET;
+        next = this.commands.binary.completeValue(st.pending, st.data, this.session, this.out);
+      } else {
+        if (end - off < HEADER_LENGTH) break;
+        if (buf[off] !== REQUEST_MAGIC) {
+          // A bad magic closes silently; what memcached had not transmitted is lost with it.
+          this.out.discard();
+          this.flush();
+          return this.close();
+        }
+        const h = decodeHeader(buf, off);
+        const need = HEADER_LENGTH + h.extrasLength + h.keyLength;
+        if (end - off < need) {
+          // More than the read buffer holds can never arrive: memcached's next read of zero
+          // bytes reads as the client closing.
+          if (need > READ_BUFFER_SIZE && end - off > READ_BUFFER_SIZE) {
+            this.out.mark();
+            this.flush();
+            return this.close();
+          }
+          break;
+        }
+        if (this.log.verbosity >= 2) {
+          this.log.debug(`<${this.id} ${opcodeName(h.opcode)} ${printable(buf, off + need - h.keyLength, off + need)} (body ${h.bodyLength} bytes, opaque ${h.opaque})`);
+        }
+        next = this.commands.binary.dispatch(h, buf.subarray(off, off + need), this.session, this.out);
+        off += need;
+      }
+      switch (next.kind) {
+        case 'close':
+          this.out.mark();
+          this.flush();
+          return this.close();
+        case 'swallow':
+          this.state = { kind: 'swallow', left: next.bytes };
+          continue;
+        case 'value':
+          this.state = { kind: 'value', pending: next.pending, data: Buffer.allocUnsafeSlow(next.bytes), filled: 0 };
+          continue;
+        case 'next':
+          if (next.delay) {
+            this.completions++;
+            return this.delay(buf.subarray(off));
+          }
+          this.binaryCompleted(next.transmit);
+          break;
+      }
+      if (this.out.pending >= OUTPUT_FLUSH_AT) this.flush();
+      if (this.socket.writableLength + this.heldBytes >= OUTPUT_HIGH_WATER) {
+        this.waitingForDrain = true;
+        this.socket.pause();
+        break;
+      }
+    }
+    if (off < end) this.pending.keep(buf.subarray(off));
+    const waiting = this.state.kind;
+    if (waiting === 'packet' || this.waitingForDrain) {
+      this.out.mark();
+      this.flush();
+    }
+  }
+
+  /**
+   * completed() for binary: memcached's conn_mwrite transmits at once, also when the
+   * connection then waits for a value or a swallowed body.
+   */
+  private binaryCompleted(transmit: boolean): void {
+    this.completions++;
+    if (transmit || (this.completions > 1 && this.completions % 20 === 1)) {
+      this.out.mark();
+      this.flush();
+    }
+  }
+
+  /**
+   * A reply before -Y authentication. memcached writes each into the connection's current
+   * response object, so it replaces the one before it that was not transmitted yet: of a read
+   * event's unauthenticated lines only the last is answered.
+   */
+  private authReply(line: string): void {
+    this.out.discard();
+    this.out.line(line);
+    this.completed(false);
+  }
+
+  /** A failed authentication: its reply and the rest of the input wait AUTH_FAILURE_DELAY_MS. */
+  private delay(rest: Buffer): void {
+    if (rest.length > 0) this.pending.keep(rest);
+    this.delayed = true;
+    this.socket.pause();
+    setTimeout(() => {
+      this.delayed = false;
+      if (this.closing || this.socket.destroyed) return;
+      this.out.mark();
+      this.flush();
+      this.socket.resume();
+      const more = this.pending.take();
+      if (more) this.process(more);
+    }, AUTH_FAILURE_DELAY_MS);
+  }
+
+  /**
+   * -Y before authentication, as try_read_command_asciiauth: any line but
+   * "set <key> <flags> <exptime> <bytes>" is answered "CLIENT_ERROR unauthenticated"; the set's
+   * data ("user password") must then be in the read buffer whole.
+   */
+  private processAuth(buf: Buffer): void {
+    let off = 0;
+    const end = buf.length;
+    while (off < end && !this.closing) {
+      const st = this.state;
+      if (st.kind !== 'auth') {
+        // Authenticated: the rest is ordinary text.
+        this.processBuffer(buf.subarray(off));
+        return;
+      }
+      if (st.need === 0) {
+        if (end - off < 2) break;
+        const nl = buf.indexOf(10, off);
+        if (nl < 0) {
+          if (end - off > MAX_COMMAND_LINE) return this.close();
+          break;
+        }
+        const words: string[] = [];
+        tokenize(buf, off, nl, MAX_WORDS, words);
+        off = nl + 1;
+        const size = words.length >= 5 && words[0] === 'set' ? parseU32(words[4]!) : null;
+        if (size === null) {
+          this.authReply('CLIENT_ERROR unauthenticated');
+          continue;
+        }
+        st.need = size + 2;
+        continue;
+      }
+      if (end - off < st.need) {
+        // The data can only be read from memcached's 16 KB buffer: more never completes.
+        if (end - off > READ_BUFFER_SIZE) return this.close();
+        break;
+      }
+      const r = this.commands.authenticateText(buf.subarray(off, off + st.need));
+      off += st.need;
+      st.need = 0;
+      this.authReply(r.line);
+      if (r.ok) this.state = LINE;
+      else return this.delay(buf.subarray(off));
+    }
+    if (off < end) this.pending.keep(buf.subarray(off));
+    this.out.mark();
+    this.flush();
   }
 
   private processBuffer(buf: Buffer): void {
