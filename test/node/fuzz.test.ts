@@ -4,12 +4,14 @@ import { RawClient } from '../helpers/client';
 import { Random } from '../helpers/random';
 import { startProxy } from '../helpers/proxies';
 import { ENGINE, startMemcached, startNode } from '../helpers/servers';
+import { BinaryGenerator } from './differential/binary-generator';
 
 /**
  * Bounded fuzzing over TCP: malformed, truncated, oversized and random input (text and meta
- * protocol), in batches, each on its own connection. After every batch a fresh connection must get exact answers to a
+ * protocol, and binary packets: a connection whose first byte is 0x80), in batches, each on its own connection. After every batch a fresh connection must get exact answers to a
  * valid set and get: the process is alive, and bad input cost no other client its data.
- * (flush_all is left out: emptying the cache is a valid request, not bad input.)
+ * (flush_all is left out: emptying the cache is a valid request, not bad input. Binary input
+ * cannot leave it out, random bytes may make a flush packet: the servers run with -F.)
  * FUZZ_SEED replays a run; FUZZ_BATCHES resizes it.
  */
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -52,7 +54,31 @@ function metaLine(r: Random): string {
   return r.chance(0.3) ? mutate(r, req) : req;
 }
 
+/**
+ * Binary packets (the differential test's, malformed ones included) with random bytes changed,
+ * cut or inserted, and headers with random lengths: text from here on (latin1).
+ */
+function binaryBatch(r: Random): string {
+  const gen = new BinaryGenerator(r, 'f');
+  const parts: Buffer[] = [];
+  for (let i = r.int(1, 30); i > 0; i--) {
+    let p = gen.next().bytes(() => BigInt(r.int(0, 1000)));
+    if (p.length >= 24 && r.chance(0.2)) {
+      p = Buffer.from(p);
+      const field = r.pick([2, 4, 8, 10]);
+      if (field === 8) p.writeUInt32BE(r.pick([0, 1, 0xffffffff, 0x7fffffff, r.int(0, 5000), 1048600]), 8);
+      else if (field === 2) p.writeUInt16BE(r.pick([0, 251, 65535, r.int(0, 300)]), 2);
+      else p[field] = r.int(0, 255);
+    }
+    parts.push(p);
+  }
+  const bytes = [...Buffer.concat(parts).toString('latin1')];
+  if (r.chance(0.4)) return mutate(r, bytes.join(''));
+  return bytes.join('');
+}
+
 function batch(r: Random): string {
+  if (r.chance(0.25)) return '\x80' + binaryBatch(r).slice(1);
   let out = '';
   const n = r.int(1, 30);
   for (let i = 0; i < n; i++) {
@@ -117,7 +143,7 @@ function fuzzSuite(what: string, start: () => Promise<Target>): void {
   test.run();
 }
 
-fuzzSuite('a node', () => startNode(['-m', '16', '-c', '200']));
+fuzzSuite('a node', () => startNode(['-m', '16', '-c', '200', '-F']));
 
 // Through the proxy: its framing (native or TypeScript, as the engine under test) meets the
 // same input first, and whatever it forwards must not upset the nodes behind it. In front of
@@ -125,7 +151,7 @@ fuzzSuite('a node', () => startNode(['-m', '16', '-c', '200']));
 // reply (a disagreement hands one client another's reply; "delete noreply" once did).
 for (const [what, start] of [['the proxy', startNode], ['the proxy over memcached', startMemcached]] as const) {
   fuzzSuite(what, async () => {
-    const nodes = await Promise.all([start(['-m', '16']), start(['-m', '16'])]);
+    const nodes = await Promise.all([start(['-m', '16', '-F']), start(['-m', '16', '-F'])]);
     const proxy = await startProxy([...nodes.flatMap((n) => ['-s', `127.0.0.1:${n.port}`]), '-n', '200']);
     return {
       port: proxy.port,
