@@ -213,3 +213,29 @@ function compareSuite(title: string, args: string[], list: Case[]): void {
 
 compareSuite('binary packets vs memcached', [], cases);
 compareSuite('binary packets vs memcached, -C -F', ['-C', '-F'], optionCases);
+
+/** The command counters binary commands move, as memcached's proto_bin.c counts them (gat counts as touch only, a delete's CAS mismatch and a too-large set count nothing). */
+const counters = suite(`binary command counters vs memcached [${ENGINE}]`);
+const COUNTERS = ['cmd_get', 'cmd_set', 'cmd_flush', 'cmd_touch', 'get_hits', 'get_misses', 'delete_misses', 'delete_hits', 'incr_misses', 'incr_hits',
+  'decr_misses', 'decr_hits', 'cas_misses', 'cas_hits', 'cas_badval', 'touch_hits', 'touch_misses', 'store_too_large', 'store_no_memory'];
+
+counters('the same counts after the same packets', async () => {
+  const [node, memcached] = await Promise.all([startNode(), startMemcached()]);
+  try {
+    const seq = cat(set('c1', '1'), get(Opcode.Get, 'c1'), get(Opcode.Get, 'cx'), get(Opcode.GetQ, 'cx'), touch(Opcode.Gat, 'c1', 0), touch(Opcode.Gat, 'cx', 0),
+      touch(Opcode.Touch, 'c1', 0), touch(Opcode.Touch, 'cx', 0), req({ opcode: Opcode.Delete, key: 'c1', cas: 99n }), req({ opcode: Opcode.Delete, key: 'cx' }),
+      incr(Opcode.Increment, 'cn', 1n, 5n, 0), incr(Opcode.Increment, 'cn', 1n, 5n, 0), incr(Opcode.Decrement, 'cm', 1n, 5n, 0xffffffff), set('c1', big(1024 * 1024 + 10)),
+      set('c2', 'y', { cas: 5n }), set('cn', 'z', { cas: 5n }), req({ opcode: Opcode.Append, key: 'c2', value: 'y' }), req({ opcode: Opcode.Flush }), noop());
+    const counts = await Promise.all([memcached, node].map(async (s) => {
+      await exchange(s.port, seq);
+      const { packets } = splitResponses((await exchange(s.port, req({ opcode: Opcode.Stat }))).bytes);
+      const stats = new Map(packets.map((p) => [p.key.toString(), p.value.toString()]));
+      return COUNTERS.map((k) => `${k}=${stats.get(k)}`);
+    }));
+    assert.equal(counts[1], counts[0]);
+  } finally {
+    await Promise.all([node.stop(), memcached.stop()]);
+  }
+});
+
+counters.run();
