@@ -222,7 +222,9 @@ export class Connection implements GatedConnection {
           this.binaryCompleted(next.transmit);
           break;
       }
-      if (this.out.pending >= OUTPUT_FLUSH_AT) this.flush();
+      // Only up to the last transmit point: memcached holds the rest (large values by reference,
+      // as here) while it then waits for a value.
+      if (this.out.pending >= OUTPUT_FLUSH_AT) this.flush(true);
       if (this.socket.writableLength + this.heldBytes >= OUTPUT_HIGH_WATER) {
         this.waitingForDrain = true;
         this.socket.pause();
