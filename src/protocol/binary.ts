@@ -99,9 +99,14 @@ const QUIET_OF: ReadonlyMap<number, number> = new Map([
   [Opcode.GetKQ, Opcode.GetK], [Opcode.GatQ, Opcode.Gat], [Opcode.GatKQ, Opcode.GatK],
 ]);
 
-export function commandOf(opcode: number): Command {
+/** Every opcode's command, made once (this runs for every packet). */
+const COMMANDS: readonly Command[] = Array.from({ length: 256 }, (_, opcode) => {
   const op = QUIET_OF.get(opcode);
-  return op === undefined ? { op: opcode, quiet: false } : { op, quiet: true };
+  return Object.freeze(op === undefined ? { op: opcode, quiet: false } : { op, quiet: true });
+});
+
+export function commandOf(opcode: number): Command {
+  return COMMANDS[opcode & 0xff]!;
 }
 
 /**
@@ -185,19 +190,25 @@ export function writeResponseHeader(
   out.writeBigUInt64BE(cas, off + 16);
 }
 
+/** A response header with its extras and key, for a body of `valueLength` more bytes. */
+function responseHead(
+  opcode: number, status: Status, opaque: number, cas: bigint, extras: Buffer | null, key: Buffer | null, valueLength: number,
+): Buffer {
+  const e = extras?.length ?? 0;
+  const k = key?.length ?? 0;
+  const out = Buffer.allocUnsafe(HEADER_LENGTH + e + k);
+  writeResponseHeader(out, 0, opcode, status, e, k, e + k + valueLength, opaque, cas);
+  if (extras) extras.copy(out, HEADER_LENGTH);
+  if (key) key.copy(out, HEADER_LENGTH + e);
+  return out;
+}
+
 /** A response header, then `extras`, `key` and `value` as one packet (memcached's add_bin_header and iovs). */
 export function responsePacket(
   opcode: number, status: Status, opaque: number, cas: bigint, extras: Buffer | null, key: Buffer | null, value: Buffer | null,
 ): Buffer {
-  const e = extras?.length ?? 0;
-  const k = key?.length ?? 0;
-  const v = value?.length ?? 0;
-  const out = Buffer.allocUnsafe(HEADER_LENGTH + e + k + v);
-  writeResponseHeader(out, 0, opcode, status, e, k, e + k + v, opaque, cas);
-  if (extras) extras.copy(out, HEADER_LENGTH);
-  if (key) key.copy(out, HEADER_LENGTH + e);
-  if (value) value.copy(out, HEADER_LENGTH + e + k);
-  return out;
+  const head = responseHead(opcode, status, opaque, cas, extras, key, value?.length ?? 0);
+  return value && value.length > 0 ? Buffer.concat([head, value]) : head;
 }
 
 /** write_bin_error: the status, its text as the body (CAS 0, no extras, no key). */
@@ -211,13 +222,6 @@ export function statPacket(opaque: number, name: string, value: string): Buffer 
   // memcached writes the value only after a key (a value without a key is never appended).
   const val = key && value.length > 0 ? Buffer.from(value, 'latin1') : null;
   return responsePacket(Opcode.Stat, Status.Success, opaque, 0n, null, key, val);
-}
-
-/** The 4-byte flags extras of get, getk, touch and gat replies. */
-export function flagsExtras(flags: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(flags >>> 0, 0);
-  return b;
 }
 
 /** An incr/decr reply body: the new value as 8 bytes. */

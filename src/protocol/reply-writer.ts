@@ -43,6 +43,33 @@ export class ReplyWriter {
     this.pos += b.copy(this.chunk, this.pos);
   }
 
+  /** Copies buf[start, end) (without a view of its own unless it is large enough to go uncopied). */
+  bytesOf(b: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (n >= ZERO_COPY_MIN) {
+      this.bytes(b.subarray(start, end));
+      return;
+    }
+    this.reserve(n);
+    this.pos += b.copy(this.chunk, this.pos, start, end);
+  }
+
+  /**
+   * Makes room for `n` bytes the caller writes at once into `buffer` from the offset returned
+   * (a binary reply header, written in place).
+   */
+  claim(n: number): number {
+    this.reserve(n);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  /** The buffer claim()'s offsets are in, until the next write. */
+  get buffer(): Buffer {
+    return this.chunk;
+  }
+
   /**
    * Replies composed so far count as sent (a memcached transmit point): discard() keeps them,
    * and what they held is released. take() alone releases nothing: a flush for size is no
@@ -74,6 +101,20 @@ export class ReplyWriter {
   /** Whether a reply not yet transmitted holds `ref`. */
   holds(ref: object): boolean {
     return this.held.includes(ref);
+  }
+
+  /** Takes what was composed up to the last mark(), keeping the rest for later. */
+  takeMarked(): Buffer[] {
+    this.cut();
+    const out = this.segments.splice(0, this.markedSegments);
+    this.queued -= this.markedQueued;
+    this.markedSegments = this.markedQueued = 0;
+    return out;
+  }
+
+  /** Bytes composed up to the last mark() and not yet taken. */
+  get marked(): number {
+    return this.markedQueued;
   }
 
   take(): Buffer[] {

@@ -12,8 +12,6 @@ import { ENGINE, startMemcached, startNode, type RunningServer } from '../../hel
  * first sight) and both close, or both stay open, alike. Each case also states the statuses
  * it expects, so what memcached does is written down here too.
  */
-const test = suite(`binary packets vs memcached [${ENGINE}]`);
-
 interface Case {
   name: string;
   /** One write each. */
@@ -176,29 +174,68 @@ const cases: Case[] = [
   },
 ];
 
-const servers: Array<{ name: string; server: RunningServer; norm: CasNormaliser }> = [];
+const optionCases: Case[] = [
+  {
+    name: 'with -C: no CAS anywhere; a CAS given to set or append is ignored, to incr or delete never matches; with -F flush is Auth failure',
+    chunks: [cat(set('w1', '5'), set('w1', '6', { cas: 7n }), req({ opcode: Opcode.Append, key: 'w1', value: '1', cas: 7n }), get(Opcode.Get, 'w1'),
+      incr(Opcode.Increment, 'w1', 1n, 0n, 0, 3n), incr(Opcode.Increment, 'w1', 1n, 0n, 0), req({ opcode: Opcode.Delete, key: 'w1', cas: 3n }),
+      req({ opcode: Opcode.Flush }), req({ opcode: Opcode.FlushQ }), req({ opcode: Opcode.Delete, key: 'w1' }), noop())],
+    statuses: [0, 0, 0, 0, Status.KeyExists, 0, Status.KeyExists, Status.AuthError, Status.AuthError, 0, 0],
+  },
+];
 
-test.before(async () => {
-  const [node, memcached] = await Promise.all([startNode(), startMemcached()]);
-  servers.push({ name: 'memcached', server: memcached, norm: new CasNormaliser() }, { name: `node/${ENGINE}`, server: node, norm: new CasNormaliser() });
-});
-
-test.after(async () => {
-  for (const s of servers) await s.server.stop();
-});
-
-for (const c of cases) {
-  test(c.name, async () => {
-    const [a, b] = await Promise.all(servers.map(async (s) => {
-      const r = await exchange(s.server.port, c.chunks);
-      return { ...r, bytes: s.norm.normalise(r.bytes) };
-    }));
-    const statuses = splitResponses(a!.bytes).packets.map((p) => p.status);
-    assert.equal(statuses, c.statuses, `memcached's statuses:\n${describe(a!.bytes)}`);
-    assert.is(a!.closed, c.closes ?? false, 'memcached closes');
-    assert.ok(b!.bytes.equals(a!.bytes), `bytes differ\nmemcached:\n${describe(a!.bytes)}\nnode:\n${describe(b!.bytes)}`);
-    assert.is(b!.closed, a!.closed, 'the node closes as memcached does');
+/** Each case on a fresh connection to the node and to memcached, both started with `args`. */
+function compareSuite(title: string, args: string[], list: Case[]): void {
+  const test = suite(`${title} [${ENGINE}]`);
+  const servers: Array<{ name: string; server: RunningServer; norm: CasNormaliser }> = [];
+  test.before(async () => {
+    const [node, memcached] = await Promise.all([startNode(args), startMemcached(args)]);
+    servers.push({ name: 'memcached', server: memcached, norm: new CasNormaliser() }, { name: `node/${ENGINE}`, server: node, norm: new CasNormaliser() });
   });
+  test.after(async () => {
+    for (const s of servers) await s.server.stop();
+  });
+  for (const c of list) {
+    test(c.name, async () => {
+      const [a, b] = await Promise.all(servers.map(async (s) => {
+        const r = await exchange(s.server.port, c.chunks);
+        return { ...r, bytes: s.norm.normalise(r.bytes) };
+      }));
+      const statuses = splitResponses(a!.bytes).packets.map((p) => p.status);
+      assert.equal(statuses, c.statuses, `memcached's statuses:\n${describe(a!.bytes)}`);
+      assert.is(a!.closed, c.closes ?? false, 'memcached closes');
+      assert.ok(b!.bytes.equals(a!.bytes), `bytes differ\nmemcached:\n${describe(a!.bytes)}\nnode:\n${describe(b!.bytes)}`);
+      assert.is(b!.closed, a!.closed, 'the node closes as memcached does');
+    });
+  }
+  test.run();
 }
 
-test.run();
+compareSuite('binary packets vs memcached', [], cases);
+compareSuite('binary packets vs memcached, -C -F', ['-C', '-F'], optionCases);
+
+/** The command counters binary commands move, as memcached's proto_bin.c counts them (gat counts as touch only, a delete's CAS mismatch and a too-large set count nothing). */
+const counters = suite(`binary command counters vs memcached [${ENGINE}]`);
+const COUNTERS = ['cmd_get', 'cmd_set', 'cmd_flush', 'cmd_touch', 'get_hits', 'get_misses', 'delete_misses', 'delete_hits', 'incr_misses', 'incr_hits',
+  'decr_misses', 'decr_hits', 'cas_misses', 'cas_hits', 'cas_badval', 'touch_hits', 'touch_misses', 'store_too_large', 'store_no_memory'];
+
+counters('the same counts after the same packets', async () => {
+  const [node, memcached] = await Promise.all([startNode(), startMemcached()]);
+  try {
+    const seq = cat(set('c1', '1'), get(Opcode.Get, 'c1'), get(Opcode.Get, 'cx'), get(Opcode.GetQ, 'cx'), touch(Opcode.Gat, 'c1', 0), touch(Opcode.Gat, 'cx', 0),
+      touch(Opcode.Touch, 'c1', 0), touch(Opcode.Touch, 'cx', 0), req({ opcode: Opcode.Delete, key: 'c1', cas: 99n }), req({ opcode: Opcode.Delete, key: 'cx' }),
+      incr(Opcode.Increment, 'cn', 1n, 5n, 0), incr(Opcode.Increment, 'cn', 1n, 5n, 0), incr(Opcode.Decrement, 'cm', 1n, 5n, 0xffffffff), set('c1', big(1024 * 1024 + 10)),
+      set('c2', 'y', { cas: 5n }), set('cn', 'z', { cas: 5n }), req({ opcode: Opcode.Append, key: 'c2', value: 'y' }), req({ opcode: Opcode.Flush }), noop());
+    const counts = await Promise.all([memcached, node].map(async (s) => {
+      await exchange(s.port, seq);
+      const { packets } = splitResponses((await exchange(s.port, req({ opcode: Opcode.Stat }))).bytes);
+      const stats = new Map(packets.map((p) => [p.key.toString(), p.value.toString()]));
+      return COUNTERS.map((k) => `${k}=${stats.get(k)}`);
+    }));
+    assert.equal(counts[1], counts[0]);
+  } finally {
+    await Promise.all([node.stop(), memcached.stop()]);
+  }
+});
+
+counters.run();

@@ -1,6 +1,6 @@
 import {
-  checkLengths, commandOf, counterValue, errorPacket, flagsExtras, frameFits, HEADER_LENGTH, MAX_SASL_MECH_LENGTH,
-  NO_AUTOVIVIFY, Opcode, responsePacket, statPacket, Status, type RequestHeader,
+  checkLengths, commandOf, counterValue, errorPacket, frameFits, HEADER_LENGTH, MAX_SASL_MECH_LENGTH,
+  NO_AUTOVIVIFY, Opcode, responsePacket, statPacket, Status, writeResponseHeader, type RequestHeader,
 } from '../../../protocol/binary';
 import type { ReplyWriter } from '../../../protocol/reply-writer';
 import type { StoreOp } from '../../../protocol/request';
@@ -76,10 +76,10 @@ export class BinaryCommands {
   ) {}
 
   /**
-   * dispatch_bin_command for a header whose extras and key (`body`, HEADER_LENGTH bytes in)
-   * have arrived; the value, if any, has not been read.
+   * dispatch_bin_command for the packet at buf[off] whose header, extras and key have arrived;
+   * the value, if any, has not been read.
    */
-  dispatch(h: RequestHeader, body: Buffer, session: BinarySession, out: ReplyWriter): BinaryNext {
+  dispatch(h: RequestHeader, buf: Buffer, off: number, session: BinarySession, out: ReplyWriter): BinaryNext {
     const { settings } = this.host;
     if (!frameFits(h)) return this.fail(h, Status.UnknownCommand, out, CLOSE);
     if (settings.sasl && !session.authenticated && !passesUnauthenticated(h.opcode)) {
@@ -90,9 +90,10 @@ export class BinaryCommands {
     if (verdict === 'key' || verdict === 'invalid') return this.fail(h, Status.InvalidArguments, out, CLOSE);
     // memcached swallows the body length again after the extras and key it already read.
     if (verdict === 'unknown') return this.fail(h, Status.UnknownCommand, out, this.swallow(h.bodyLength));
-    const extras = body.subarray(HEADER_LENGTH, HEADER_LENGTH + h.extrasLength);
-    const keyBytes = body.subarray(HEADER_LENGTH + h.extrasLength, HEADER_LENGTH + h.extrasLength + h.keyLength);
-    const key = keyBytes.toString('latin1');
+    // Offsets, not views: a get is the hot path.
+    const ext = off + HEADER_LENGTH;
+    const keyAt = ext + h.extrasLength;
+    const key = buf.toString('latin1', keyAt, keyAt + h.keyLength);
     switch (op) {
       case Opcode.Version:
         out.bytes(responsePacket(h.opcode, Status.Success, h.opaque, 0n, null, null, Buffer.from(this.host.sources.version, 'latin1')));
@@ -105,7 +106,7 @@ export class BinaryCommands {
         return CLOSE;
       case Opcode.Flush:
         if (!settings.flushEnabled) return this.fail(h, Status.AuthError, out, TRANSMIT);
-        this.shared.flush(h.extrasLength === 4 ? extras.readUInt32BE(0) : 0);
+        this.shared.flush(h.extrasLength === 4 ? buf.readUInt32BE(ext) : 0);
         if (!quiet) out.bytes(responsePacket(h.opcode, Status.Success, h.opaque, 0n, null, null, null));
         return NEXT;
       case Opcode.Get:
@@ -113,18 +114,18 @@ export class BinaryCommands {
       case Opcode.Touch:
       case Opcode.Gat:
       case Opcode.GatK:
-        return this.getOrTouch(h, op, quiet, key, keyBytes, extras, out);
+        return this.getOrTouch(h, op, quiet, key, buf, keyAt, ext, out);
       case Opcode.Delete:
         return this.delete(h, quiet, key, out);
       case Opcode.Increment:
       case Opcode.Decrement:
-        return this.arith(h, op === Opcode.Increment, quiet, key, extras, out);
+        return this.arith(h, op === Opcode.Increment, quiet, key, buf.subarray(ext, keyAt), out);
       case Opcode.Set:
       case Opcode.Add:
       case Opcode.Replace:
       case Opcode.Append:
       case Opcode.Prepend:
-        return this.update(h, op, quiet, key, extras, out);
+        return this.update(h, op, quiet, key, buf.subarray(ext, keyAt), out);
       case Opcode.Stat:
         return this.stat(h, key, out);
       case Opcode.SaslListMechs:
@@ -171,7 +172,7 @@ export class BinaryCommands {
   }
 
   /** process_bin_get_or_touch. */
-  private getOrTouch(h: RequestHeader, op: number, quiet: boolean, key: string, keyBytes: Buffer, extras: Buffer, out: ReplyWriter): BinaryNext {
+  private getOrTouch(h: RequestHeader, op: number, quiet: boolean, key: string, buf: Buffer, keyAt: number, ext: number, out: ReplyWriter): BinaryNext {
     const c = this.counters;
     const now = nowSeconds();
     const touch = op === Opcode.Touch || op === Opcode.Gat || op === Opcode.GatK;
@@ -185,20 +186,27 @@ export class BinaryCommands {
       if (quiet) return NEXT;
       if (!withKey) return this.fail(h, Status.KeyNotFound, out, TRANSMIT);
       // write_bin_miss_response: the key as the key, no text; not a transmit point.
-      out.bytes(responsePacket(h.opcode, Status.KeyNotFound, h.opaque, 0n, null, keyBytes, null));
+      out.bytes(responsePacket(h.opcode, Status.KeyNotFound, h.opaque, 0n, null, buf.subarray(keyAt, keyAt + h.keyLength), null));
       return NEXT;
     }
     if (touch) {
       c.touch_hits++;
-      this.writes.touch(item, absoluteExpiry(extras.readUInt32BE(0), now));
+      this.writes.touch(item, absoluteExpiry(buf.readUInt32BE(ext), now));
     } else {
       c.get_hits++;
     }
     item.visited = true;
     item.fetched = true;
     item.atime = now;
-    const value = op === Opcode.Touch ? null : item.data.subarray(0, item.data.length - 2);
-    out.bytes(responsePacket(h.opcode, Status.Success, h.opaque, item.cas(this.host.settings.casEnabled), flagsExtras(item.flags), withKey ? keyBytes : null, value));
+    const valueLength = op === Opcode.Touch ? 0 : item.valueLength;
+    // The header, flags and key written in place: a get is the hot path.
+    const keyLength = withKey ? h.keyLength : 0;
+    const at = out.claim(HEADER_LENGTH + 4 + keyLength);
+    const b = out.buffer;
+    writeResponseHeader(b, at, h.opcode, Status.Success, 4, keyLength, 4 + keyLength + valueLength, h.opaque, item.cas(this.host.settings.casEnabled));
+    b.writeUInt32BE(item.flags >>> 0, at + HEADER_LENGTH);
+    if (withKey) buf.copy(b, at + HEADER_LENGTH + 4, keyAt, keyAt + keyLength);
+    if (valueLength > 0) out.bytesOf(item.data, 0, valueLength);
     // memcached's resp->item: the item stays referenced until the reply is transmitted.
     out.hold(item);
     return NEXT;

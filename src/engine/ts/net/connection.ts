@@ -197,9 +197,10 @@ export class Connection implements GatedConnection {
           break;
         }
         if (this.log.verbosity >= 2) {
-          this.log.debug(`<${this.id} ${opcodeName(h.opcode)} ${printable(buf, off + need - h.keyLength, off + need)} (body ${h.bodyLength} bytes, opaque ${h.opaque})`);
+          const key = h.keyLength > 0 ? ` ${printable(buf, off + need - h.keyLength, off + need)}` : '';
+          this.log.debug(`<${this.id} ${opcodeName(h.opcode)}${key} (body ${h.bodyLength} bytes, opaque ${h.opaque})`);
         }
-        next = this.commands.binary.dispatch(h, buf.subarray(off, off + need), this.session, this.out);
+        next = this.commands.binary.dispatch(h, buf, off, this.session, this.out);
         off += need;
       }
       switch (next.kind) {
@@ -221,7 +222,9 @@ export class Connection implements GatedConnection {
           this.binaryCompleted(next.transmit);
           break;
       }
-      if (this.out.pending >= OUTPUT_FLUSH_AT) this.flush();
+      // Only up to the last transmit point: memcached holds the rest (large values by reference,
+      // as here) while it then waits for a value.
+      if (this.out.pending >= OUTPUT_FLUSH_AT) this.flush(true);
       if (this.socket.writableLength + this.heldBytes >= OUTPUT_HIGH_WATER) {
         this.waitingForDrain = true;
         this.socket.pause();
@@ -229,23 +232,20 @@ export class Connection implements GatedConnection {
       }
     }
     if (off < end) this.pending.keep(buf.subarray(off));
-    const waiting = this.state.kind;
-    if (waiting === 'packet' || this.waitingForDrain) {
+    if (this.state.kind === 'packet' || this.waitingForDrain) {
       this.out.mark();
       this.flush();
+    } else {
+      // Waiting for a value or a swallowed body: memcached has sent what it transmitted
+      // (conn_mwrite) and holds the rest.
+      this.flush(true);
     }
   }
 
-  /**
-   * completed() for binary: memcached's conn_mwrite transmits at once, also when the
-   * connection then waits for a value or a swallowed body.
-   */
+  /** completed() for binary: `transmit` is memcached's conn_mwrite (noop, an error answered at once). */
   private binaryCompleted(transmit: boolean): void {
     this.completions++;
-    if (transmit || (this.completions > 1 && this.completions % 20 === 1)) {
-      this.out.mark();
-      this.flush();
-    }
+    if (transmit || (this.completions > 1 && this.completions % 20 === 1)) this.out.mark();
   }
 
   /**
@@ -408,11 +408,12 @@ export class Connection implements GatedConnection {
     if (transmits || (this.completions > 1 && this.completions % 20 === 1)) this.out.mark();
   }
 
-  private flush(): void {
-    const bytes = this.out.pending;
+  /** Hands composed replies to the socket (`markedOnly`: those up to the last transmit point). */
+  private flush(markedOnly = false): void {
+    const bytes = markedOnly ? this.out.marked : this.out.pending;
     if (bytes === 0) return;
     this.counters.bytesWritten += bytes;
-    const segments = this.out.take();
+    const segments = markedOnly ? this.out.takeMarked() : this.out.take();
     if (this.socket.destroyed) return;
     if (this.gate) {
       const end = this.gate.logEnd();
