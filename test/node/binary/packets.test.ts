@@ -77,7 +77,7 @@ const cases: Case[] = [
     name: 'incr and decr: created with the initial value, 0xffffffff does not create, wraps, floors at 0, non-numeric, CAS, quiet',
     chunks: [cat(incr(Opcode.Increment, 'f1', 5n, 100n, 0), incr(Opcode.Increment, 'f1', 5n, 100n, 0), incr(Opcode.Decrement, 'f1', 1000n, 0n, 0),
       incr(Opcode.Increment, 'f2', 1n, 0n, 0xffffffff), incr(Opcode.Decrement, 'f2', 1n, 0n, 0xffffffff),
-      set('f3', '18446744073709551615'), incr(Opcode.Increment, 'f3', 2n, 0n, 0), set('f4', 'abc'), incr(Opcode.Increment, 'f4', 1n, 0n, 0),
+      set('f3', '5'), incr(Opcode.Increment, 'f3', 0xffffffffffffffffn, 0n, 0), set('f4', 'abc'), incr(Opcode.Increment, 'f4', 1n, 0n, 0),
       incr(Opcode.IncrementQ, 'f1', 1n, 0n, 0), incr(Opcode.DecrementQ, 'f5', 1n, 7n, 0), incr(Opcode.IncrementQ, 'f6', 1n, 0n, 0xffffffff),
       incr(Opcode.Increment, 'f1', 1n, 0n, 0, 123456789n), get(Opcode.Get, 'f1'), get(Opcode.Get, 'f5'), noop())],
     statuses: [0, 0, 0, Status.KeyNotFound, Status.KeyNotFound, 0, 0, 0, Status.NonNumeric, Status.KeyNotFound, Status.KeyExists, 0, 0, 0],

@@ -63,10 +63,10 @@ export function differentialSuite(o: DifferentialOptions): void {
 }
 
 const FIXED_SEEDS = [1, 2, 3, 4, 5];
-const seeds = process.env.DIFF_SEEDS
+export const seeds = process.env.DIFF_SEEDS
   ? process.env.DIFF_SEEDS.split(',').map(Number)
   : [...FIXED_SEEDS, Math.floor(Math.random() * 2 ** 31)];
-const COMMANDS = Number(process.env.DIFF_COMMANDS ?? 10_000);
+export const COMMANDS = Number(process.env.DIFF_COMMANDS ?? 10_000);
 const CONNECTIONS = 3;
 const BATCH_BYTES = 8 * 1024;
 

@@ -6,15 +6,13 @@ import type { ReplyWriter } from '../../../protocol/reply-writer';
 import type { StoreOp } from '../../../protocol/request';
 import type { Credentials } from '../auth/credentials';
 import { absoluteExpiry, nowSeconds } from '../store/clock';
-import { memcachedItemSize } from '../store/item';
+import { memcachedItemSize, SLAB_CHUNK_MAX } from '../store/item';
 import type { CommandCounters } from './counters';
 import type { CommandHost } from './execute';
 import { renderStats, type StatLine } from './stats';
 import type { ItemWrites, StoreStatus } from './writes';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
-/** memcached's slab_chunk_size_max (half a 1 MB page): a larger item is chunked, which SASL data may not be. */
-const SLAB_CHUNK_MAX = 512 * 1024;
 /** What memcached's SASL (configured with `mech_list: plain`) offers. */
 const SASL_MECHANISMS = 'PLAIN';
 
@@ -140,7 +138,7 @@ export class BinaryCommands {
         const vlen = h.bodyLength - h.keyLength;
         if (!settings.sasl) return this.fail(h, Status.UnknownCommand, out, this.swallow(vlen));
         if (h.keyLength > MAX_SASL_MECH_LENGTH) return this.fail(h, Status.InvalidArguments, out, { kind: 'swallow', bytes: vlen });
-        // item_alloc for the data: too large, or chunked, is out of memory.
+        // item_alloc for the data: too large, or chunked (SASL data may not be), is out of memory.
         if (memcachedItemSize(h.keyLength, 0, vlen + 2, settings.casEnabled) > Math.min(settings.itemSizeMax, SLAB_CHUNK_MAX)) {
           return this.fail(h, Status.OutOfMemory, out, { kind: 'swallow', bytes: vlen });
         }

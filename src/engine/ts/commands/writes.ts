@@ -1,6 +1,6 @@
 import { parseU64 } from '../../../protocol/numbers';
 import type { StoreOp } from '../../../protocol/request';
-import { Item, MetaBit, memcachedItemSize } from '../store/item';
+import { Item, MetaBit, memcachedItemSize, SLAB_CHUNK_MAX } from '../store/item';
 import type { CommandHost } from './execute';
 import type { CommandCounters } from './counters';
 
@@ -121,7 +121,9 @@ export class ItemWrites {
     const { store, settings } = this.host;
     const old = store.get(key, now);
     if (!old) return { status: 'NOT_FOUND' };
-    if (old.data.length <= 2) return { status: 'NON_NUMERIC' };
+    if (old.data.length <= 2 || memcachedItemSize(key.length, old.flags, old.data.length, settings.casEnabled) > SLAB_CHUNK_MAX) {
+      return { status: 'NON_NUMERIC' };
+    }
     if (cas !== 0n && old.cas(settings.casEnabled) !== cas) return { status: 'EXISTS' };
     const current = parseU64(old.data.toString('latin1'));
     if (current === null) return { status: 'NON_NUMERIC' };

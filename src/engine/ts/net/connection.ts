@@ -168,7 +168,7 @@ export class Connection implements GatedConnection {
         off = skipBlock(st, off, end);
         if (st.left > 0) break;
         this.state = PACKET;
-        this.completed(false);
+        this.binaryCompleted(false);
         continue;
       }
       if (st.kind === 'value') {
@@ -214,8 +214,11 @@ export class Connection implements GatedConnection {
           this.state = { kind: 'value', pending: next.pending, data: Buffer.allocUnsafeSlow(next.bytes), filled: 0 };
           continue;
         case 'next':
-          this.completed(next.transmit);
-          if (next.delay) return this.delay(buf.subarray(off));
+          if (next.delay) {
+            this.completions++;
+            return this.delay(buf.subarray(off));
+          }
+          this.binaryCompleted(next.transmit);
           break;
       }
       if (this.out.pending >= OUTPUT_FLUSH_AT) this.flush();
@@ -231,6 +234,29 @@ export class Connection implements GatedConnection {
       this.out.mark();
       this.flush();
     }
+  }
+
+  /**
+   * completed() for binary: memcached's conn_mwrite transmits at once, also when the
+   * connection then waits for a value or a swallowed body.
+   */
+  private binaryCompleted(transmit: boolean): void {
+    this.completions++;
+    if (transmit || (this.completions > 1 && this.completions % 20 === 1)) {
+      this.out.mark();
+      this.flush();
+    }
+  }
+
+  /**
+   * A reply before -Y authentication. memcached writes each into the connection's current
+   * response object, so it replaces the one before it that was not transmitted yet: of a read
+   * event's unauthenticated lines only the last is answered.
+   */
+  private authReply(line: string): void {
+    this.out.discard();
+    this.out.line(line);
+    this.completed(false);
   }
 
   /** A failed authentication: its reply and the rest of the input wait AUTH_FAILURE_DELAY_MS. */
@@ -276,8 +302,7 @@ export class Connection implements GatedConnection {
         off = nl + 1;
         const size = words.length >= 5 && words[0] === 'set' ? parseU32(words[4]!) : null;
         if (size === null) {
-          this.out.line('CLIENT_ERROR unauthenticated');
-          this.completed(false);
+          this.authReply('CLIENT_ERROR unauthenticated');
           continue;
         }
         st.need = size + 2;
@@ -291,8 +316,7 @@ export class Connection implements GatedConnection {
       const r = this.commands.authenticateText(buf.subarray(off, off + st.need));
       off += st.need;
       st.need = 0;
-      this.out.line(r.line);
-      this.completed(false);
+      this.authReply(r.line);
       if (r.ok) this.state = LINE;
       else return this.delay(buf.subarray(off));
     }

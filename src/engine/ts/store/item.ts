@@ -68,6 +68,12 @@ export class Item {
   }
 }
 
+/**
+ * memcached's slab_chunk_size_max (half its 1 MB slab page): a larger item is stored in chunks,
+ * which incr/decr take for non-numeric (before any CAS compare) and SASL refuses.
+ */
+export const SLAB_CHUNK_MAX = 512 * 1024;
+
 /** Bytes memcached needs for an item (header, CAS, key + NUL, flags suffix, data): the -I limit applies to this. */
 export function memcachedItemSize(keyLength: number, flags: number, dataLength: number, casEnabled: boolean): number {
   return 48 + (casEnabled ? 8 : 0) + keyLength + 1 + (flags !== 0 ? 4 : 0) + dataLength;
