@@ -186,7 +186,10 @@ void Connection::process_buffer() {
       if (outcome == Outcome::Close) return close_after_flush();
       completed((req_.kind == Kind::Get && !req_.bad_key) || req_.kind == Kind::Mn);
     }
-    if (out_.pending() >= server_.settings().output_flush_at) flush();
+    // Binary replies leave only where memcached transmits, however large (memcached has no such
+    // bound): their values are references into items, and one read holds a bounded number of
+    // packets.
+    if (protocol_ != Protocol::Binary && out_.pending() >= server_.settings().output_flush_at) flush();
     if (unsent() >= server_.settings().output_high_water) {
       waiting_for_drain_ = true;
       uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
