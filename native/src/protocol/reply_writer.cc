@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "engine/store/store.h"
 
@@ -129,6 +130,20 @@ WriteBatch* Writer::take() {
   cur_ = nullptr;
   cur_len_ = cur_cap_ = run_start_ = pending_ = 0;
   mark_ = Mark();
+  return b;
+}
+
+WriteBatch* Writer::take_marked() {
+  close_run();
+  size_t marked = mark_.bufs;
+  if (marked == 0) return nullptr;
+  size_t marked_bytes = mark_.pending;
+  std::string tail;
+  for (size_t i = marked; i < bufs_.size(); i++) tail.append(bufs_[i].base, bufs_[i].len);
+  WriteBatch* b = take();
+  b->bufs.resize(marked);
+  b->bytes = marked_bytes;
+  text(tail.data(), tail.size());
   return b;
 }
 

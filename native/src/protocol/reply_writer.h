@@ -49,6 +49,9 @@ class Writer {
   size_t pending() const { return pending_; }
   // Hands everything composed to a batch the caller writes and later frees with finish().
   WriteBatch* take();
+  // The same for what precedes the last mark (nullptr if nothing does); what follows it stays,
+  // copied (a rare path: a binary connection left waiting for a value).
+  WriteBatch* take_marked();
   void finish(WriteBatch* b);
 
  private:

@@ -56,8 +56,6 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 
 // PLAIN is the only mechanism offered.
 constexpr const char* kSaslMechanisms = "PLAIN";
-// memcached's largest slab chunk: a larger item is chunked, which SASL data cannot be.
-constexpr size_t kSlabChunkMax = 512 * 1024;
 
 bool is_plain(std::string_view mech) {
   if (mech.size() != 5) return false;

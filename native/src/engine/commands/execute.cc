@@ -226,7 +226,8 @@ Commands::Delta Commands::apply_delta(std::string_view key, bool incr, uint64_t 
   uint32_t now = now_seconds();
   Item* old = st.get(key, now);
   if (!old) return Delta::NotFound;
-  if (old->nvalue == 0) return Delta::NonNumeric;
+  // do_add_delta: an empty value, or one memcached would chunk, is no number (before any CAS compare).
+  if (old->nvalue == 0 || memcached_item_size(key.size(), old->flags, old->nvalue, h_.settings.cas_enabled) > kSlabChunkMax) return Delta::NonNumeric;
   if (cas_check != 0 && old->cas(h_.settings.cas_enabled) != cas_check) return Delta::CasMismatch;
   uint64_t current;
   if (!parse_u64(old->value(), old->nvalue, current)) return Delta::NonNumeric;

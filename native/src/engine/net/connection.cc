@@ -81,9 +81,6 @@ void Connection::completed(bool transmits) {
   completions_++;
   if (transmits || (completions_ > 1 && completions_ % 20 == 1)) {
     out_.mark();
-    // A binary connection waiting for a value or a swallowed body holds what was composed
-    // after its last transmit point (below): what came before it leaves now.
-    if (protocol_ == Protocol::Binary) flush();
   }
 }
 
@@ -186,7 +183,10 @@ void Connection::process_buffer() {
       if (outcome == Outcome::Close) return close_after_flush();
       completed((req_.kind == Kind::Get && !req_.bad_key) || req_.kind == Kind::Mn);
     }
-    if (out_.pending() >= server_.settings().output_flush_at) flush();
+    // Binary replies leave only where memcached transmits, however large (memcached has no such
+    // bound): their values are references into items, and one read holds a bounded number of
+    // packets.
+    if (protocol_ != Protocol::Binary && out_.pending() >= server_.settings().output_flush_at) flush();
     if (unsent() >= server_.settings().output_high_water) {
       waiting_for_drain_ = true;
       uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
@@ -199,8 +199,9 @@ void Connection::process_buffer() {
   // memcached transmits when it needs more of a command line or packet header (not while it
   // waits for a data block or value): then its replies release their items.
   if (state_ == State::Line || state_ == State::BinaryHeader || state_ == State::AuthLine) out_.mark();
-  else if (protocol_ == Protocol::Binary) return;
-  flush();
+  // A binary connection waiting for a value or a swallowed body holds what was composed after
+  // its last transmit point: only what came before it leaves.
+  flush(protocol_ == Protocol::Binary && (state_ == State::BinaryValue || state_ == State::Swallow));
 }
 
 bool Connection::binary_step() {
@@ -393,9 +394,10 @@ void Connection::delay_after_auth_failure() {
   }, kAuthFailureDelayMs, 0);
 }
 
-void Connection::flush() {
+void Connection::flush(bool marked_only) {
   if (out_.pending() == 0 || closed_) return;
-  WriteBatch* b = out_.take();
+  WriteBatch* b = marked_only ? out_.take_marked() : out_.take();
+  if (!b) return;
   server_.counters().bytes_written += b->bytes;
   if (SyncGate* gate = server_.gate()) {
     uint64_t end = gate->log_end();

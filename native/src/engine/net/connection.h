@@ -57,7 +57,8 @@ class Connection {
   State idle_state() const { return protocol_ == Protocol::Binary ? State::BinaryHeader : auth_line() ? State::AuthLine : State::Line; }
   bool auth_line() const;
   void completed(bool transmits);
-  void flush();
+  // Sends what is composed; with `marked_only`, what precedes the last transmit point.
+  void flush(bool marked_only = false);
   void send(WriteBatch* b);
   void begin_shutdown();
   size_t unsent() const { return handle_.write_queue_size + held_bytes_; }

@@ -77,4 +77,8 @@ inline size_t memcached_item_size(size_t nkey, uint32_t flags, size_t nvalue, bo
   return 48 + (cas ? 8 : 0) + nkey + 1 + (flags != 0 ? 4 : 0) + nvalue + 2;
 }
 
+// memcached's slab_chunk_size_max (half a 1 MB page): a larger item is chunked, which incr,
+// decr and SASL data refuse.
+constexpr size_t kSlabChunkMax = 512 * 1024;
+
 }  // namespace mcha
