@@ -72,6 +72,15 @@ test('auth_cmds and auth_errors', async () => {
   assert.equal(counts[1], counts[0]);
 });
 
+test('stats settings shows the text protocol and names the -Y file, as memcached does', async () => {
+  const lines = await Promise.all([oracle, node].map(async (s) => {
+    const r = (await exchange(s.port, Buffer.from(login('alice', 'secret') + 'stats settings\r\n'))).bytes.toString('latin1');
+    return r.split('\r\n').filter((l) => /^STAT (binding_protocol|auth_enabled_)/.test(l));
+  }));
+  assert.equal(lines[1], ['STAT binding_protocol ascii', 'STAT auth_enabled_sasl no', `STAT auth_enabled_ascii ${FILE}`]);
+  assert.equal(lines[1], lines[0]);
+});
+
 test('a failed login is answered after 500 ms', async () => {
   const started = Date.now();
   const r = await exchange(node.port, Buffer.from(login('alice', 'bad')), 800);

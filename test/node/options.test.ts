@@ -21,6 +21,16 @@ async function both(args: string[], send: string, terminator: string): Promise<[
   }
 }
 
+test('stats settings names the protocol and the authentication as memcached does (-B)', async () => {
+  const pick = (out: string) => out.split('\r\n').filter((l) => /^STAT (binding_protocol|auth_enabled_)/.test(l)).join('\n');
+  const [ours, mc] = await both([], 'stats settings\r\n', 'END\r\n');
+  assert.is(pick(ours), 'STAT binding_protocol auto-negotiate\nSTAT auth_enabled_sasl no\nSTAT auth_enabled_ascii no');
+  assert.is(pick(mc), pick(ours));
+  const [ascii, mcAscii] = await both(['-B', 'ascii'], 'stats settings\r\n', 'END\r\n');
+  assert.is(pick(ascii), 'STAT binding_protocol ascii\nSTAT auth_enabled_sasl no\nSTAT auth_enabled_ascii no');
+  assert.is(pick(mcAscii), pick(ascii));
+});
+
 test('-F refuses flush_all', async () => {
   const [ours, mc] = await both(['-F'], 'flush_all\r\nflush_all x\r\nflush_all noreply\r\nmn\r\n', 'MN\r\n');
   assert.is(ours, 'CLIENT_ERROR flush_all not allowed\r\nCLIENT_ERROR flush_all not allowed\r\nMN\r\n');

@@ -95,6 +95,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     settings.protocol = protocol == "ascii" ? BindingProtocol::Ascii : protocol == "binary" ? BindingProtocol::Binary : BindingProtocol::Auto;
     settings.sasl = o.Get("sasl").ToBoolean().Value();
     settings.ascii_auth = o.Get("asciiAuth").ToBoolean().Value();
+    settings.auth_file = o.Get("authFile").ToString().Utf8Value();
     settings.version = o.Get("version").ToString().Utf8Value();
     settings.replicated = o.Get("replicated").ToBoolean().Value();
     settings.sync_mode = o.Get("syncMode").ToBoolean().Value();

@@ -29,6 +29,7 @@ struct Settings {
   BindingProtocol protocol = BindingProtocol::Auto;
   bool sasl = false;        // -S: binary connections authenticate with SASL PLAIN first
   bool ascii_auth = false;  // -Y: text connections authenticate with memcached's `set` first
+  std::string auth_file;    // -Y's file, which `stats settings` names as memcached does
   std::string version;
   LineLimits lines;
   size_t output_high_water = 0;  // stop reading from a client while this much output is unsent

@@ -91,6 +91,8 @@ export interface NativeSettings {
   protocol: BindingProtocol;
   sasl: boolean;
   asciiAuth: boolean;
+  /** -Y's file (empty without -Y), for `stats settings`. */
+  authFile: string;
   version: string;
   replicated: boolean;
   syncMode: boolean;

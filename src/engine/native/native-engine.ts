@@ -33,7 +33,7 @@ export class NativeEngine implements Engine {
         listen: s.listen, port: s.port, maxBytes: s.maxBytes, maxConnections: s.maxConnections, threads: s.threads,
         itemSizeMax: s.itemSizeMax, verbosity: s.verbosity, evictions: s.evictions, casEnabled: s.casEnabled,
         shutdownEnabled: s.shutdownEnabled, flushEnabled: s.flushEnabled, protocol: s.protocol, sasl: s.sasl,
-        asciiAuth: s.asciiAuth, version: SERVER_VERSION,
+        asciiAuth: s.asciiAuth, authFile: s.authFile ?? '', version: SERVER_VERSION,
         replicated: s.replication !== null, syncMode: s.replication?.mode === 'sync', nodeId: this.nodeId,
         limits: {
           maxCommandLine: MAX_COMMAND_LINE, maxCompleteLine: MAX_COMPLETE_LINE, maxGetLine: MAX_GET_LINE,

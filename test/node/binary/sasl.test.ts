@@ -104,6 +104,15 @@ test('auth_cmds and auth_errors count logins and failed ones, as memcached count
   assert.ok(Number(counts[0]![1]) >= 2);
 });
 
+test('stat settings shows the binary protocol and SASL on, as memcached does', async () => {
+  const lines = await Promise.all([oracle, node].map(async (s) => {
+    const r = await exchange(s.port, cat(auth(GOOD), request({ opcode: Opcode.Stat, key: 'settings' }), noop()));
+    return splitResponses(r.bytes).packets.filter((p) => /^(binding_protocol|auth_enabled_)/.test(p.key.toString())).map((p) => `${p.key} ${p.value}`);
+  }));
+  assert.equal(lines[1], ['binding_protocol binary', 'auth_enabled_sasl yes', 'auth_enabled_ascii no']);
+  assert.equal(lines[1], lines[0]);
+});
+
 test('a failed login is answered after 500 ms, and nothing on the connection is read meanwhile', async () => {
   const started = Date.now();
   const r = await exchange(node.port, cat(auth('\0alice\0bad'), request({ opcode: Opcode.Version })), 800);

@@ -140,7 +140,9 @@ bool Commands::stat_group(std::string_view sub, const Emit& out) {
     stat(out, "shutdown_command", s.shutdown_enabled ? "yes" : "no");
     stat(out, "num_threads", s.threads);
     stat(out, "cas_enabled", s.cas_enabled ? "yes" : "no");
-    stat(out, "binding_protocol", "ascii");
+    stat(out, "binding_protocol", s.protocol == BindingProtocol::Auto ? "auto-negotiate" : s.protocol == BindingProtocol::Ascii ? "ascii" : "binary");
+    stat(out, "auth_enabled_sasl", s.sasl ? "yes" : "no");
+    stat(out, "auth_enabled_ascii", s.ascii_auth ? s.auth_file : std::string("no"));
     stat(out, "item_size_max", s.item_size_max);
     stat(out, "flush_enabled", s.flush_enabled ? "yes" : "no");
     stat(out, "eviction_policy", "sieve");

@@ -108,6 +108,8 @@ function settingsStats(s: Settings, src: StatsSources): StatLine[] {
     ['num_threads', s.threads],
     ['cas_enabled', s.casEnabled ? 'yes' : 'no'],
     ['binding_protocol', s.protocol === 'auto' ? 'auto-negotiate' : s.protocol],
+    ['auth_enabled_sasl', s.sasl ? 'yes' : 'no'],
+    ['auth_enabled_ascii', s.authFile ?? 'no'],
     ['item_size_max', s.itemSizeMax],
     ['flush_enabled', s.flushEnabled ? 'yes' : 'no'],
     ['eviction_policy', 'sieve'],
