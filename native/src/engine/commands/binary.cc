@@ -313,14 +313,9 @@ BinaryNext Commands::binary_store(const binary::Request& r, Item* item, Writer& 
           res = Res::Exists;
           break;
         }
-        uint32_t nvalue = old->nvalue + item->nvalue;
-        if (memcached_item_size(key.size(), old->flags, nvalue, cas_enabled) > h_.settings.item_size_max) break;
-        Item* joined = st.alloc(key, old->flags, old->exptime, nvalue);
+        bool too_large = false;
+        Item* joined = join(old, item, mode == Mode::Append, 0, too_large);
         if (!joined) break;
-        const Item* first = mode == Mode::Append ? old : item;
-        const Item* second = mode == Mode::Append ? item : old;
-        memcpy(joined->value(), first->value(), first->nvalue);
-        memcpy(joined->value() + first->nvalue, second->value(), second->nvalue);
         linked = joined;
         break;
       }

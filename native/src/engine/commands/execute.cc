@@ -119,21 +119,10 @@ const char* Commands::store(const Request& req, Item* item, uint32_t now) {
         st.release(item);
         return "NOT_STORED";
       }
-      uint32_t nvalue = old->nvalue + item->nvalue;
-      if (memcached_item_size(key.size(), old->flags, nvalue, h_.settings.cas_enabled) > h_.settings.item_size_max) {
-        st.release(item);
-        return "NOT_STORED";
-      }
-      Item* joined = st.alloc(key, old->flags, old->exptime, nvalue);
-      if (!joined) {
-        st.release(item);
-        return "SERVER_ERROR out of memory storing object";
-      }
-      const Item* first = req.op == StoreOp::Append ? old : item;
-      const Item* second = req.op == StoreOp::Append ? item : old;
-      memcpy(joined->value(), first->value(), first->nvalue);
-      memcpy(joined->value() + first->nvalue, second->value(), second->nvalue);
+      bool too_large = false;
+      Item* joined = join(old, item, req.op == StoreOp::Append, 0, too_large);
       st.release(item);
+      if (!joined) return too_large ? "NOT_STORED" : "SERVER_ERROR out of memory storing object";
       item = joined;
       break;
     }
@@ -256,6 +245,20 @@ Commands::Delta Commands::apply_delta(std::string_view key, bool incr, uint64_t 
   }
   *out = it;
   return Delta::Ok;
+}
+
+Item* Commands::join(const Item* old, const Item* added, bool append, uint64_t cas_in, bool& too_large) {
+  std::string_view key(old->key(), old->nkey);
+  uint32_t nvalue = old->nvalue + added->nvalue;
+  too_large = memcached_item_size(key.size(), old->flags, nvalue, h_.settings.cas_enabled) > h_.settings.item_size_max;
+  if (too_large) return nullptr;
+  Item* joined = h_.store.alloc(key, old->flags, old->exptime, nvalue, cas_in);
+  if (!joined) return nullptr;
+  const Item* first = append ? old : added;
+  const Item* second = append ? added : old;
+  memcpy(joined->value(), first->value(), first->nvalue);
+  memcpy(joined->value() + first->nvalue, second->value(), second->nvalue);
+  return joined;
 }
 
 Item* Commands::rewrite(const Item* old, uint32_t nvalue, uint8_t keep, uint64_t cas_in) {

@@ -87,6 +87,10 @@ class Commands {
   // A copy of `old` under a new version (the same value unless `nvalue` differs), keeping its
   // flags, expiry, access time and the meta bits in `keep`; with `cas_in` as its CAS if non-zero.
   Item* rewrite(const Item* old, uint32_t nvalue, uint8_t keep, uint64_t cas_in);
+  // memcached's append/prepend result: a new item with `old`'s key, flags and expiry holding
+  // both values in order (`append`: old first), with `cas_in` as its CAS if non-zero. Null, with
+  // `too_large` set, when it would pass -I; null alone when memory ran out.
+  Item* join(const Item* old, const Item* added, bool append, uint64_t cas_in, bool& too_large);
   // Makes `it` a new version written by this node.
   void stamp(Item* it);
   // memcached's exptime rules on this node's clock (absolute_expiry).

@@ -272,15 +272,10 @@ void Commands::complete_meta_set(const Request& req, Item* item, bool terminated
           res = Res::Exists;
           break;
         }
-        uint32_t nvalue = old->nvalue + item->nvalue;
-        if (memcached_item_size(key.size(), old->flags, nvalue, cas_enabled) > h_.settings.item_size_max) break;
         // memcached's joined item is new: the old flags and TTL, none of the meta marks.
-        Item* joined = st.alloc(key, old->flags, old->exptime, nvalue, m.has_cas_in ? m.cas_in : 0);
+        bool too_large = false;
+        Item* joined = join(old, item, mode == Mode::Append, m.has_cas_in ? m.cas_in : 0, too_large);
         if (!joined) break;
-        const Item* first = mode == Mode::Append ? old : item;
-        const Item* second = mode == Mode::Append ? item : old;
-        memcpy(joined->value(), first->value(), first->nvalue);
-        memcpy(joined->value() + first->nvalue, second->value(), second->nvalue);
         store = joined;
         break;
       }
