@@ -4,6 +4,19 @@ import { Opcode, Status } from '../../../src/protocol/binary';
 import { counterExtras, exchange, request, splitResponses, storeExtras, u32, type Response } from '../../helpers/binary-packets';
 import { dump, startReplica, Testbed, waitConverged } from '../../helpers/replicas';
 import { ENGINE, freePort } from '../../helpers/servers';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const memjs = require('memjs') as { Client: { create(servers: string, options?: Record<string, unknown>): PairClient } };
+
+/** The part of memjs 1.3.2's client this test drives (memjs.test.ts drives all of it). */
+interface PairClient {
+  get(key: string): Promise<{ value: Buffer | null; flags: Buffer | null }>;
+  set(key: string, value: string, options?: { expires?: number }): Promise<boolean>;
+  add(key: string, value: string): Promise<boolean>;
+  append(key: string, value: string): Promise<boolean>;
+  delete(key: string): Promise<boolean>;
+  increment(key: string, amount: number, options?: { initial?: number }): Promise<{ success: boolean; value: number | null }>;
+  close(): void;
+}
 
 /**
  * Binary writes go through the same writes as the text ones, so they replicate: what a binary
@@ -53,6 +66,36 @@ test('set, add, replace, append, prepend, incr, decr, delete, touch and flush on
   assert.is(flushed[0]!.status, Status.Success);
   await waitConverged(a, b);
   assert.is(await dump(a.port, keys), 'END\r\n');
+});
+
+test('memjs writes on one node of a pair and reads back on the other', async () => {
+  const X = await freePort();
+  const a = await startReplica({ replPort: X });
+  const b = await startReplica({ replPort: X });
+  bed.nodes = [a, b];
+  const options = { retries: 0, timeout: 2, logger: { log: (): void => undefined } };
+  const [ca, cb] = [memjs.Client.create(`127.0.0.1:${a.port}`, options), memjs.Client.create(`127.0.0.1:${b.port}`, options)];
+  try {
+    assert.ok(await ca.set('mj:1', 'one', { expires: 600 }));
+    assert.ok(await ca.add('mj:2', 'two'));
+    assert.ok(await ca.append('mj:1', '+'));
+    assert.equal(await ca.increment('mj:n', 1, { initial: 41 }), { success: true, value: 41 });
+    assert.equal(await ca.increment('mj:n', 1), { success: true, value: 42 });
+    assert.ok(await ca.set('mj:gone', 'x'));
+    assert.ok(await ca.delete('mj:gone'));
+    await waitConverged(a, b);
+    assert.is((await cb.get('mj:1')).value?.toString(), 'one+');
+    assert.is((await cb.get('mj:2')).value?.toString(), 'two');
+    assert.is((await cb.get('mj:n')).value?.toString(), '42');
+    assert.is((await cb.get('mj:gone')).value, null);
+    // And the other way.
+    assert.ok(await cb.set('mj:3', 'from b'));
+    await waitConverged(a, b);
+    assert.is((await ca.get('mj:3')).value?.toString(), 'from b');
+  } finally {
+    ca.close();
+    cb.close();
+  }
 });
 
 test('stat replication over binary: one packet per stat, offset last, then the terminator', async () => {
