@@ -12,7 +12,7 @@ import { Normaliser, sameReply, splitReplies, type CasScope } from './replies';
  * (leases and stale marks across the connections included), sent to the real memcached and
  * to a target (our node, or our proxy over our nodes) over several connections; every
  * batch's replies must match byte for byte once CAS uniques and the version string are
- * normalised, but for the one-second clock allowance of sameReply. DIFF_SEEDS=1,2 and
+ * normalised, but for the clock allowance of sameReply (replies.ts). DIFF_SEEDS=1,2 and
  * DIFF_COMMANDS=N replay or resize a run.
  */
 export interface DifferentialTarget {
