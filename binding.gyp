@@ -45,6 +45,7 @@
         "native/src/engine/commands/execute.cc",
         "native/src/engine/commands/meta.cc",
         "native/src/engine/commands/stats.cc",
+        "native/src/engine/commands/writes.cc",
         "native/src/engine/net/connection.cc",
         "native/src/engine/net/server.cc",
         "native/src/engine/net/sync_gate.cc",

@@ -272,88 +272,34 @@ BinaryNext Commands::binary_delta(const binary::Request& r, Writer& out) {
 
 BinaryNext Commands::binary_store(const binary::Request& r, Item* item, Writer& out) {
   const binary::Header& h = r.header;
-  Store& st = h_.store;
-  bool cas_enabled = h_.settings.cas_enabled;
   c_.cmd_set++;
   uint32_t now = now_seconds();
-  // A CAS makes set, add and replace memcached's NREAD_CAS; append and prepend compare it.
-  // With -C items keep no CAS: the request's compares as none.
-  uint64_t it_cas = cas_enabled ? h.cas : 0;
-  enum class Mode { Set, Add, Replace, Append, Prepend, Cas } mode = Mode::Set;
+  StoreArgs a;
   switch (r.command) {
-    case binary::kAdd: mode = Mode::Add; break;
-    case binary::kReplace: mode = Mode::Replace; break;
-    case binary::kAppend: mode = Mode::Append; break;
-    case binary::kPrepend: mode = Mode::Prepend; break;
+    case binary::kAdd: a.op = StoreOp::Add; break;
+    case binary::kReplace: a.op = StoreOp::Replace; break;
+    case binary::kAppend: a.op = StoreOp::Append; break;
+    case binary::kPrepend: a.op = StoreOp::Prepend; break;
     default: break;
   }
-  bool joining = mode == Mode::Append || mode == Mode::Prepend;
-  if (it_cas != 0 && !joining) mode = Mode::Cas;
+  // A CAS makes set, add and replace memcached's NREAD_CAS; append and prepend compare it.
+  // With -C items keep no CAS: the request's compares as none, and a set stays a set.
+  a.cas = h_.settings.cas_enabled ? h.cas : 0;
+  bool joining = a.op == StoreOp::Append || a.op == StoreOp::Prepend;
+  if (a.cas != 0 && !joining) a.op = StoreOp::Cas;
   if (!joining) item->exptime = binary_expiry(r.exptime, now);
-  std::string_view key(item->key(), item->nkey);
-  Item* old = st.get(key, now);
-  enum class Res { Stored, Exists, NotFound, NotStored } res = Res::NotStored;
-  Item* linked = nullptr;  // what is to be linked
-  if (old) {
-    bool cas_ok = it_cas == 0 || it_cas == old->cas(cas_enabled);
-    switch (mode) {
-      case Mode::Add: old->bits |= Item::kVisited; break;
-      case Mode::Cas:
-        if (cas_ok) {
-          c_.cas_hits++;
-          linked = item;
-        } else {
-          c_.cas_badval++;
-          res = Res::Exists;
-        }
-        break;
-      case Mode::Append:
-      case Mode::Prepend: {
-        if (!cas_ok) {
-          res = Res::Exists;
-          break;
-        }
-        bool too_large = false;
-        Item* joined = join(old, item, mode == Mode::Append, 0, too_large);
-        if (!joined) break;
-        linked = joined;
-        break;
-      }
-      case Mode::Set:
-      case Mode::Replace: linked = item; break;
-    }
-  } else if (mode == Mode::Cas) {
-    c_.cas_misses++;
-    res = Res::NotFound;
-  } else if (mode == Mode::Set || mode == Mode::Add) {
-    linked = item;
-  }
-  uint64_t cas_out = 0;
-  if (linked) {
-    stamp(linked);
-    if (st.put(linked, now)) {
-      if (h_.log) h_.log->set(linked);
-      res = Res::Stored;
-      cas_out = linked->cas(cas_enabled);
-    } else {
-      c_.store_no_memory++;
-      if (mode == Mode::Set) remove_stale(key);
-      if (linked != item) st.release(linked);
-      linked = nullptr;
-    }
-  }
-  // The table holds `item` if it was linked; the creator's reference goes either way.
-  if (linked != item) st.release(item);
-  switch (res) {
-    case Res::Stored:
-      respond(out, r, cas_out);
+  StoreResult res = store_item(a, item, now);
+  switch (res.status) {
+    case Stored::Stored:
+      respond(out, r, res.cas);
       return BinaryNext();
-    case Res::Exists: return fail(out, h, Status::KeyExists);
-    case Res::NotFound: return fail(out, h, Status::KeyNotFound);
-    case Res::NotStored: break;
+    case Stored::Exists: return fail(out, h, Status::KeyExists);
+    case Stored::NotFound: return fail(out, h, Status::KeyNotFound);
+    case Stored::NotStored:
+    case Stored::NoMemory: break;
   }
   // complete_update_bin: a refused add is "exists", a refused replace "not found".
-  return fail(out, h, mode == Mode::Add ? Status::KeyExists : mode == Mode::Replace ? Status::KeyNotFound : Status::NotStored);
+  return fail(out, h, a.op == StoreOp::Add ? Status::KeyExists : a.op == StoreOp::Replace ? Status::KeyNotFound : Status::NotStored);
 }
 
 BinaryNext Commands::binary_stat(const binary::Request& r, Writer& out) {

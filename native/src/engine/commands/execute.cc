@@ -89,69 +89,19 @@ void Commands::complete_store(const Request& req, Item* item, bool terminated, W
     h_.store.release(item);
     return reply(out, req.noreply, "CLIENT_ERROR bad data chunk");
   }
-  reply(out, req.noreply, store(req, item, now_seconds()));
-}
-
-// Takes over `item` (the creator's reference): links it or releases it. The key is read from
-// the item: the request's views into the read buffer may be stale once a data block arrived.
-const char* Commands::store(const Request& req, Item* item, uint32_t now) {
-  Store& st = h_.store;
-  std::string_view key(item->key(), item->nkey);
-  Item* old = st.get(key, now);
+  uint32_t now = now_seconds();
   item->exptime = expiry(req.exptime, now);
-  switch (req.op) {
-    case StoreOp::Add:
-      if (old) {
-        old->bits |= Item::kVisited;
-        st.release(item);
-        return "NOT_STORED";
-      }
-      break;
-    case StoreOp::Replace:
-      if (!old) {
-        st.release(item);
-        return "NOT_STORED";
-      }
-      break;
-    case StoreOp::Append:
-    case StoreOp::Prepend: {
-      if (!old) {
-        st.release(item);
-        return "NOT_STORED";
-      }
-      bool too_large = false;
-      Item* joined = join(old, item, req.op == StoreOp::Append, 0, too_large);
-      st.release(item);
-      if (!joined) return too_large ? "NOT_STORED" : "SERVER_ERROR out of memory storing object";
-      item = joined;
-      break;
-    }
-    case StoreOp::Cas:
-      if (!old) {
-        c_.cas_misses++;
-        st.release(item);
-        return "NOT_FOUND";
-      }
-      if (req.cas == 0 || !h_.settings.cas_enabled || req.cas != old->cas(true)) {
-        c_.cas_badval++;
-        st.release(item);
-        return "EXISTS";
-      }
-      c_.cas_hits++;
-      break;
-    case StoreOp::Set:
-      break;
+  StoreArgs a;
+  a.op = req.op;
+  // With -C items keep no CAS: the request's compares as none, and a cas then finds EXISTS.
+  a.cas = h_.settings.cas_enabled ? req.cas : 0;
+  switch (store_item(a, item, now).status) {
+    case Stored::Stored: return reply(out, req.noreply, "STORED");
+    case Stored::Exists: return reply(out, req.noreply, "EXISTS");
+    case Stored::NotFound: return reply(out, req.noreply, "NOT_FOUND");
+    case Stored::NotStored: return reply(out, req.noreply, "NOT_STORED");
+    case Stored::NoMemory: return reply(out, req.noreply, "SERVER_ERROR out of memory storing object");
   }
-  stamp(item);
-  if (!st.put(item, now)) {
-    c_.store_no_memory++;
-    // `key` lives in the item: drop the old value before releasing it.
-    if (req.op == StoreOp::Set) remove_stale(key);
-    st.release(item);
-    return "SERVER_ERROR out of memory storing object";
-  }
-  if (h_.log) h_.log->set(item);
-  return "STORED";
 }
 
 void Commands::get(const Request& req, Writer& out) {
@@ -210,72 +160,6 @@ const char* Commands::arith(const Request& req, Writer& out) {
   return nullptr;
 }
 
-Commands::Delta Commands::apply_delta(std::string_view key, bool incr, uint64_t delta, uint64_t cas_check, uint64_t cas_in, const Writer& replies, Item** out, std::string& digits, bool& in_place) {
-  Store& st = h_.store;
-  uint32_t now = now_seconds();
-  Item* old = st.get(key, now);
-  if (!old) return Delta::NotFound;
-  // do_add_delta: an empty value, or one memcached would chunk, is no number (before any CAS compare).
-  if (old->nvalue == 0 || memcached_item_size(key.size(), old->flags, old->nvalue, h_.settings.cas_enabled) > kSlabChunkMax) return Delta::NonNumeric;
-  if (cas_check != 0 && old->cas(h_.settings.cas_enabled) != cas_check) return Delta::CasMismatch;
-  uint64_t current;
-  if (!parse_u64(old->value(), old->nvalue, current)) return Delta::NonNumeric;
-  if (incr) c_.incr_hits++;
-  else c_.decr_hits++;
-  uint64_t next = incr ? current + delta : (delta > current ? 0 : current - delta);
-  digits = std::to_string(next);
-  // memcached rewrites a number that still fits in place, padding with spaces: the item keeps
-  // its marks, fetched state and access time. A longer number is a new item, and so is any
-  // number while a reply not yet transmitted (an mg hit) holds the item.
-  in_place = digits.size() <= old->nvalue && !replies.holds(old);
-  Item* it;
-  if (in_place) {
-    it = rewrite(old, old->nvalue, Item::kMetaBits | Item::kFetched, cas_in);
-  } else {
-    it = st.alloc(key, old->flags, old->exptime, static_cast<uint32_t>(digits.size()), cas_in);
-    if (it) stamp(it);
-  }
-  if (!it) return Delta::NoMemory;
-  memset(it->value(), ' ', it->nvalue);
-  memcpy(it->value(), digits.data(), digits.size());
-  it->bits |= Item::kVisited;
-  if (!(in_place ? st.put_rewrite(it, now) : st.put(it, now))) {
-    st.release(it);
-    return Delta::NoMemory;
-  }
-  *out = it;
-  return Delta::Ok;
-}
-
-Item* Commands::join(const Item* old, const Item* added, bool append, uint64_t cas_in, bool& too_large) {
-  std::string_view key(old->key(), old->nkey);
-  uint32_t nvalue = old->nvalue + added->nvalue;
-  too_large = memcached_item_size(key.size(), old->flags, nvalue, h_.settings.cas_enabled) > h_.settings.item_size_max;
-  if (too_large) return nullptr;
-  Item* joined = h_.store.alloc(key, old->flags, old->exptime, nvalue, cas_in);
-  if (!joined) return nullptr;
-  const Item* first = append ? old : added;
-  const Item* second = append ? added : old;
-  memcpy(joined->value(), first->value(), first->nvalue);
-  memcpy(joined->value() + first->nvalue, second->value(), second->nvalue);
-  return joined;
-}
-
-Item* Commands::rewrite(const Item* old, uint32_t nvalue, uint8_t keep, uint64_t cas_in) {
-  Item* it = h_.store.alloc(std::string_view(old->key(), old->nkey), old->flags, old->exptime, nvalue, cas_in);
-  if (!it) return nullptr;
-  memcpy(it->value(), old->value(), nvalue < old->nvalue ? nvalue : old->nvalue);
-  it->bits |= old->bits & keep;
-  stamp(it);
-  set_last_access(it, last_access(old));
-  return it;
-}
-
-void Commands::stamp(Item* it) {
-  it->version = it->touched = h_.clock.next();
-  it->origin = h_.node_id;
-}
-
 const char* Commands::remove(const Request& req) {
   if (h_.store.get(req.key, now_seconds())) {
     remove_stale(req.key);
@@ -300,27 +184,6 @@ const char* Commands::touch(const Request& req) {
   it->bits |= Item::kVisited | Item::kFetched;
   set_last_access(it, now);
   return "TOUCHED";
-}
-
-// A new expiry, same version (gets-then-cas still works); `touched` orders it on the peer.
-void Commands::touch_item(Item* it, uint32_t exptime) {
-  it->exptime = exptime;
-  if (!h_.log) return;
-  it->touched = h_.clock.next();
-  h_.log->touch(it);
-}
-
-// Removes a key as a versioned delete: the peer drops it too, and older writes cannot bring it back.
-void Commands::remove_stale(std::string_view key) {
-  if (!h_.log) {
-    h_.store.remove(key);
-    return;
-  }
-  // `key` may point into the item being removed: log and lay the tombstone first.
-  uint64_t version = h_.clock.next();
-  h_.log->remove(key, version);
-  if (Tombstones* t = h_.store.tombstones()) t->lay(key, version, h_.node_id, static_cast<uint64_t>(now_seconds()) * 1000);
-  h_.store.remove(key);
 }
 
 const char* Commands::flush_all(const Request& req) {

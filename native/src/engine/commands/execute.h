@@ -87,10 +87,28 @@ class Commands {
   // A copy of `old` under a new version (the same value unless `nvalue` differs), keeping its
   // flags, expiry, access time and the meta bits in `keep`; with `cas_in` as its CAS if non-zero.
   Item* rewrite(const Item* old, uint32_t nvalue, uint8_t keep, uint64_t cas_in);
+  // What a store asks of do_store_item (commands/writes.cc), text, meta and binary alike; the
+  // item's flags and expiry are set by the caller.
+  struct StoreArgs {
+    StoreOp op = StoreOp::Set;
+    uint64_t cas = 0;             // the CAS to compare; 0: none
+    bool stale_on_older = false;  // ms I: an older cas still stores, as a stale value (CAS_STALE)
+    bool vivify = false;          // ms N: append and prepend create a missing item
+    uint64_t cas_in = 0;          // ms E: the joined item's CAS; 0: the version
+  };
+  enum class Stored { Stored, Exists, NotFound, NotStored, NoMemory };
+  struct StoreResult {
+    Stored status;
+    uint64_t cas;     // the stored item's, as replies show it; 0 when nothing was stored
+    uint32_t nvalue;  // the stored item's value length, else the request's
+  };
+  // memcached's do_store_item. Takes over `item` (the creator's reference): links it, or the
+  // joined item for append and prepend, or releases it.
+  StoreResult store_item(const StoreArgs& a, Item* item, uint32_t now);
   // memcached's append/prepend result: a new item with `old`'s key, flags and expiry holding
-  // both values in order (`append`: old first), with `cas_in` as its CAS if non-zero. Null, with
-  // `too_large` set, when it would pass -I; null alone when memory ran out.
-  Item* join(const Item* old, const Item* added, bool append, uint64_t cas_in, bool& too_large);
+  // both values in order (`append`: old first), with `cas_in` as its CAS if non-zero. Null when
+  // it would pass -I or memory ran out.
+  Item* join(const Item* old, const Item* added, bool append, uint64_t cas_in);
   // Makes `it` a new version written by this node.
   void stamp(Item* it);
   // memcached's exptime rules on this node's clock (absolute_expiry).
@@ -102,7 +120,6 @@ class Commands {
   void meta_arith(const MetaRequest& m, Writer& out);
   void meta_debug(const MetaRequest& m, Writer& out);
 
-  const char* store(const Request& req, Item* item, uint32_t now);
   void get(const Request& req, Writer& out);
   const char* arith(const Request& req, Writer& out);
   const char* remove(const Request& req);

@@ -225,104 +225,51 @@ void Commands::complete_meta_set(const Request& req, Item* item, bool terminated
     return out.line("CLIENT_ERROR bad data chunk");
   }
   uint32_t now = now_seconds();
-  enum class Mode { Set, Add, Append, Prepend, Replace, Cas } mode = Mode::Set;
+  // The k flag reads the key from the item (the request's view may be stale once the block
+  // came in), and store_item may release it: hold it until the reply is written.
+  st.retain(item);
+  std::string_view key(item->key(), item->nkey);
+  StoreArgs a;
   switch (m.mode) {
-    case 'E': mode = Mode::Add; break;
-    case 'A': mode = Mode::Append; break;
-    case 'P': mode = Mode::Prepend; break;
-    case 'R': mode = Mode::Replace; break;
+    case 'E': a.op = StoreOp::Add; break;
+    case 'A': a.op = StoreOp::Append; break;
+    case 'P': a.op = StoreOp::Prepend; break;
+    case 'R': a.op = StoreOp::Replace; break;
     default: break;
   }
-  if (m.has_cas && (mode == Mode::Set || mode == Mode::Replace)) mode = Mode::Cas;
-  bool joining = mode == Mode::Append || mode == Mode::Prepend;
-  // N (1.6.45): append and prepend create the item on a miss, with N's TTL instead of T's.
-  bool vivify = joining && m.vivify;
-  if (vivify) item->exptime = expiry(m.vivify_ttl, now);
-  else if (m.has_ttl) item->exptime = expiry(m.ttl, now);
-  std::string_view key(item->key(), item->nkey);
-  Item* old = st.get(key, now);
+  if (m.has_cas && (a.op == StoreOp::Set || a.op == StoreOp::Replace)) a.op = StoreOp::Cas;
   // With -C memcached keeps no CAS on the new item: the request's C compares as none.
-  uint64_t it_cas = m.has_cas && cas_enabled ? m.cas : 0;
-  enum class Res { Stored, Exists, NotFound, NotStored } res = Res::NotStored;
-  Item* store = nullptr;  // what is to be linked
-  if (old) {
-    uint64_t old_cas = old->cas(cas_enabled);
-    enum class Cas { None, Match, Stale, Bad } cas = it_cas == 0 ? Cas::None : it_cas == old_cas ? Cas::Match
-                                                    : m.stale && mode == Mode::Cas && it_cas < old_cas ? Cas::Stale : Cas::Bad;
-    switch (mode) {
-      case Mode::Add: old->bits |= Item::kVisited; break;
-      case Mode::Cas:
-        if (cas == Cas::Match) {
-          c_.cas_hits++;
-          store = item;
-        } else if (cas == Cas::Stale) {
-          // An older writer's value is taken but marked stale, keeping the TTL and a sent win.
-          item->exptime = old->exptime;
-          item->bits |= Item::kStale | (old->bits & Item::kWinSent);
-          c_.cas_hits++;
-          store = item;
-        } else {
-          c_.cas_badval++;
-          res = Res::Exists;
-        }
-        break;
-      case Mode::Append:
-      case Mode::Prepend: {
-        if (cas != Cas::None && cas != Cas::Match) {
-          res = Res::Exists;
-          break;
-        }
-        // memcached's joined item is new: the old flags and TTL, none of the meta marks.
-        bool too_large = false;
-        Item* joined = join(old, item, mode == Mode::Append, m.has_cas_in ? m.cas_in : 0, too_large);
-        if (!joined) break;
-        store = joined;
-        break;
-      }
-      case Mode::Replace:
-      case Mode::Set: store = item; break;
-    }
-  } else if (mode == Mode::Cas) {
-    c_.cas_misses++;
-    res = Res::NotFound;
-  } else if (mode == Mode::Add || mode == Mode::Set || vivify) {
-    store = item;
+  a.cas = m.has_cas && cas_enabled ? m.cas : 0;
+  a.stale_on_older = m.stale;
+  // N (1.6.45): append and prepend create the item on a miss, with N's TTL instead of T's.
+  a.vivify = (a.op == StoreOp::Append || a.op == StoreOp::Prepend) && m.vivify;
+  a.cas_in = m.has_cas_in ? m.cas_in : 0;
+  if (a.vivify) item->exptime = expiry(m.vivify_ttl, now);
+  else if (m.has_ttl) item->exptime = expiry(m.ttl, now);
+  StoreResult res = store_item(a, item, now);
+  if (res.status == Stored::NoMemory) {
+    st.release(item);
+    return out.line("SERVER_ERROR out of memory storing object");
   }
-  uint64_t cas_out = 0;
-  uint32_t size_out = item->nvalue;
-  if (store) {
-    stamp(store);
-    if (!st.put(store, now)) {
-      if (store != item) st.release(store);
-      st.release(item);
-      c_.store_no_memory++;
-      return out.line("SERVER_ERROR out of memory storing object");
-    }
-    if (h_.log) h_.log->set(store);
-    res = Res::Stored;
-    cas_out = store->cas(cas_enabled);
-    size_out = store->nvalue;
-  }
+  if (res.status == Stored::Stored && m.quiet) return st.release(item);
   Line l;
-  l.put(res == Res::Stored ? "HD" : res == Res::Exists ? "EX" : res == Res::NotFound ? "NF" : "NS");
+  l.put(res.status == Stored::Stored ? "HD" : res.status == Stored::Exists ? "EX" : res.status == Stored::NotFound ? "NF" : "NS");
   for (size_t i = 0; i < m.nflags; i++) {
     switch (m.flags[i][0]) {
       case 'O': l.opaque(m.flags[i]); break;
       case 'k': l.key(key, m.key_binary); break;
       case 'c':
         l.flag('c');
-        l.num(cas_out);
+        l.num(res.cas);
         break;
       case 's':
         l.flag('s');
-        l.num(size_out);
+        l.num(res.nvalue);
         break;
     }
   }
-  // The table holds `item` if it was linked; the creator's reference goes either way.
-  if (store != item) st.release(item);
-  if (res == Res::Stored && m.quiet) return;
   out.line(l.view());
+  st.release(item);
 }
 
 void Commands::meta_delete(const MetaRequest& m, Writer& out) {

@@ -27,6 +27,8 @@ class Store {
   // A new unlinked item holding one reference for its creator (nullptr if malloc fails).
   // A non-zero `explicit_cas` is the CAS a client chose (meta E): only such items carry it.
   Item* alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue, uint64_t explicit_cas = 0);
+  // Takes one more reference, for a caller that reads an item after handing its own on.
+  void retain(Item* it) { it->refcount++; }
   // Drops one reference; the item is freed with the last.
   void release(Item* it);
 

@@ -102,6 +102,8 @@ export class ItemWrites {
     item.metaBits = metaBits;
     if (settings.casEnabled) item.explicitCas = a.newCas;
     if (store.put(item, now) === 'no_memory') {
+      // No room for the joined value: memcached's NOT_STORED, as when it cannot allocate it.
+      if (old && (op === 'append' || op === 'prepend')) return { status: 'NOT_STORED', item: null };
       this.counters.store_no_memory++;
       if (op === 'set') this.removeStale(a.key);
       return { status: 'NO_MEMORY', item: null };
