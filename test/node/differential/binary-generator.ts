@@ -52,7 +52,7 @@ export class BinaryGenerator {
       // Not `detail on`: memcached then counts per-prefix stats, which the node does not keep.
       [2, () => this.plain({ opcode: Opcode.Stat, key: r.pick(['detail dump', 'detail off', 'detail', 'conns', 'nonsense', 'reset']) })],
       [2, () => this.unknown()],
-      [1, () => this.plain({ opcode: r.pick([Opcode.SaslListMechs, Opcode.SaslAuth, Opcode.SaslStep]), ...(r.chance(0.7) ? { key: 'PLAIN', value: '\0u\0p' } : {}) })],
+      [1, () => this.sasl()],
       [0.3, () => this.tooLarge()],
       [1.5, () => this.malformed()],
     ])();
@@ -146,6 +146,18 @@ export class BinaryGenerator {
       return { bytes: () => bytes, key: null, ends: 'waits' };
     }
     return this.plain({ opcode, value: body });
+  }
+
+  /**
+   * A SASL packet to a server without -S: Unknown command for a list-mechs without a body or an
+   * auth or step with a mechanism; the other shapes are protocol errors, and the server closes.
+   */
+  private sasl(): BinaryPacket {
+    const r = this.r;
+    const opcode = r.pick([Opcode.SaslListMechs, Opcode.SaslAuth, Opcode.SaslStep]);
+    const keyed = r.chance(0.7);
+    const p = this.plain({ opcode, ...(keyed ? { key: 'PLAIN', value: '\0u\0p' } : {}) });
+    return keyed === (opcode === Opcode.SaslListMechs) ? { ...p, ends: 'closes' } : p;
   }
 
   /** A value at or just over -I (memcached's limit is on the whole item). */

@@ -48,7 +48,7 @@ class Conn {
     });
     socket.on('close', () => (this.closed = true));
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNRESET') this.reset = true;
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.reset = true;
     });
   }
 
