@@ -225,8 +225,7 @@ export class ClientConnection implements ReplySink {
         off = fillBlock(st, buf, off, end);
         if (st.filled < st.data.length) break;
         this.state = LINE;
-        if (st.r.kind === BinKind.Sasl) this.saslAuth(st.r, st.head, st.data);
-        else this.commands.binary(st.r, st.head, st.data);
+        this.binaryWithValue(st.r, st.head, st.data);
         if (this.pauseIfFull()) break;
         continue;
       }
@@ -279,12 +278,7 @@ export class ClientConnection implements ReplySink {
           this.state = { kind: 'swallow', left: r.vlen };
           return off;
         }
-        if (end - off >= r.vlen) {
-          this.saslAuth(r, head, buf.subarray(off, off + r.vlen));
-          return off + r.vlen;
-        }
-        this.state = { kind: 'binvalue', r, head, data: Buffer.allocUnsafe(r.vlen), filled: 0 };
-        return off;
+        return this.binaryValue(r, head, buf, off, end);
       case BinKind.Local:
         if (r.loud === Opcode.Quit) {
           this.host.dispatcher.counters.requests++;
@@ -306,12 +300,22 @@ export class ClientConnection implements ReplySink {
       c.binary(r, head, null);
       return off;
     }
+    return this.binaryValue(r, head, buf, off, end);
+  }
+
+  /** A request with a value: handled now if this read holds all of it, else once a binvalue state has read it. */
+  private binaryValue(r: BinRequest, head: Buffer, buf: Buffer, off: number, end: number): number {
     if (end - off >= r.vlen) {
-      c.binary(r, head, buf.subarray(off, off + r.vlen));
+      this.binaryWithValue(r, head, buf.subarray(off, off + r.vlen));
       return off + r.vlen;
     }
     this.state = { kind: 'binvalue', r, head, data: Buffer.allocUnsafe(r.vlen), filled: 0 };
     return off;
+  }
+
+  private binaryWithValue(r: BinRequest, head: Buffer, data: Buffer): void {
+    if (r.kind === BinKind.Sasl) this.saslAuth(r, head, data);
+    else this.commands.binary(r, head, data);
   }
 
   /**

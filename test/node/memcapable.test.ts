@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { assertAllPass, memcapable } from '../helpers/memcapable';
 import { command } from '../helpers/replicas';
 import { startProxy, type RunningProxy } from '../helpers/proxies';
 import { ENGINE, startNode, type RunningServer } from '../helpers/servers';
@@ -21,30 +21,6 @@ test.after.each(async () => {
   node = null;
 });
 
-/** Runs `memccapable -a` against a port; resolves with its exit status and output. */
-function memcapable(port: number): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('memccapable', ['-a', '-h', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', (err) => reject(new Error(`memccapable could not run (apt-get install libmemcached-tools): ${err.message}`)));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
-function assertAllPass(r: { code: number | null; out: string }): void {
-  const checks = r.out.split('\n').filter((l) => /^ascii /.test(l));
-  assert.is(checks.length, 27, r.out);
-  assert.equal(checks.filter((l) => !/\[pass\]\s*$/.test(l)), [], r.out);
-  assert.match(r.out, /All tests passed/);
-  assert.is(r.code, 0, r.out);
-}
-
 test('version names memcached 1.6.18 first, this package after it, in one token', async () => {
   node = await startNode();
   assert.match(await command(node.port, 'version\r\n', '\r\n'), /^VERSION 1\.6\.18-mhn\.\d+\.\d+\.\d+\S*\r\n$/);
@@ -53,14 +29,14 @@ test('version names memcached 1.6.18 first, this package after it, in one token'
 
 test('every ascii check passes against the node', async () => {
   node = await startNode();
-  assertAllPass(await memcapable(node.port));
+  assertAllPass(await memcapable(node.port, 'ascii'), 'ascii');
 });
 
 test('every ascii check passes through the proxy', async () => {
   node = await startNode();
   proxy = await startProxy(['-s', `127.0.0.1:${node.port}`]);
   assert.match(await command(proxy.port, 'version\r\n', '\r\n'), /^VERSION 1\.6\.18-mhn\./);
-  assertAllPass(await memcapable(proxy.port));
+  assertAllPass(await memcapable(proxy.port, 'ascii'), 'ascii');
 });
 
 test.run();

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient } from '../helpers/client';
+import { assertAllPass, memcapable } from '../helpers/memcapable';
 import { storeExtras, u32, type Response } from '../helpers/binary-packets';
 import { binaryExchange, packet } from '../helpers/binary-wire';
 import { Opcode } from '../../src/protocol/binary';
@@ -197,18 +197,7 @@ test('on the C++ data path keyed binary requests and noop stay there: no handoff
 });
 
 test('memccapable -b: every check passes through the proxy', async () => {
-  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    const child = spawn('memccapable', ['-b', '-h', '127.0.0.1', '-p', String(proxy.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (c) => resolve({ code: c, output }));
-  });
-  const passed = output.split('\n').filter((l) => /\[pass\]/.test(l)).length;
-  assert.equal(code, 0, output);
-  assert.ok(output.includes('All tests passed'), output);
-  assert.equal(passed, 27, output);
+  assertAllPass(await memcapable(proxy.port, 'binary'), 'binary');
 });
 
 test.run();

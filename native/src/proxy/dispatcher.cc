@@ -38,6 +38,18 @@ uint32_t ProxyCore::point_of(uint32_t hash) const {
   return it == points_.end() ? 0 : static_cast<uint32_t>(it - points_.begin());
 }
 
+// The next reply slot of a connection, in request order: a plain one that waits for its reply.
+uint32_t ProxyCore::new_slot(ClientConnection* c) {
+  if (c->count == c->ring.size()) grow(c);
+  uint32_t seq = c->head_seq + c->count++;
+  ReplySlot& s = c->at(seq);
+  s.silent = false;
+  s.quiet = 0;
+  s.done = false;
+  s.binary = false;
+  return seq;
+}
+
 void ProxyCore::forward(ClientConnection* c, const char* p, const PlainRequest& r) {
   counters_[kRequests]++;
   if (r.kind == kFrameGet) {
@@ -48,14 +60,11 @@ void ProxyCore::forward(ClientConnection* c, const char* p, const PlainRequest& 
   } else if (r.kind == kFrameTouch) {
     counters_[kCmdTouch]++;
   }
-  if (c->count == c->ring.size()) grow(c);
-  uint32_t seq = c->head_seq + c->count++;
+  uint32_t seq = new_slot(c);
   ReplySlot& s = c->at(seq);
   RequestUnit& u = s.unit;
   s.silent = r.silent;
   s.quiet = r.quiet;
-  s.done = false;
-  s.binary = false;
   // mn: every reply owed before it leaves first, since replies leave in request order.
   if (r.kind == kFrameMn) return complete(c, seq, kMn.data(), kMn.size());
   if (r.cut == 0) {
@@ -85,12 +94,8 @@ void ProxyCore::forward_binary(ClientConnection* c, const char* p, const BinaryR
     case kSet: case kAdd: case kReplace: case kAppend: case kPrepend: counters_[kCmdSet]++; break;
     default: break;
   }
-  if (c->count == c->ring.size()) grow(c);
-  uint32_t seq = c->head_seq + c->count++;
+  uint32_t seq = new_slot(c);
   ReplySlot& s = c->at(seq);
-  s.silent = false;
-  s.quiet = 0;
-  s.done = false;
   s.binary = true;
   s.binary_quiet = r.quiet;
   s.binary_opcode = r.opcode;
@@ -112,13 +117,7 @@ void ProxyCore::forward_binary(ClientConnection* c, const char* p, const BinaryR
 // A binary noop: answered here, after every earlier reply (replies leave in request order).
 void ProxyCore::answer_noop(ClientConnection* c, const char* p, const BinaryRequest& r) {
   counters_[kRequests]++;
-  if (c->count == c->ring.size()) grow(c);
-  uint32_t seq = c->head_seq + c->count++;
-  ReplySlot& s = c->at(seq);
-  s.silent = false;
-  s.quiet = 0;
-  s.done = false;
-  s.binary = false;
+  uint32_t seq = new_slot(c);
   char reply[binary::kHeaderLength] = {};
   reply[0] = static_cast<char>(binary::kResponseMagic);
   reply[1] = static_cast<char>(r.opcode);

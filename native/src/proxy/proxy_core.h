@@ -99,6 +99,7 @@ class ProxyCore {
   void process_held(ClientConnection* c);
   size_t process(ClientConnection* c, const char* p, size_t n, size_t off);
   void grow(ClientConnection* c);
+  uint32_t new_slot(ClientConnection* c);
   void complete(ClientConnection* c, uint32_t seq, const char* p, size_t n);
   void mark_dirty(ClientConnection* c);
   void flush(ClientConnection* c, bool force);
