@@ -1,10 +1,8 @@
 #include "engine/commands/execute.h"
 
-#include <cstring>
 #include <string>
 
 #include "engine/store/clock.h"
-#include "protocol/numbers.h"
 
 namespace mcha {
 namespace {
