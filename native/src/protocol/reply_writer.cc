@@ -119,6 +119,45 @@ void Writer::free_blocks_from(size_t i) {
   blocks_.resize(i < blocks_.size() ? i : blocks_.size());
 }
 
+size_t Writer::try_write(uv_stream_t* s) {
+  close_run();
+  if (bufs_.empty()) return 0;
+  // uv_try_write writes at most IOV_MAX buffers; a partial write leaves the rest to take().
+  int n = uv_try_write(s, bufs_.data(), static_cast<unsigned int>(bufs_.size()));
+  if (n <= 0) return 0;  // EAGAIN, or an error uv_write will report
+  size_t wrote = static_cast<size_t>(n);
+  if (wrote == pending_) {
+    recycle();
+    return wrote;
+  }
+  size_t i = 0, left = wrote;
+  while (left >= bufs_[i].len) left -= bufs_[i++].len;
+  bufs_.erase(bufs_.begin(), bufs_.begin() + static_cast<std::ptrdiff_t>(i));
+  bufs_[0].base += left;
+  bufs_[0].len -= left;
+  pending_ -= wrote;
+  // A mark counts buffers from the front: none is left that discard() could return to.
+  mark_ = Mark();
+  return wrote;
+}
+
+void Writer::recycle() {
+  release_refs_from(0);
+  char* keep = nullptr;
+  if (cur_ && cur_cap_ == kBlockSize && blocks_.back() == cur_) {
+    keep = cur_;
+    blocks_.pop_back();
+  }
+  free_blocks_from(0);
+  bufs_.clear();
+  pending_ = 0;
+  cur_ = keep;
+  cur_cap_ = keep ? kBlockSize : 0;
+  cur_len_ = run_start_ = 0;
+  if (keep) blocks_.push_back(keep);
+  mark_ = Mark();
+}
+
 WriteBatch* Writer::take() {
   close_run();
   auto* b = new WriteBatch();

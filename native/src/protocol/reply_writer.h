@@ -47,6 +47,10 @@ class Writer {
   void hold(Item* it);
   bool holds(const Item* it) const;
   size_t pending() const { return pending_; }
+  // Writes what is composed straight to the socket, as far as the kernel takes it now, without
+  // a write request: returns the bytes written. When all went, the refs are released and the
+  // first text block is kept for the next replies; otherwise take() the rest.
+  size_t try_write(uv_stream_t* s);
   // Hands everything composed to a batch the caller writes and later frees with finish().
   WriteBatch* take();
   // The same for what precedes the last mark (nullptr if nothing does); what follows it stays,
@@ -56,6 +60,8 @@ class Writer {
 
  private:
   void close_run();
+  // After everything composed was written: empty again, keeping one block and the vectors' room.
+  void recycle();
   void release_refs_from(size_t i);
   void free_blocks_from(size_t i);
   void release_held();

@@ -396,20 +396,30 @@ void Connection::delay_after_auth_failure() {
 
 void Connection::flush(bool marked_only) {
   if (out_.pending() == 0 || closed_) return;
-  WriteBatch* b = marked_only ? out_.take_marked() : out_.take();
-  if (!b) return;
-  server_.counters().bytes_written += b->bytes;
   if (SyncGate* gate = server_.gate()) {
     uint64_t end = gate->log_end();
     uint64_t offset = end != seen_log_end_ ? end : 0;
     seen_log_end_ = end;
     if (!held_.empty() || gate->must_hold(offset)) {
+      WriteBatch* b = marked_only ? out_.take_marked() : out_.take();
+      if (!b) return;
+      server_.counters().bytes_written += b->bytes;
       held_.push_back(Held{b, offset});
       held_bytes_ += b->bytes;
       gate->wait(this);
       return;
     }
   }
+  // Nothing queued before these replies: straight to the socket, as memcached's sendmsg. A
+  // write request that completes at once would still leave libuv a write watcher to stop, one
+  // epoll_ctl per reply, and a callback on the next loop turn.
+  if (!marked_only && handle_.write_queue_size == 0) {
+    server_.counters().bytes_written += out_.try_write(reinterpret_cast<uv_stream_t*>(&handle_));
+    if (out_.pending() == 0) return;
+  }
+  WriteBatch* b = marked_only ? out_.take_marked() : out_.take();
+  if (!b) return;
+  server_.counters().bytes_written += b->bytes;
   send(b);
 }
 
