@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadAddon } from '../src/engine/native/addon';
 import { hitRatioBenchmark, type HitRatioRow } from './hit-ratio';
 import { LOADGEN, runLoad, prefill, type LoadProtocol, type LoadResult } from './load';
+import { manyConnectionsBenchmark, type ManyConnRow } from './many-connections';
 import { memoryBenchmark, type MemoryRow } from './memory';
 import { microBenchmarks, type MicroRow } from './micro';
 import { loadDevAddon } from '../test/helpers/dev-addon';
@@ -14,7 +15,8 @@ import { availableTargets, log, startTarget, stopTarget, type Running, type Targ
 
 /**
  * `npm run bench`: the engines side by side with `memcached -t 1` (when installed), in one
- * run: micro-benchmarks, a pipelined load, memory per item and miss ratio, then replication
+ * run: micro-benchmarks, many connections with one request in flight each (memcaslap and the
+ * project's load generator), a pipelined load, memory per item and miss ratio, then replication
  * (write throughput with a peer, full sync, lag). Results go to bench/results/latest.{json,md}.
  * BENCH_ROUNDS / BENCH_SECONDS resize the load parts.
  */
@@ -169,7 +171,25 @@ function proxyReport(p: ProxyResults): string[] {
   return lines;
 }
 
-function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverhead: number, hits: HitRatioRow[], repl: ReplicationResults, proxy: ProxyResults, seconds: number): string {
+function manyReport(rows: ManyConnRow[]): string[] {
+  if (rows.length === 0) return [];
+  const mc = (r: ManyConnRow) => rows.find((x) => x.tool === r.tool && x.connections === r.connections && x.target === 'memcached');
+  const perf = rows[0]!.syscallSource === 'perf';
+  const per = (r: ManyConnRow, ...calls: string[]) => (r.perCall ? calls.reduce((a, c) => a + (r.perCall![c] ?? 0), 0).toFixed(2) : 'n/a');
+  const us = (v: number | null) => (v === null ? '-' : v.toFixed(0));
+  return [
+    `## Many connections, one request in flight each; ${ROUNDS} alternating rounds of ${SECONDS} s, medians`,
+    ``,
+    `memcaslap: \`memcaslap -s 127.0.0.1:PORT -T 1 -c N -t ${SECONDS}s\` (its defaults: 90% get, 10% set, its own key and value sizes). loadgen: this project's load generator, N connections x 1, 90% get, 100-byte values, Zipf(0.99) over 10,000 keys. System calls per op: ${perf ? 'all of them, from `perf stat` on the syscall tracepoints' : 'read- and write-like calls only, from /proc/<pid>/io (perf could not trace)'}.`,
+    ``,
+    `| tool | conns | target | ops/s | vs memcached | p50 RTT (us) | p99 RTT (us) | server CPU us / op | CPU vs memcached | syscalls / op | read | write, writev, sendmsg | epoll_wait | epoll_ctl |`,
+    `| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...rows.map((r) => `| ${r.tool} | ${r.connections} | ${r.target} | ${Math.round(r.opsPerSec)} | ${ratio(r.opsPerSec, mc(r)?.opsPerSec)} | ${us(r.p50us)} | ${us(r.p99us)} | ${r.serverCpuUsPerOp.toFixed(2)} | ${ratio(r.serverCpuUsPerOp, mc(r)?.serverCpuUsPerOp)} | ${r.syscallsPerOp.toFixed(2)} | ${per(r, 'read', 'recvfrom')} | ${per(r, 'write', 'writev', 'sendmsg')} | ${per(r, 'epoll_wait', 'epoll_pwait')} | ${per(r, 'epoll_ctl')} |`),
+    ``,
+  ];
+}
+
+function report(micro: MicroRow[], many: ManyConnRow[], load: LoadRow[], memory: MemoryRow[], tsOverhead: number, hits: HitRatioRow[], repl: ReplicationResults, proxy: ProxyResults, seconds: number): string {
   const mcLoad = (p: Protocol) => load.find((r) => r.target === 'memcached' && r.protocol === p);
   const textLoad = (target: string) => load.find((r) => r.target === target && r.protocol === 'text');
   const mcMem = memory.find((r) => r.target === 'memcached');
@@ -185,6 +205,7 @@ function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverh
     `| --- | ---: | ---: | ---: |`,
     ...micro.map((m) => `| ${m.name} | ${Math.round(m.tsPerSec)} | ${m.nativePerSec === null ? 'n/a' : Math.round(m.nativePerSec)} | ${m.nativePerSec === null ? 'n/a' : (m.nativePerSec / m.tsPerSec).toFixed(2)} |`),
     ``,
+    ...manyReport(many),
     `## Load: ${LOAD.connections} connections x ${LOAD.depth} pipelined, ${LOAD.getRatio * 100}% get, ${LOAD.valueSize}-byte values, Zipf(0.99) over ${LOAD.keys} keys; ${ROUNDS} alternating rounds of ${SECONDS} s, medians`,
     ``,
     `| target | commands | ops/s | vs memcached | vs get/set | p50 batch RTT (us) | p99 batch RTT (us) | server CPU s / M ops | CPU vs memcached | server CPU share | load generator CPU share |`,
@@ -220,6 +241,7 @@ function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverh
   log(`targets: ${targets.map((t) => t.name).join(', ')}`);
   const micro = microBenchmarks(loaded.ok ? loadDevAddon() : null);
   const tsOverhead = tsItemOverhead();
+  const many = await manyConnectionsBenchmark(targets, ROUNDS, SECONDS);
   const load = await loadBenchmark(targets);
   const memory = await memoryBenchmark(targets);
   const hits = await hitRatioBenchmark(targets);
@@ -234,9 +256,9 @@ function report(micro: MicroRow[], load: LoadRow[], memory: MemoryRow[], tsOverh
   for (const e of engines) failover.push(await failoverTime(e, FAILOVER_KILLS));
   const proxy: ProxyResults = { backend: proxyLoad.backend, load: proxyLoad.rows, failover };
   const seconds = (Date.now() - t0) / 1000;
-  const md = report(micro, load, memory, tsOverhead, hits, repl, proxy, seconds);
+  const md = report(micro, many, load, memory, tsOverhead, hits, repl, proxy, seconds);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify({ command: COMMAND, date: new Date().toISOString(), seconds, load: { ...LOAD, rounds: ROUNDS, seconds: SECONDS }, micro, loadResults: load, memory, tsItemOverhead: tsOverhead, hitRatio: hits, replication: repl, proxy }, null, 2) + '\n');
+  writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify({ command: COMMAND, date: new Date().toISOString(), seconds, load: { ...LOAD, rounds: ROUNDS, seconds: SECONDS }, micro, manyConnections: many, loadResults: load, memory, tsItemOverhead: tsOverhead, hitRatio: hits, replication: repl, proxy }, null, 2) + '\n');
   writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), md);
   process.stdout.write(`\n${md}\nwritten to bench/results/latest.{json,md}\n`);
 })().catch((err: unknown) => {
