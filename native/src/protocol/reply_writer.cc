@@ -67,7 +67,7 @@ void Writer::value_bytes(Item* it) {
   if (it->nvalue >= kZeroCopyMin) {
     close_run();
     bufs_.push_back(uv_buf_init(it->value(), it->nvalue));
-    it->refcount++;
+    store_.retain(it);
     refs_.push_back(it);
     pending_ += it->nvalue;
   } else {
@@ -93,7 +93,7 @@ void Writer::discard() {
 }
 
 void Writer::hold(Item* it) {
-  it->refcount++;
+  store_.retain(it);
   held_.push_back(it);
 }
 
