@@ -1,6 +1,7 @@
 {
   "variables": {
-    # GYP_DEFINES="sanitize=1" builds with AddressSanitizer and UBSan (see .ci/run).
+    # GYP_DEFINES="sanitize=1" builds with AddressSanitizer and UBSan, "sanitize=thread" with
+    # ThreadSanitizer (see .ci/run).
     "sanitize%": 0,
     # GYP_DEFINES="dev=1" also builds the test and benchmark addon (native/dev/), which the tests
     # and `npm run bench` load and the package never holds. It is named .addon, not .node, so
@@ -18,6 +19,10 @@
       ["sanitize==1", {
         "cflags_cc": ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer", "-g"],
         "ldflags": ["-fsanitize=address,undefined"]
+      }],
+      ["sanitize=='thread'", {
+        "cflags_cc": ["-fsanitize=thread", "-fno-omit-frame-pointer", "-g"],
+        "ldflags": ["-fsanitize=thread"]
       }]
     ]
   },
@@ -48,7 +53,7 @@
         "native/src/engine/commands/writes.cc",
         "native/src/engine/net/connection.cc",
         "native/src/engine/net/server.cc",
-        "native/src/engine/net/sync_gate.cc",
+        "native/src/engine/net/worker.cc",
         "native/src/engine/replica/apply.cc",
         "native/src/engine/replica/codec.cc",
         "native/src/engine/replica/snapshot.cc",

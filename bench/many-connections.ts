@@ -33,7 +33,8 @@ export interface ManyConnRow {
 
 export const MANY_CONNECTIONS = [32, 128] as const;
 /** The calls shown one by one: reads, writes and the event loop's. */
-const CALLS = ['read', 'recvfrom', 'writev', 'write', 'sendmsg', 'epoll_wait', 'epoll_pwait', 'epoll_ctl'] as const;
+// futex: a worker thread that found the store lock taken (or a wake of one).
+const CALLS = ['read', 'recvfrom', 'writev', 'write', 'sendmsg', 'epoll_wait', 'epoll_pwait', 'epoll_ctl', 'futex'] as const;
 
 /** Whether `perf stat` can count syscall tracepoints here (perf installed, tracefs readable). */
 function perfCanTrace(): Promise<boolean> {

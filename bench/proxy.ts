@@ -58,7 +58,7 @@ async function startBackend(): Promise<{ name: string; running: Running }> {
     const proc = spawn('memcached', ['-p', String(port), '-l', '127.0.0.1', '-U', '0', '-t', '1', '-m', '1024', '-u', 'root'], { stdio: 'ignore' });
     return { name: 'memcached -t 1', running: await started(proc, port) };
   }
-  const proc = spawn(process.execPath, [BIN, 'serve', '-p', String(port), '-m', '1024'], { stdio: 'ignore' });
+  const proc = spawn(process.execPath, [BIN, 'serve', '-t', '1', '-p', String(port), '-m', '1024'], { stdio: 'ignore' });
   return { name: 'memcache-ha-native serve', running: await started(proc, port) };
 }
 
@@ -140,7 +140,7 @@ export async function proxyThroughput(rounds: number, seconds: number, nativeLoa
 /** A sync-mode replica on `port` (a free one unless given: a restart keeps its port). */
 async function startReplica(engine: string, replPort: number, port?: number): Promise<Running> {
   port ??= await freePort();
-  const proc = spawn(process.execPath, [BIN, 'serve', '--engine', engine, '-p', String(port), '-x', '127.0.0.1', '-X', String(replPort), '--repl-mode', 'sync'], { stdio: 'ignore' });
+  const proc = spawn(process.execPath, [BIN, 'serve', '--engine', engine, '-t', '1', '-p', String(port), '-x', '127.0.0.1', '-X', String(replPort), '--repl-mode', 'sync'], { stdio: 'ignore' });
   return started(proc, port);
 }
 

@@ -59,7 +59,7 @@ interface Node {
 
 async function startNode(engine: string, args: string[]): Promise<Node> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [BIN, 'serve', '--engine', engine, '-p', String(port), '-m', '1024', '-v', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'serve', '--engine', engine, '-t', '1', '-p', String(port), '-m', '1024', '-v', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   await waitUntilServing(port, 60_000);

@@ -11,7 +11,7 @@ import { loadDevAddon } from '../test/helpers/dev-addon';
 import { failoverTime, proxyThroughput, type FailoverRow, type ProxyLoadRow } from './proxy';
 import { fullSync, replicationLag, writeThroughput, type FullSyncRow, type LagRow, type WriteRow } from './replication';
 import { cpuSeconds } from '../test/helpers/proc-stats';
-import { availableTargets, log, startTarget, stopTarget, type Running, type Target } from './targets';
+import { availableTargets, log, memcachedPeer, startTarget, stopTarget, threadedTargets, type Running, type Target } from './targets';
 
 /**
  * `npm run bench`: the engines side by side with `memcached -t 1` (when installed), in one
@@ -173,7 +173,7 @@ function proxyReport(p: ProxyResults): string[] {
 
 function manyReport(rows: ManyConnRow[]): string[] {
   if (rows.length === 0) return [];
-  const mc = (r: ManyConnRow) => rows.find((x) => x.tool === r.tool && x.connections === r.connections && x.target === 'memcached');
+  const mc = (r: ManyConnRow) => rows.find((x) => x.tool === r.tool && x.connections === r.connections && x.target === memcachedPeer(r.target));
   const perf = rows[0]!.syscallSource === 'perf';
   const per = (r: ManyConnRow, ...calls: string[]) => (r.perCall ? calls.reduce((a, c) => a + (r.perCall![c] ?? 0), 0).toFixed(2) : 'n/a');
   const us = (v: number | null) => (v === null ? '-' : v.toFixed(0));
@@ -182,11 +182,26 @@ function manyReport(rows: ManyConnRow[]): string[] {
     ``,
     `memcaslap: \`memcaslap -s 127.0.0.1:PORT -T 1 -c N -t ${SECONDS}s\` (its defaults: 90% get, 10% set, its own key and value sizes). loadgen: this project's load generator, N connections x 1, 90% get, 100-byte values, Zipf(0.99) over 10,000 keys. System calls per op: ${perf ? 'all of them, from `perf stat` on the syscall tracepoints' : 'read- and write-like calls only, from /proc/<pid>/io (perf could not trace)'}.`,
     ``,
-    `| tool | conns | target | ops/s | vs memcached | p50 RTT (us) | p99 RTT (us) | server CPU us / op | CPU vs memcached | syscalls / op | read | write, writev, sendmsg | epoll_wait | epoll_ctl |`,
-    `| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
-    ...rows.map((r) => `| ${r.tool} | ${r.connections} | ${r.target} | ${Math.round(r.opsPerSec)} | ${ratio(r.opsPerSec, mc(r)?.opsPerSec)} | ${us(r.p50us)} | ${us(r.p99us)} | ${r.serverCpuUsPerOp.toFixed(2)} | ${ratio(r.serverCpuUsPerOp, mc(r)?.serverCpuUsPerOp)} | ${r.syscallsPerOp.toFixed(2)} | ${per(r, 'read', 'recvfrom')} | ${per(r, 'write', 'writev', 'sendmsg')} | ${per(r, 'epoll_wait', 'epoll_pwait')} | ${per(r, 'epoll_ctl')} |`),
+    `| tool | conns | target | ops/s | vs memcached | p50 RTT (us) | p99 RTT (us) | server CPU us / op | CPU vs memcached | syscalls / op | read | write, writev, sendmsg | epoll_wait | epoll_ctl | futex |`,
+    `| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    ...rows.map((r) => `| ${r.tool} | ${r.connections} | ${r.target} | ${Math.round(r.opsPerSec)} | ${ratio(r.opsPerSec, mc(r)?.opsPerSec)} | ${us(r.p50us)} | ${us(r.p99us)} | ${r.serverCpuUsPerOp.toFixed(2)} | ${ratio(r.serverCpuUsPerOp, mc(r)?.serverCpuUsPerOp)} | ${r.syscallsPerOp.toFixed(2)} | ${per(r, 'read', 'recvfrom')} | ${per(r, 'write', 'writev', 'sendmsg')} | ${per(r, 'epoll_wait', 'epoll_pwait')} | ${per(r, 'epoll_ctl')} | ${per(r, 'futex')} |`),
+    ``,
+    `"vs memcached" compares with memcached at the same thread count. This host has 2 cores shared with the load tool, so -t 2 cannot show throughput scaling here; its cost can: server CPU per op at -t 2 over -t 1 (1.00 is perfect scaling efficiency, more is what the second thread costs in locking and handoff):`,
+    ``,
+    ...scaling(rows),
     ``,
   ];
+}
+
+function scaling(rows: ManyConnRow[]): string[] {
+  const out: string[] = [];
+  for (const base of ['native', 'memcached']) {
+    for (const r of rows.filter((x) => x.target === base)) {
+      const t2 = rows.find((x) => x.tool === r.tool && x.connections === r.connections && x.target === `${base} -t 2`);
+      if (t2) out.push(`- ${r.tool} -c ${r.connections}, ${base}: ${ratio(t2.serverCpuUsPerOp, r.serverCpuUsPerOp)} CPU per op, ${ratio(t2.opsPerSec, r.opsPerSec)} ops/s`);
+    }
+  }
+  return out;
 }
 
 function report(micro: MicroRow[], many: ManyConnRow[], load: LoadRow[], memory: MemoryRow[], tsOverhead: number, hits: HitRatioRow[], repl: ReplicationResults, proxy: ProxyResults, seconds: number): string {
@@ -241,7 +256,7 @@ function report(micro: MicroRow[], many: ManyConnRow[], load: LoadRow[], memory:
   log(`targets: ${targets.map((t) => t.name).join(', ')}`);
   const micro = microBenchmarks(loaded.ok ? loadDevAddon() : null);
   const tsOverhead = tsItemOverhead();
-  const many = await manyConnectionsBenchmark(targets, ROUNDS, SECONDS);
+  const many = await manyConnectionsBenchmark([...targets, ...threadedTargets(loaded.ok)], ROUNDS, SECONDS);
   const load = await loadBenchmark(targets);
   const memory = await memoryBenchmark(targets);
   const hits = await hitRatioBenchmark(targets);

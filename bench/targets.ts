@@ -11,10 +11,18 @@ export interface Target {
 
 const BIN = join(__dirname, '..', '..', 'bin', 'memcache-ha-native.js');
 
-function node(engine: string): Target {
+/** A node with `threads` worker threads (-t); named by its engine, with " -t N" past one. */
+function node(engine: string, threads = 1): Target {
   return {
-    name: engine,
-    start: (port, mb) => spawn(process.execPath, [BIN, 'serve', '-p', String(port), '--engine', engine, '-m', String(mb)], { stdio: 'ignore' }),
+    name: threads === 1 ? engine : `${engine} -t ${threads}`,
+    start: (port, mb) => spawn(process.execPath, [BIN, 'serve', '-p', String(port), '--engine', engine, '-t', String(threads), '-m', String(mb)], { stdio: 'ignore' }),
+  };
+}
+
+function memcached(threads: number): Target {
+  return {
+    name: threads === 1 ? 'memcached' : `memcached -t ${threads}`,
+    start: (port, mb) => spawn('memcached', ['-p', String(port), '-l', '127.0.0.1', '-U', '0', '-t', String(threads), '-m', String(mb), '-u', 'root'], { stdio: 'ignore' }),
   };
 }
 
@@ -27,18 +35,27 @@ export function onPath(cmd: string): boolean {
   }
 }
 
-/** native, ts and (when installed) memcached -t 1. */
+/** native and ts at -t 1, and (when installed) memcached -t 1. */
 export function availableTargets(nativeLoads: boolean): Target[] {
   const out: Target[] = [];
   if (nativeLoads) out.push(node('native'));
   out.push(node('ts'));
-  if (onPath('memcached')) {
-    out.push({
-      name: 'memcached',
-      start: (port, mb) => spawn('memcached', ['-p', String(port), '-l', '127.0.0.1', '-U', '0', '-t', '1', '-m', String(mb), '-u', 'root'], { stdio: 'ignore' }),
-    });
-  }
+  if (onPath('memcached')) out.push(memcached(1));
   return out;
+}
+
+/** The same at -t 2 (the TypeScript engine has one thread): thread scaling beside memcached's. */
+export function threadedTargets(nativeLoads: boolean): Target[] {
+  const out: Target[] = [];
+  if (nativeLoads) out.push(node('native', 2));
+  if (onPath('memcached')) out.push(memcached(2));
+  return out;
+}
+
+/** The target a row compares with: memcached at the same thread count. */
+export function memcachedPeer(target: string): string {
+  const threads = / -t (\d+)$/.exec(target)?.[1];
+  return threads ? `memcached -t ${threads}` : 'memcached';
 }
 
 export interface Running {

@@ -7,7 +7,8 @@ A memcached-compatible cache node (text, meta and binary protocols).
   -U, --udp-port <num>        accepted for compatibility: UDP is not served (0 is silent)
   -m, --memory-limit <mb>     item memory in megabytes (default 64)
   -c, --conn-limit <num>      max simultaneous connections (default 1024)
-  -t, --threads <num>         accepted; the node serves from one event-loop thread
+  -t, --threads <num>         worker threads serving clients (default 4; 1: Node's own loop);
+                              the TypeScript engine always serves from one thread
   -I, --max-item-size <size>  largest item, e.g. 512k, 1m, 2m (default 1m; >= 1024 bytes,
                               <= 1 GB and <= half of -m)
   -v, --verbose               log more: -v events, -vv each command

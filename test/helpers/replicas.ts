@@ -1,7 +1,7 @@
 import { RawClient } from './client';
 import type { Relay } from './relay';
 import { spawnTracked, stopProcess, waitFor, type Spawned } from './processes';
-import { assertNoSanitizerReport, BIN, ENGINE, freePort, SANITIZER_ENV, waitListening } from './servers';
+import { assertNoSanitizerReport, BIN, ENGINE, freePort, SANITIZER_ENV, THREAD_ARGS, waitListening } from './servers';
 
 /** A node started with -x/-X, and how to start it again with the same command. */
 export interface Replica {
@@ -39,7 +39,7 @@ export async function startReplica(opts: {
 }
 
 function spawn(args: string[], engine: string, env: NodeJS.ProcessEnv): Spawned {
-  return spawnTracked(process.execPath, [BIN, 'serve', '--engine', engine, ...args], env);
+  return spawnTracked(process.execPath, [BIN, 'serve', '--engine', engine, ...THREAD_ARGS, ...args], env);
 }
 
 export async function waitServing(r: Replica, ms = 20_000): Promise<void> {

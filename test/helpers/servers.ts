@@ -8,6 +8,12 @@ export const BIN = join(REPO_ROOT, 'bin', 'memcache-ha-native.js');
 
 /** The engine under test: TEST_ENGINE=ts|native (default ts). Every behavioural test reads it. */
 export const ENGINE = process.env.TEST_ENGINE ?? 'ts';
+/**
+ * TEST_THREADS=N runs every node under test with `-t N` (a test's own -t comes later and wins);
+ * unset, nodes get serve's default, 4 worker threads on the native engine. .ci/run covers both
+ * the threaded path and -t 1 (Node's own loop).
+ */
+export const THREAD_ARGS: readonly string[] = process.env.TEST_THREADS ? ['-t', process.env.TEST_THREADS] : [];
 
 export interface RunningServer {
   port: number;
@@ -20,7 +26,7 @@ export interface RunningServer {
  * processes under test, and only into them: SANITIZER_PRELOAD names it.
  */
 export const SANITIZER_ENV: NodeJS.ProcessEnv = process.env.SANITIZER_PRELOAD ? { ...process.env, LD_PRELOAD: process.env.SANITIZER_PRELOAD } : process.env;
-const SANITIZER_REPORT = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:/;
+const SANITIZER_REPORT = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|WARNING: ThreadSanitizer|runtime error:/;
 
 /** Fails when a node printed a sanitizer report. */
 export function assertNoSanitizerReport(proc: Spawned): void {
@@ -30,7 +36,7 @@ export function assertNoSanitizerReport(proc: Spawned): void {
 
 /** Starts `memcache-ha-native serve` on a free port with the engine under test. */
 export function startNode(args: readonly string[] = [], engine = ENGINE): Promise<RunningServer> {
-  return startCommand('serve', ['--engine', engine, ...args]);
+  return startCommand('serve', ['--engine', engine, ...THREAD_ARGS, ...args]);
 }
 
 /** Starts `memcache-ha-native <command> -p 0 ...` and waits for its listening line (sanitizer-checked on stop). */

@@ -155,10 +155,9 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return env.Undefined();
   }
 
-  // pending(): bytes of this node's records waiting to be drained.
+  // pending(): bytes of this node's records waiting to be drained, sealed for drainInto.
   Napi::Value Pending(const Napi::CallbackInfo& info) {
-    MutationLog* log = engine_->log();
-    return Napi::Number::New(info.Env(), log ? static_cast<double>(log->pending()) : 0);
+    return Napi::Number::New(info.Env(), static_cast<double>(engine_->pending()));
   }
 
   // drainInto(target: Buffer, at: number): number -- copies every waiting record into `target`
@@ -166,28 +165,25 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   // side) and returns how many records they were.
   Napi::Value DrainInto(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    MutationLog* log = engine_->log();
-    if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsNumber() || !log) {
+    if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsNumber() || !engine_->replicated()) {
       Napi::TypeError::New(env, "drainInto(target: Buffer, at: number) on a replicated engine").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     Napi::Buffer<char> target = info[0].As<Napi::Buffer<char>>();
     double at = info[1].As<Napi::Number>().DoubleValue();
-    size_t n = log->pending();
+    // The records pending() sealed (or, without it, those waiting now): what drain_into copies.
+    size_t n = engine_->pending();
     if (!(at >= 0) || at > static_cast<double>(target.Length()) || target.Length() - static_cast<size_t>(at) < n) {
       Napi::RangeError::New(env, "drainInto: the target has no room for the waiting records").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    uint32_t records = log->pending_records();
-    if (n) memcpy(target.Data() + static_cast<size_t>(at), log->data(), n);
-    log->drained();
-    return Napi::Number::New(env, records);
+    return Napi::Number::New(env, engine_->drain_into(target.Data() + static_cast<size_t>(at)));
   }
 
   // apply(records: Buffer): throws an Error saying what was malformed (after applying what preceded it).
   Napi::Value Apply(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsBuffer() || !engine_->log()) {
+    if (info.Length() < 1 || !info[0].IsBuffer() || !engine_->replicated()) {
       Napi::TypeError::New(env, "apply(records: Buffer) on a replicated engine").ThrowAsJavaScriptException();
       return env.Undefined();
     }
@@ -200,19 +196,17 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   }
 
   Napi::Value SnapshotBegin(const Napi::CallbackInfo& info) {
-    Snapshot* snap = engine_->snapshot();
-    return Napi::Number::New(info.Env(), snap ? static_cast<double>(snap->begin()) : 0);
+    return Napi::Number::New(info.Env(), engine_->replicated() ? static_cast<double>(engine_->snapshot_begin()) : 0);
   }
 
   // snapshotNext(maxBytes): {bytes: Buffer, items: number} | null once complete.
   Napi::Value SnapshotNext(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Snapshot* snap = engine_->snapshot();
-    if (!snap) return env.Null();
+    if (!engine_->replicated()) return env.Null();
     size_t max_bytes = info.Length() > 0 ? static_cast<size_t>(info[0].ToNumber().Int64Value()) : 256 * 1024;
     RecordBuffer out;
     bool done = false;
-    uint32_t items = snap->next(out, max_bytes, done);
+    uint32_t items = engine_->snapshot_next(out, max_bytes, done);
     if (done) return env.Null();
     size_t len = out.size();
     char* data = out.release();

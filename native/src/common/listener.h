@@ -14,4 +14,10 @@ namespace mcha {
 int listen_tcp(uv_loop_t* loop, uv_tcp_t* handle, const std::string& host, uint32_t port, uv_connection_cb on_connection,
                bool& opened, std::string& bound_host, uint32_t& bound_port);
 
+// The same socket for a listener that accepts by itself (the node's worker threads take the
+// accepted descriptors to their own loops): bound and listening, but not watched by libuv.
+// Returns 0 with the descriptor in `fd`, or a libuv error code; `opened` as above.
+int listen_tcp_fd(uv_loop_t* loop, uv_tcp_t* handle, const std::string& host, uint32_t port, bool& opened, int& fd,
+                  std::string& bound_host, uint32_t& bound_port);
+
 }  // namespace mcha

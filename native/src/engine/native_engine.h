@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "engine/auth/credentials.h"
@@ -36,25 +37,38 @@ class NativeEngine {
 
   const Settings& settings() const { return settings_; }
   // -S and -Y users, replaced at start and on every SIGHUP.
-  void set_credentials(CredentialKind kind, std::vector<std::pair<std::string, std::string>> users) { credentials_.set(kind, std::move(users)); }
+  void set_credentials(CredentialKind kind, std::vector<std::pair<std::string, std::string>> users);
 
-  // Replication (nullptr on a standalone node).
-  MutationLog* log() { return log_.get(); }
-  Snapshot* snapshot() { return snapshot_.get(); }
+  // Replication; each takes the store lock, as the workers' commands do.
+  bool replicated() const { return log_ != nullptr; }
+  // Bytes of this node's own writes waiting to be drained, sealed for drain_into (records
+  // logged after this wait for the next drain).
+  size_t pending();
+  // Copies the sealed records to `target` (room for pending() bytes) and forgets them;
+  // returns how many records they were.
+  uint32_t drain_into(char* target);
   // Applies a batch of the peer's records: nullptr, or what was malformed.
   const char* apply(const char* records, size_t n, uint64_t now_ms);
-  void set_replication_stats(std::string text) { replication_stats_ = std::move(text); }
+  // A full sync's snapshot: its start (the version clock then), and its next chunk.
+  uint64_t snapshot_begin();
+  uint32_t snapshot_next(RecordBuffer& out, size_t max_bytes, bool& done);
+  void set_replication_stats(std::string text);
   // Sync mode: the peer applied this node's stream up to `acked` (-1: no peer).
   void set_acknowledged(int64_t acked);
 
  private:
   static void on_sweep(uv_timer_t* t);
+  // The mutation log's first record since a drain, on whichever thread wrote it.
+  void records_arrived();
 
   uv_loop_t* loop_;
   Settings settings_;
+  // The one lock over the store, the version clock, the command counters and the mutation
+  // log: held by a worker while the commands of one read event run, and by Node's thread
+  // while it applies, drains, snapshots or sweeps.
+  std::mutex store_lock_;
   Store store_;
   VersionClock clock_;
-  ConnectionCounters counters_;
   Credentials credentials_;
   std::unique_ptr<MutationLog> log_;
   std::unique_ptr<Snapshot> snapshot_;
@@ -64,6 +78,10 @@ class NativeEngine {
   std::unique_ptr<Server> server_;
   uv_timer_t sweep_timer_;
   bool sweeping_ = false;
+  std::function<void()> records_waiting_;
+  // -t N: a worker thread's first record reaches Node's loop through this.
+  uv_async_t records_async_;
+  bool records_async_open_ = false;
 };
 
 }  // namespace mcha

@@ -21,7 +21,7 @@ struct Settings {
   uint32_t max_connections = 1024;
   uint32_t threads = 4;
   uint32_t item_size_max = 1 << 20;
-  int verbosity = 0;
+  int verbosity = 0;  // set at start; later only through log_level()/set_log_level()
   bool evictions = true;
   bool cas_enabled = true;
   bool shutdown_enabled = false;
@@ -39,6 +39,10 @@ struct Settings {
   bool replicated = false;
   bool sync_mode = false;
   uint32_t node_id = 1;
+
+  // The `verbosity` command changes the level while other worker threads read it.
+  int log_level() const { return __atomic_load_n(&verbosity, __ATOMIC_RELAXED); }
+  void set_log_level(int v) { __atomic_store_n(&verbosity, v, __ATOMIC_RELAXED); }
 };
 
 }  // namespace mcha

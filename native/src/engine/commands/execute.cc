@@ -37,7 +37,7 @@ Outcome Commands::execute(const Request& req, Writer& out) {
       out.line(h_.settings.version);
       return Outcome::Continue;
     case Kind::Verbosity:
-      h_.settings.verbosity = req.level > 2 ? 2 : static_cast<int>(req.level);
+      h_.settings.set_log_level(req.level > 2 ? 2 : static_cast<int>(req.level));
       reply(out, req.noreply, "OK");
       return Outcome::Continue;
     case Kind::Mn: out.line("MN"); return Outcome::Continue;

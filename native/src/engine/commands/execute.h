@@ -23,11 +23,13 @@ struct CommandHost {
   Settings& settings;
   Store& store;
   VersionClock& clock;
-  ConnectionCounters& connections;
   uint32_t node_id;
   uint32_t started_at;
   std::function<uint32_t()> bound_port;
   std::function<std::vector<ConnectionInfo>()> open_connections;
+  // The network layer's counts, summed over its threads, and `stats reset` of them.
+  std::function<ConnectionCounters()> connection_counters;
+  std::function<void()> reset_connection_counters;
   std::function<void(bool graceful)> shutdown;
   // This node's writes for the peer; nullptr on a standalone node.
   MutationLog* log = nullptr;

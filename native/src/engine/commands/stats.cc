@@ -60,7 +60,7 @@ void Commands::stats(const Request& req, Writer& out) {
 
 void Commands::reset_stats() {
   c_ = CommandCounters();
-  h_.connections.total = h_.connections.rejected = h_.connections.bytes_read = h_.connections.bytes_written = 0;
+  h_.reset_connection_counters();
 }
 
 bool Commands::stat_group(std::string_view sub, const Emit& out) {
@@ -87,7 +87,7 @@ bool Commands::stat_group(std::string_view sub, const Emit& out) {
     uint32_t now = now_seconds();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    const ConnectionCounters& cc = h_.connections;
+    const ConnectionCounters cc = h_.connection_counters();
     stat(out, "pid", static_cast<uint64_t>(getpid()));
     stat(out, "uptime", now - h_.started_at);
     stat(out, "time", now);
@@ -115,7 +115,8 @@ bool Commands::stat_group(std::string_view sub, const Emit& out) {
     stat(out, "bytes_written", cc.bytes_written);
     stat(out, "limit_maxbytes", s.max_bytes);
     stat(out, "accepting_conns", 1);
-    stat(out, "threads", 1);
+    // Worker threads (-t); with -t 1 the one loop is Node's own.
+    stat(out, "threads", s.threads > 1 ? s.threads : 1);
     stat(out, "hash_power_level", static_cast<uint64_t>(__builtin_ctzll(h_.store.buckets())));
     stat(out, "hash_bytes", h_.store.buckets() * sizeof(Item*));
     stat(out, "hash_is_expanding", h_.store.expanding() ? 1 : 0);
@@ -134,7 +135,7 @@ bool Commands::stat_group(std::string_view sub, const Emit& out) {
     stat(out, "tcpport", h_.bound_port());
     stat(out, "udpport", 0);
     stat(out, "inter", s.listen);
-    stat(out, "verbosity", static_cast<uint64_t>(s.verbosity));
+    stat(out, "verbosity", static_cast<uint64_t>(s.log_level()));
     stat(out, "evictions", s.evictions ? "on" : "off");
     stat(out, "domain_socket", "NULL");
     stat(out, "shutdown_command", s.shutdown_enabled ? "yes" : "no");

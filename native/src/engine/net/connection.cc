@@ -6,28 +6,29 @@
 #include <cstring>
 
 #include "common/log.h"
-#include "common/net_address.h"
 #include "engine/net/limits.h"
-#include "engine/net/server.h"
+#include "engine/net/sync_gate.h"
+#include "engine/net/worker.h"
 #include "engine/store/clock.h"
 #include "protocol/line_limits.h"
 
 namespace mcha {
 
-Connection::Connection(Server& server, uint64_t id) : server_(server), id_(id), out_(server.store()), last_command_at_(now_seconds()) {
-  uv_tcp_init(server.loop(), &handle_);
+Connection::Connection(Worker& worker, uint64_t id)
+    : worker_(worker), id_(id), out_(worker.store()), last_command_at_(now_seconds()), store_held_(worker.store_lock(), std::defer_lock) {
+  uv_tcp_init(worker.loop(), &handle_);
   handle_.data = this;
   handles_open_ = 1;
 }
 
 Connection::~Connection() {
   free(rbuf_);
-  if (item_) server_.store().release(item_);
+  if (item_) worker_.store().release(item_);
 }
 
 void Connection::start() {
   // -B: a connection speaks what it was told, else what its first byte says.
-  switch (server_.settings().protocol) {
+  switch (worker_.settings().protocol) {
     case BindingProtocol::Ascii: protocol_ = Protocol::Text; break;
     case BindingProtocol::Binary: protocol_ = Protocol::Binary; break;
     case BindingProtocol::Auto: break;
@@ -69,7 +70,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
     return c->close_after_flush();
   }
   if (nread == 0 || c->closing_) return;
-  c->server_.counters().bytes_read += static_cast<uint64_t>(nread);
+  c->worker_.io().bytes_read.fetch_add(static_cast<uint64_t>(nread), std::memory_order_relaxed);
   c->rlen_ += static_cast<size_t>(nread);
   c->process();
 }
@@ -84,25 +85,33 @@ void Connection::completed(bool transmits) {
   }
 }
 
-ConnectionInfo Connection::describe() {
-  const char* state = processing_ ? "conn_parse_cmd" : waiting_for_drain_ ? "conn_mwrite"
-                      : state_ == State::Data || state_ == State::BinaryValue || state_ == State::AuthData ? "conn_nread"
-                      : state_ == State::Swallow ? "conn_swallow" : "conn_waiting";
-  return ConnectionInfo{id_, "tcp:" + peer_address(&handle_), state, last_command_at_};
+const char* Connection::state_name() const {
+  return waiting_for_drain_ ? "conn_mwrite"
+         : state_ == State::Data || state_ == State::BinaryValue || state_ == State::AuthData ? "conn_nread"
+         : state_ == State::Swallow ? "conn_swallow" : "conn_waiting";
+}
+
+ConnectionInfo Connection::describe() const {
+  return ConnectionInfo{id_, addr_, shown_state_.load(std::memory_order_relaxed), last_command_at_.load(std::memory_order_relaxed)};
 }
 
 void Connection::process() {
-  if (SyncGate* gate = server_.gate()) seen_log_end_ = gate->log_end();
+  if (SyncGate* gate = worker_.gate()) seen_log_end_ = gate->log_end();
   processing_ = true;
-  last_command_at_ = now_seconds();
+  shown_state_.store("conn_parse_cmd", std::memory_order_relaxed);
+  last_command_at_.store(now_seconds(), std::memory_order_relaxed);
   process_buffer();
+  unlock_store();
   processing_ = false;
+  shown_state_.store(state_name(), std::memory_order_relaxed);
 }
 
 void Connection::process_buffer() {
   completions_ = 0;
-  Commands& commands = server_.commands();
+  Commands& commands = worker_.commands();
   while (rpos_ < rlen_ && !closing_ && !auth_delayed_) {
+    // Taken once per read event, unless a flush let it go in between.
+    if (!store_held_.owns_lock()) store_held_.lock();
     size_t avail = rlen_ - rpos_;
     if (protocol_ == Protocol::Unknown) {
       // memcached's try_read_command_negotiate: 0x80 first is binary, anything else text.
@@ -148,13 +157,13 @@ void Connection::process_buffer() {
       const char* start = rbuf_ + rpos_;
       const char* nl = static_cast<const char*>(memchr(start, '\n', avail));
       if (!nl) {
-        if (!line_may_grow(server_.settings().lines, start, avail)) return close_after_flush();
+        if (!line_may_grow(worker_.settings().lines, start, avail)) return close_after_flush();
         break;
       }
       size_t len = static_cast<size_t>(nl - start);
-      if (len > server_.settings().lines.max_complete_line && !is_get_line(start, len)) return close_after_flush();
+      if (len > worker_.settings().lines.max_complete_line && !is_get_line(start, len)) return close_after_flush();
       size_t line_len = len > 1 && start[len - 1] == '\r' ? len - 1 : len;
-      if (server_.settings().verbosity >= 2) log_line("debug", "<" + std::to_string(id_) + " " + printable(start, line_len));
+      if (worker_.settings().log_level() >= 2) log_line("debug", "<" + std::to_string(id_) + " " + printable(start, line_len));
       parse_request(start, line_len, req_);
       if (req_.kind == Kind::Store || req_.kind == Kind::MetaSet) {
         bool meta = req_.kind == Kind::MetaSet;
@@ -186,8 +195,8 @@ void Connection::process_buffer() {
     // Binary replies leave only where memcached transmits, however large (memcached has no such
     // bound): their values are references into items, and one read holds a bounded number of
     // packets.
-    if (protocol_ != Protocol::Binary && out_.pending() >= server_.settings().output_flush_at) flush();
-    if (unsent() >= server_.settings().output_high_water) {
+    if (protocol_ != Protocol::Binary && out_.pending() >= worker_.settings().output_flush_at) flush();
+    if (unsent() >= worker_.settings().output_high_water) {
       waiting_for_drain_ = true;
       uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
       reading_ = false;
@@ -205,7 +214,7 @@ void Connection::process_buffer() {
 }
 
 bool Connection::binary_step() {
-  Commands& commands = server_.commands();
+  Commands& commands = worker_.commands();
   if (state_ == State::BinaryValue) {
     size_t run = item_->nvalue - filled_;
     if (run > rlen_ - rpos_) run = rlen_ - rpos_;
@@ -240,7 +249,7 @@ bool Connection::binary_step() {
     return false;
   }
   breq_ = binary::decode_request(h, start);
-  if (server_.settings().verbosity >= 2) {
+  if (worker_.settings().log_level() >= 2) {
     const char* name = binary::opcode_name(h.opcode);
     char code[8];
     if (!name) {
@@ -279,7 +288,7 @@ void Connection::binary_next(const BinaryNext& next) {
   if (next.delay) delay_after_auth_failure();
 }
 
-bool Connection::auth_line() const { return server_.settings().ascii_auth && !auth_.authenticated && protocol_ == Protocol::Text; }
+bool Connection::auth_line() const { return worker_.settings().ascii_auth && !auth_.authenticated && protocol_ == Protocol::Text; }
 
 namespace {
 
@@ -327,7 +336,7 @@ bool Connection::ascii_auth_step() {
     const char* nl = static_cast<const char*>(memchr(start, '\n', avail));
     if (!nl) {
       // try_read_command_asciiauth closes a connection that sent this much without a newline.
-      if (avail > server_.settings().lines.max_command_line) {
+      if (avail > worker_.settings().lines.max_command_line) {
         out_.discard();
         close_after_flush();
       }
@@ -367,7 +376,7 @@ bool Connection::ascii_auth_step() {
     data = data.substr(0, data.find('\0'));
     std::string_view words[2];
     if (split_words(data, words, 2) < 2) out_.line("CLIENT_ERROR bad authentication token format");
-    else server_.commands().ascii_auth(words[0], words[1], auth_, out_, delay);
+    else worker_.commands().ascii_auth(words[0], words[1], auth_, out_, delay);
   }
   state_ = idle_state();
   completed(false);
@@ -380,7 +389,7 @@ void Connection::delay_after_auth_failure() {
   if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
   reading_ = false;
   if (!auth_delay_open_) {
-    uv_timer_init(server_.loop(), &auth_delay_);
+    uv_timer_init(worker_.loop(), &auth_delay_);
     auth_delay_.data = this;
     auth_delay_open_ = true;
     handles_open_++;
@@ -395,18 +404,20 @@ void Connection::delay_after_auth_failure() {
 }
 
 void Connection::flush(bool marked_only) {
+  // No system call is made under the store lock.
+  unlock_store();
   if (out_.pending() == 0 || closed_) return;
-  if (SyncGate* gate = server_.gate()) {
+  if (SyncGate* gate = worker_.gate()) {
     uint64_t end = gate->log_end();
     uint64_t offset = end != seen_log_end_ ? end : 0;
     seen_log_end_ = end;
     if (!held_.empty() || gate->must_hold(offset)) {
       WriteBatch* b = marked_only ? out_.take_marked() : out_.take();
       if (!b) return;
-      server_.counters().bytes_written += b->bytes;
+      worker_.io().bytes_written.fetch_add(b->bytes, std::memory_order_relaxed);
       held_.push_back(Held{b, offset});
       held_bytes_ += b->bytes;
-      gate->wait(this);
+      worker_.wait_for_ack(this);
       return;
     }
   }
@@ -414,12 +425,12 @@ void Connection::flush(bool marked_only) {
   // write request that completes at once would still leave libuv a write watcher to stop, one
   // epoll_ctl per reply, and a callback on the next loop turn.
   if (!marked_only && handle_.write_queue_size == 0) {
-    server_.counters().bytes_written += out_.try_write(reinterpret_cast<uv_stream_t*>(&handle_));
+    worker_.io().bytes_written.fetch_add(out_.try_write(reinterpret_cast<uv_stream_t*>(&handle_)), std::memory_order_relaxed);
     if (out_.pending() == 0) return;
   }
   WriteBatch* b = marked_only ? out_.take_marked() : out_.take();
   if (!b) return;
-  server_.counters().bytes_written += b->bytes;
+  worker_.io().bytes_written.fetch_add(b->bytes, std::memory_order_relaxed);
   send(b);
 }
 
@@ -431,7 +442,7 @@ void Connection::release(int64_t acked) {
     send(b);  // close_now() empties held_: a closed connection has nothing left here
   }
   if (!held_.empty()) return;
-  if (SyncGate* gate = server_.gate()) gate->forget(this);
+  worker_.forget(this);
   if (shutdown_pending_) begin_shutdown();
 }
 
@@ -449,7 +460,7 @@ void Connection::on_write(uv_write_t* req, int status) {
   auto* c = static_cast<Connection*>(req->data);
   c->out_.finish(b);
   if (status != 0) return c->close_now();
-  if (c->waiting_for_drain_ && !c->closing_ && !c->auth_delayed_ && c->unsent() < c->server_.settings().output_high_water / 2) {
+  if (c->waiting_for_drain_ && !c->closing_ && !c->auth_delayed_ && c->unsent() < c->worker_.settings().output_high_water / 2) {
     c->waiting_for_drain_ = false;
     c->reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle_), on_alloc, on_read) == 0;
     c->process();
@@ -475,7 +486,7 @@ void Connection::begin_shutdown() {
   if (closed_) return;
   shutdown_req_.data = this;
   if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&handle_), on_shutdown) != 0) return close_now();
-  uv_timer_init(server_.loop(), &linger_);
+  uv_timer_init(worker_.loop(), &linger_);
   linger_.data = this;
   linger_started_ = true;
   handles_open_++;
@@ -491,7 +502,7 @@ void Connection::close_now() {
   for (Held& h : held_) out_.finish(h.batch);
   held_.clear();
   held_bytes_ = 0;
-  if (SyncGate* gate = server_.gate()) gate->forget(this);
+  worker_.forget(this);
   uv_close(reinterpret_cast<uv_handle_t*>(&handle_), on_close);
   if (linger_started_) uv_close(reinterpret_cast<uv_handle_t*>(&linger_), on_close);
   if (auth_delay_open_) uv_close(reinterpret_cast<uv_handle_t*>(&auth_delay_), on_close);
@@ -499,7 +510,7 @@ void Connection::close_now() {
 
 void Connection::on_close(uv_handle_t* h) {
   auto* c = static_cast<Connection*>(h->data);
-  if (--c->handles_open_ == 0) c->server_.connection_closed(c);
+  if (--c->handles_open_ == 0) c->worker_.connection_closed(c);
 }
 
 }  // namespace mcha

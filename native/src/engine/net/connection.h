@@ -1,10 +1,13 @@
-// One client connection as a libuv handle: reads, frames lines and data blocks, executes each
-// request and sends the replies of one read event in one writev. Mirrors
-// src/engine/ts/net/connection.ts.
+// One client connection as a libuv handle on its worker's loop: reads, frames lines and data
+// blocks, executes each request and sends the replies of one read event in one writev. The
+// commands of one read event run under one hold of the store lock, which is let go before any
+// reply is written. Mirrors src/engine/ts/net/connection.ts.
 #pragma once
 #include <uv.h>
 
+#include <atomic>
 #include <deque>
+#include <mutex>
 #include <string>
 
 #include "engine/auth/credentials.h"
@@ -15,22 +18,28 @@
 
 namespace mcha {
 
-class Server;
+class Worker;
 
 class Connection {
  public:
-  Connection(Server& server, uint64_t id);
+  Connection(Worker& worker, uint64_t id);
   ~Connection();
   uv_tcp_t* handle() { return &handle_; }
   uint64_t id() const { return id_; }
-  ConnectionInfo describe();
+  // `stats conns`, from any thread, under the worker's lock that publish() was called under.
+  ConnectionInfo describe() const;
+  // Counts the connection and fixes the address `stats conns` shows.
+  void publish(std::string addr) {
+    counted = true;
+    addr_ = std::move(addr);
+  }
   void start();
   // Sends what is composed, then closes; a client that does not read is cut off after a while.
   void close_after_flush();
   void close_now();
   // Sync mode: the peer acknowledged up to `acked` (-1: no peer): send the replies that may go.
   void release(int64_t acked);
-  // Counted in curr_connections (not a connection refused by -c).
+  // Counted in curr_connections (not a connection refused by -c). Set once, by publish().
   bool counted = false;
 
  private:
@@ -62,8 +71,13 @@ class Connection {
   void send(WriteBatch* b);
   void begin_shutdown();
   size_t unsent() const { return handle_.write_queue_size + held_bytes_; }
+  // memcached's name for what the connection is doing, as `stats conns` shows it.
+  const char* state_name() const;
+  void unlock_store() {
+    if (store_held_.owns_lock()) store_held_.unlock();
+  }
 
-  Server& server_;
+  Worker& worker_;
   uint64_t id_;
   uv_tcp_t handle_;
   uv_timer_t linger_;
@@ -89,7 +103,11 @@ class Connection {
   int handles_open_ = 0;
   unsigned completions_ = 0;
   bool processing_ = false;
-  uint32_t last_command_at_ = 0;
+  // What `stats conns` reads from other threads: set at the start and end of each read event.
+  std::string addr_;
+  std::atomic<const char*> shown_state_{"conn_new_cmd"};
+  std::atomic<uint32_t> last_command_at_{0};
+  std::unique_lock<std::mutex> store_held_;
   // Sync mode: batches waiting for the peer to acknowledge the stream up to `offset`.
   struct Held {
     WriteBatch* batch;

@@ -1,120 +1,207 @@
 #include "engine/net/server.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "common/listener.h"
 #include "common/log.h"
-#include "common/net_address.h"
 #include "engine/net/connection.h"
-#include "engine/net/limits.h"
 
 namespace mcha {
+namespace {
 
-Server::Server(uv_loop_t* loop, const Settings& settings, Store& store, Commands& commands, ConnectionCounters& counters, SyncGate* gate)
-    : loop_(loop), settings_(settings), store_(store), commands_(commands), counters_(counters), gate_(gate) {}
+// Connections taken per wake of the listening socket, so a storm of them cannot hold the loop.
+constexpr int kAcceptBatch = 64;
+// Out of descriptors: accepting pauses this long (memcached's maxconns_handler waits 10 ms).
+constexpr uint64_t kAcceptPauseMs = 10;
 
-Server::~Server() = default;
+}  // namespace
+
+Server::Server(uv_loop_t* loop, const Settings& settings, Store& store, std::mutex& store_lock, Commands& commands, SyncGate* gate)
+    : loop_(loop), settings_(settings), store_(store), store_lock_(store_lock), commands_(commands), gate_(gate) {
+  size_t n = settings.threads > 1 ? settings.threads : 1;
+  for (size_t i = 0; i < n; i++) workers_.push_back(std::make_unique<Worker>(*this, loop, n > 1));
+}
+
+Server::~Server() {
+  // Destroyed without stop() (the environment is torn down): the threads must not outlive us.
+  if (!stopping_) {
+    stopping_ = true;
+    for (size_t i = 0; i < started_workers_; i++) workers_[i]->stop();
+  }
+  for (size_t i = 0; i < started_workers_; i++) workers_[i]->join();
+}
 
 int Server::listen(const std::string& host, std::string& bound_host, uint32_t& bound_port) {
   listener_.data = this;
   bool opened = false;
-  int rc = listen_tcp(loop_, &listener_, host, settings_.port, on_connection, opened, bound_host, port_);
+  int rc = threaded() ? listen_tcp_fd(loop_, &listener_, host, settings_.port, opened, listen_fd_, bound_host, port_)
+                      : listen_tcp(loop_, &listener_, host, settings_.port, on_connection, opened, bound_host, port_);
   if (opened) {
     handles_open_++;
     listening_ = true;
   }
+  if (rc == 0 && threaded()) {
+    rc = uv_poll_init_socket(loop_, &poll_, listen_fd_);
+    if (rc == 0) {
+      poll_.data = this;
+      handles_open_++;
+      polling_ = true;
+      rc = uv_poll_start(&poll_, UV_READABLE, on_acceptable);
+    }
+    if (rc == 0) rc = uv_async_init(loop_, &stopped_async_, [](uv_async_t* a) { static_cast<Server*>(a->data)->maybe_done(); });
+    if (rc == 0) {
+      stopped_async_.data = this;
+      stopped_async_open_ = true;
+      handles_open_++;
+      uv_unref(reinterpret_cast<uv_handle_t*>(&stopped_async_));
+    }
+    for (size_t i = 0; rc == 0 && i < workers_.size(); i++) {
+      rc = workers_[i]->start();
+      if (rc == 0) started_workers_++;
+    }
+  }
   if (rc != 0) {
     stopping_ = true;
     close_listener();
+    for (size_t i = 0; i < started_workers_; i++) workers_[i]->stop();
     return rc;
   }
+  if (!threaded()) started_workers_ = 1;
   bound_port = port_;
   return 0;
 }
 
+bool Server::admit_connection() {
+  if (curr_.fetch_add(1, std::memory_order_relaxed) >= settings_.max_connections) {
+    curr_.fetch_sub(1, std::memory_order_relaxed);
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  total_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+ConnectionCounters Server::counters() const {
+  ConnectionCounters c;
+  c.curr = curr_.load(std::memory_order_relaxed);
+  c.total = total_.load(std::memory_order_relaxed);
+  c.rejected = rejected_.load(std::memory_order_relaxed);
+  for (const auto& w : workers_) {
+    c.bytes_read += w->counters().bytes_read.load(std::memory_order_relaxed);
+    c.bytes_written += w->counters().bytes_written.load(std::memory_order_relaxed);
+  }
+  return c;
+}
+
+void Server::reset_counters() {
+  total_ = 0;
+  rejected_ = 0;
+  for (auto& w : workers_) w->reset_counters();
+}
+
 std::vector<ConnectionInfo> Server::describe_connections() {
   std::vector<ConnectionInfo> out;
-  for (Connection* c : open_) {
-    if (c->counted) out.push_back(c->describe());
-  }
+  for (auto& w : workers_) w->describe(out);
   return out;
+}
+
+void Server::acknowledged() {
+  // Once stopping, a worker's mailbox may be closed; its connections flush what they hold anyway.
+  if (stopping_) return;
+  for (size_t i = 0; i < started_workers_; i++) workers_[i]->acknowledged();
 }
 
 void Server::on_connection(uv_stream_t* listener, int status) {
   auto* s = static_cast<Server*>(listener->data);
   if (status != 0 || s->stopping_) return;
-  auto* c = new Connection(*s, s->next_id_++);
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->handle())) != 0) {
-    s->open_.insert(c);
-    c->close_after_flush();
-    return;
-  }
-  s->open_.insert(c);
-  if (s->counters_.curr >= s->settings_.max_connections) {
-    s->counters_.rejected++;
-    if (s->settings_.verbosity >= 1) log_line("info", "refused a connection: -c " + std::to_string(s->settings_.max_connections) + " reached");
-    static char kTooMany[] = "ERROR Too many open connections\r\n";
-    auto* req = new uv_write_t;
-    uv_buf_t buf = uv_buf_init(kTooMany, sizeof(kTooMany) - 1);
-    if (uv_write(req, reinterpret_cast<uv_stream_t*>(c->handle()), &buf, 1, [](uv_write_t* r, int) { delete r; }) != 0) delete req;
-    c->close_after_flush();
-    return;
-  }
-  s->counters_.curr++;
-  s->counters_.total++;
-  c->counted = true;
-  if (s->settings_.verbosity >= 2) log_line("debug", "<" + std::to_string(c->id()) + " new client connection from " + peer_address(c->handle()));
-  c->start();
+  Worker& w = *s->workers_[0];
+  auto* c = new Connection(w, s->next_connection_id());
+  int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->handle()));
+  w.serve(c, rc == 0);
 }
 
-void Server::connection_closed(Connection* c) {
-  if (c->counted) {
-    counters_.curr--;
-    if (settings_.verbosity >= 2) log_line("debug", "<" + std::to_string(c->id()) + " connection closed");
+void Server::on_acceptable(uv_poll_t* p, int status, int) {
+  auto* s = static_cast<Server*>(p->data);
+  if (status != 0 || s->stopping_) return;
+  for (int i = 0; i < kAcceptBatch; i++) {
+    int fd = accept4(s->listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) s->pause_accepting();
+      return;  // EAGAIN: nothing more to take
+    }
+    s->workers_[s->next_worker_++ % s->workers_.size()]->adopt(fd);
   }
-  open_.erase(c);
-  delete c;
-  maybe_done();
+}
+
+void Server::pause_accepting() {
+  log_line("warn", std::string("accepting paused for ") + std::to_string(kAcceptPauseMs) + " ms: " + strerror(errno));
+  uv_poll_stop(&poll_);
+  if (!pause_open_) {
+    uv_timer_init(loop_, &accept_pause_);
+    accept_pause_.data = this;
+    pause_open_ = true;
+    handles_open_++;
+  }
+  uv_timer_start(&accept_pause_, [](uv_timer_t* t) {
+    auto* s = static_cast<Server*>(t->data);
+    if (!s->stopping_) uv_poll_start(&s->poll_, UV_READABLE, on_acceptable);
+  }, kAcceptPauseMs, 0);
+}
+
+void Server::worker_stopped() {
+  if (!threaded()) {
+    stopped_workers_ = 1;
+    return maybe_done();
+  }
+  stopped_workers_.fetch_add(1);
+  uv_async_send(&stopped_async_);
 }
 
 void Server::stop(std::function<void()> done) {
   done_ = std::move(done);
-  stopping_ = true;
-  close_listener();
-  std::set<Connection*> snapshot = open_;
-  for (Connection* c : snapshot) c->close_after_flush();
-  uv_timer_init(loop_, &stop_timer_);
-  stop_timer_.data = this;
-  handles_open_++;
-  uv_timer_start(&stop_timer_, [](uv_timer_t* t) {
-    auto* s = static_cast<Server*>(t->data);
-    std::set<Connection*> left = s->open_;
-    for (Connection* c : left) c->close_now();
-  }, kStopGraceMs, 0);
-  uv_unref(reinterpret_cast<uv_handle_t*>(&stop_timer_));
+  if (!stopping_) {
+    stopping_ = true;
+    close_listener();
+    for (size_t i = 0; i < started_workers_; i++) workers_[i]->stop();
+  }
   maybe_done();
 }
 
-void Server::close_listener() {
-  if (!listening_) return;
-  listening_ = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&listener_), [](uv_handle_t* h) {
-    auto* s = static_cast<Server*>(h->data);
+void Server::close_handle(uv_handle_t* h) {
+  h->data = this;
+  uv_close(h, [](uv_handle_t* closed) {
+    auto* s = static_cast<Server*>(closed->data);
     s->handles_open_--;
     s->maybe_done();
   });
 }
 
+void Server::close_listener() {
+  if (polling_) close_handle(reinterpret_cast<uv_handle_t*>(&poll_));
+  if (pause_open_) close_handle(reinterpret_cast<uv_handle_t*>(&accept_pause_));
+  if (listening_) close_handle(reinterpret_cast<uv_handle_t*>(&listener_));
+  polling_ = pause_open_ = listening_ = false;
+}
+
 void Server::maybe_done() {
-  if (!stopping_ || !done_) return;
-  if (!open_.empty()) return;
-  if (handles_open_ == 1) {
-    handles_open_ = 0;
-    uv_close(reinterpret_cast<uv_handle_t*>(&stop_timer_), [](uv_handle_t* h) {
-      auto* s = static_cast<Server*>(h->data);
-      auto done = std::move(s->done_);
-      s->done_ = nullptr;
-      if (done) done();
-    });
+  if (!stopping_ || !done_ || stopped_workers_.load() < started_workers_) return;
+  if (!joined_) {
+    joined_ = true;
+    for (size_t i = 0; i < started_workers_; i++) workers_[i]->join();
+    if (stopped_async_open_) {
+      stopped_async_open_ = false;
+      close_handle(reinterpret_cast<uv_handle_t*>(&stopped_async_));
+    }
   }
+  if (handles_open_ != 0) return;
+  auto done = std::move(done_);
+  done_ = nullptr;
+  done();
 }
 
 }  // namespace mcha

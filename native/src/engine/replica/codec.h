@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 #include "engine/store/item.h"
 
@@ -46,6 +47,11 @@ class RecordBuffer {
   char* append(size_t n);
   size_t size() const { return len_; }
   const char* data() const { return p_; }
+  void swap(RecordBuffer& o) {
+    std::swap(p_, o.p_);
+    std::swap(len_, o.len_);
+    std::swap(cap_, o.cap_);
+  }
   // Gives the bytes away (the caller frees them with free()) and starts empty.
   char* release();
   // Empties it, keeping the memory for the next records (no allocation, no page faults), unless

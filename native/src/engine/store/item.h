@@ -19,7 +19,7 @@ struct Item {
   uint32_t exptime;   // absolute unix seconds, 0 never
   uint32_t flags;
   uint32_t nvalue;    // value length
-  uint32_t refcount;
+  uint32_t refcount;  // atomic: taken under the store lock, dropped on any thread
   uint32_t origin;    // node that wrote this version
   uint8_t nkey;
   uint8_t bits;

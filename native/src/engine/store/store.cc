@@ -62,7 +62,8 @@ Item* Store::alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint3
 }
 
 void Store::release(Item* it) {
-  if (--it->refcount == 0) free(it);
+  // Acquire-release: whoever frees the item sees every other holder's reads of it finished.
+  if (__atomic_sub_fetch(&it->refcount, 1, __ATOMIC_ACQ_REL) == 0) free(it);
 }
 
 Store::Dead Store::dead(const Item* it, uint32_t now) const {

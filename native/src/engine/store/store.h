@@ -27,9 +27,11 @@ class Store {
   // A new unlinked item holding one reference for its creator (nullptr if malloc fails).
   // A non-zero `explicit_cas` is the CAS a client chose (meta E): only such items carry it.
   Item* alloc(std::string_view key, uint32_t flags, uint32_t exptime, uint32_t nvalue, uint64_t explicit_cas = 0);
-  // Takes one more reference, for a caller that reads an item after handing its own on.
-  void retain(Item* it) { it->refcount++; }
-  // Drops one reference; the item is freed with the last.
+  // Takes one more reference, for a caller that reads an item after handing its own on. Under
+  // the store lock (the item was found in the table, or is the caller's own).
+  void retain(Item* it) { __atomic_fetch_add(&it->refcount, 1, __ATOMIC_RELAXED); }
+  // Drops one reference; the item is freed with the last. Any thread, with or without the
+  // store lock: a reply's references go when its write completes.
   void release(Item* it);
 
   // The live item for a key (no reference taken), unlinking it if expired or flushed.
