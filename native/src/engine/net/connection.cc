@@ -97,12 +97,10 @@ ConnectionInfo Connection::describe() const {
 
 void Connection::process() {
   if (SyncGate* gate = worker_.gate()) seen_log_end_ = gate->log_end();
-  processing_ = true;
   shown_state_.store("conn_parse_cmd", std::memory_order_relaxed);
   last_command_at_.store(now_seconds(), std::memory_order_relaxed);
   process_buffer();
   unlock_store();
-  processing_ = false;
   shown_state_.store(state_name(), std::memory_order_relaxed);
 }
 

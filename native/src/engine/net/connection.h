@@ -102,7 +102,6 @@ class Connection {
   bool reading_ = false, waiting_for_drain_ = false, closing_ = false, closed_ = false;
   int handles_open_ = 0;
   unsigned completions_ = 0;
-  bool processing_ = false;
   // What `stats conns` reads from other threads: set at the start and end of each read event.
   std::string addr_;
   std::atomic<const char*> shown_state_{"conn_new_cmd"};

@@ -58,12 +58,7 @@ void Worker::adopt(int fd) {
 }
 
 void Worker::acknowledged() {
-  if (!threaded_) {
-    // release() may forget the connection: walk a copy.
-    std::set<Connection*> waiting = waiting_;
-    for (Connection* c : waiting) c->release(gate()->acknowledged());
-    return;
-  }
+  if (!threaded_) return release_waiting();
   {
     std::lock_guard<std::mutex> g(mail_lock_);
     acked_ = true;
@@ -101,11 +96,14 @@ void Worker::on_mail(uv_async_t* a) {
     if (rc != 0) ::close(fd);
     w->serve(c, rc == 0);
   }
-  if (acked) {
-    std::set<Connection*> waiting = w->waiting_;
-    for (Connection* c : waiting) c->release(w->gate()->acknowledged());
-  }
+  if (acked) w->release_waiting();
   if (stop && !w->stopping_) w->begin_stop();
+}
+
+void Worker::release_waiting() {
+  // release() may forget the connection: walk a copy.
+  std::set<Connection*> waiting = waiting_;
+  for (Connection* c : waiting) c->release(gate()->acknowledged());
 }
 
 void Worker::serve(Connection* c, bool opened) {

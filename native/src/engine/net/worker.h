@@ -77,6 +77,8 @@ class Worker {
  private:
   static void on_mail(uv_async_t* a);
   void run();
+  // Sends what the sync gate now lets go, on this worker's thread.
+  void release_waiting();
   void begin_stop();
   void maybe_stopped();
 
