@@ -1,17 +1,32 @@
 #!/usr/bin/env node
 'use strict';
-// Runs the C++ unit tests (when the native engine is tested), then the uvu suite once per
-// engine (TEST_ENGINES=native,ts by default), bounded in time, then checks that no test left a
-// server running, and ends with one "N passed, N failed" line.
+// Runs the C++ unit tests (when the native engine is tested), then every uvu test file once per
+// engine (TEST_ENGINES=native,ts by default), then checks that no test left a server running,
+// and ends with one "N passed, N failed" line.
+//
+// Each file runs in its own process, TEST_JOBS of them at a time (default: twice the CPUs),
+// longest first by the durations of the previous run: most of a file's time is spent waiting on
+// servers, expiry clocks and timeouts, so files overlap well even on two cores. A file whose
+// source says `// test-runner: alone` asserts latency bounds and runs with nothing beside it.
+// Each file is bounded by TEST_TIMEOUT_MS (default 5 min) and its output is printed whole when
+// it ends, so the log reads file by file.
 const { spawn, spawnSync } = require('node:child_process');
-const { readdirSync, readFileSync } = require('node:fs');
+const { readdirSync, readFileSync, writeFileSync, mkdirSync } = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const engines = (process.env.TEST_ENGINES || 'native,ts').split(',').filter(Boolean);
-const LIMIT_MS = Number(process.env.TEST_TIMEOUT_MS || 10 * 60 * 1000);
-const uvu = path.join(root, 'node_modules', 'uvu', 'bin.js');
+const LIMIT_MS = Number(process.env.TEST_TIMEOUT_MS || 5 * 60 * 1000);
+const JOBS = Math.max(1, Number(process.env.TEST_JOBS || 2 * os.availableParallelism()));
 const RUN_MARK = 'MCHA_TEST_RUN';
+const TIMES_FILE = path.join(root, 'dist', '.test-times.json');
+// Each running file gets its own block of ports for its servers (test/helpers/servers.ts
+// freePort), below Linux's ephemeral range, so files running side by side never race for the
+// same port and no client's outgoing connection holds a port a server is about to bind.
+const PORT_FIRST = 10000;
+const PORT_BLOCK = 300;
+const PORT_BLOCKS = 70;
 
 /** Every *.test.ts under test/, as its path relative to test/ without ".ts". */
 function testSources(dir = path.join(root, 'test'), prefix = '') {
@@ -20,40 +35,84 @@ function testSources(dir = path.join(root, 'test'), prefix = '') {
     if (e.isDirectory()) found.push(...testSources(path.join(dir, e.name), `${prefix}${e.name}/`));
     else if (e.name.endsWith('.test.ts')) found.push(prefix + e.name.slice(0, -'.ts'.length));
   }
-  return found;
+  return found.sort();
 }
 
-// Only the compiled files of tests that exist in test/: tsc leaves the output of a moved or
-// deleted test in dist/, which would otherwise run too.
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const PATTERN = `^(?:${testSources().map(escape).join('|')})\\.js$`;
+function readTimes() {
+  try {
+    return JSON.parse(readFileSync(TIMES_FILE, 'utf8'));
+  } catch {
+    return {};
+  }
+}
 
-function runEngine(engine) {
+/** Runs one compiled test file (dist/test/<file>.js); resolves with its counts and output. */
+function runFile(job, portBlock) {
   return new Promise((resolve) => {
-    console.log(`\n=== engine ${engine} ===`);
-    const child = spawn(process.execPath, [uvu, 'dist/test', PATTERN], {
+    const started = Date.now();
+    // Only the compiled files of tests that exist in test/ run: tsc leaves the output of a moved
+    // or deleted test in dist/.
+    const child = spawn(process.execPath, [path.join(root, 'dist', 'test', `${job.file}.js`)], {
       cwd: root,
-      env: { ...process.env, TEST_ENGINE: engine, NO_COLOR: '1', FORCE_COLOR: '0', [RUN_MARK]: String(process.pid) },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true, // its own process group, so a stopped file takes its servers with it
+      env: {
+        ...process.env,
+        TEST_ENGINE: job.engine,
+        TEST_PORT_BASE: String(PORT_FIRST + portBlock * PORT_BLOCK),
+        TEST_PORT_COUNT: String(PORT_BLOCK),
+        NO_COLOR: '1',
+        FORCE_COLOR: '0',
+        [RUN_MARK]: String(process.pid),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      process.stdout.write(d);
-    });
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    let timedOut = false;
     const timer = setTimeout(() => {
-      console.error(`engine ${engine}: the suite ran past ${LIMIT_MS / 1000} s and was stopped`);
-      child.kill('SIGKILL');
+      timedOut = true;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
     }, LIMIT_MS);
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       clearTimeout(timer);
+      const ms = Date.now() - started;
       const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
       const passed = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
+      if (timedOut) out += `\n${job.file} [${job.engine}]: ran past ${LIMIT_MS / 1000} s and was stopped\n`;
       // A crash or a kill before uvu's summary counts as one failure.
-      const failed = code === 0 ? total - passed : Math.max(1, total - passed);
-      resolve({ engine, passed, failed });
+      const failed = code === 0 && !timedOut ? total - passed : Math.max(1, total - passed);
+      resolve({ ...job, passed, failed, ms, out });
     });
   });
+}
+
+/** Runs the jobs, at most `width` at a time; files marked alone run after, one by one. */
+async function runAll(jobs, width) {
+  const results = [];
+  const freeBlocks = Array.from({ length: PORT_BLOCKS }, (_, i) => i);
+  const report = (r) => {
+    results.push(r);
+    const mark = r.failed ? 'FAIL' : 'ok';
+    process.stdout.write(`\n--- ${mark} ${r.file} [${r.engine}] ${(r.ms / 1000).toFixed(1)} s\n${r.out.trimEnd()}\n`);
+  };
+  const pool = jobs.filter((j) => !j.alone);
+  const alone = jobs.filter((j) => j.alone);
+  let next = 0;
+  const lane = async () => {
+    while (next < pool.length) {
+      const job = pool[next++];
+      // Blocks are reused least recently first, so a block's ports have long been closed.
+      const block = freeBlocks.shift();
+      report(await runFile(job, block));
+      freeBlocks.push(block);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, pool.length) }, lane));
+  for (const job of alone) report(await runFile(job, freeBlocks[0]));
+  return results;
 }
 
 /**
@@ -72,7 +131,7 @@ function leftovers() {
     } catch {
       continue;
     }
-    found.push(`${pid}: ${cmd.trim()}`);
+    found.push({ pid: Number(pid), cmd: cmd.trim() });
   }
   return found;
 }
@@ -92,16 +151,44 @@ function runNativeUnit() {
 }
 
 (async () => {
-  const results = [];
-  if (engines.includes('native')) results.push(runNativeUnit());
-  for (const engine of engines) results.push(await runEngine(engine));
+  const started = Date.now();
+  const unit = engines.includes('native') ? [runNativeUnit()] : [];
+  const times = readTimes();
+  const jobs = [];
+  for (const file of testSources()) {
+    const alone = /^\/\/ test-runner: alone\b/m.test(readFileSync(path.join(root, 'test', `${file}.ts`), 'utf8'));
+    for (const engine of engines) jobs.push({ file, engine, alone, est: times[`${engine}:${file}`] ?? Infinity });
+  }
+  // Unknown durations first (a new file may be long), then longest first.
+  jobs.sort((a, b) => b.est - a.est);
+  console.log(`\n=== ${jobs.length} test files (${engines.join(', ')}), ${JOBS} at a time ===`);
+  const results = await runAll(jobs, JOBS);
+
+  for (const r of results) times[`${r.engine}:${r.file}`] = r.ms;
+  mkdirSync(path.dirname(TIMES_FILE), { recursive: true });
+  writeFileSync(TIMES_FILE, JSON.stringify(times, null, 1));
+
   await new Promise((r) => setTimeout(r, 500));
   const left = leftovers();
-  if (left.length) console.error(`processes left running by the tests:\n  ${left.join('\n  ')}`);
+  if (left.length) {
+    console.error(`processes left running by the tests (now stopped):\n  ${left.map((p) => `${p.pid}: ${p.cmd}`).join('\n  ')}`);
+    for (const p of left) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {}
+    }
+  }
   console.log('');
-  for (const r of results) console.log(`engine ${r.engine}: ${r.passed} passed, ${r.failed} failed`);
-  const passed = results.reduce((s, r) => s + r.passed, 0);
-  const failed = results.reduce((s, r) => s + r.failed, 0) + (left.length ? 1 : 0);
-  console.log(`tests: ${passed} passed, ${failed} failed`);
+  const failedFiles = results.filter((r) => r.failed);
+  for (const r of failedFiles) console.log(`failed: ${r.file} [${r.engine}] (${r.failed})`);
+  const byEngine = [...unit];
+  for (const engine of engines) {
+    const mine = results.filter((r) => r.engine === engine);
+    byEngine.push({ engine, passed: mine.reduce((s, r) => s + r.passed, 0), failed: mine.reduce((s, r) => s + r.failed, 0) });
+  }
+  for (const r of byEngine) console.log(`engine ${r.engine}: ${r.passed} passed, ${r.failed} failed`);
+  const passed = byEngine.reduce((s, r) => s + r.passed, 0);
+  const failed = byEngine.reduce((s, r) => s + r.failed, 0) + (left.length ? 1 : 0);
+  console.log(`tests: ${passed} passed, ${failed} failed (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   process.exit(failed === 0 ? 0 : 1);
 })();

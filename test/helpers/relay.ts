@@ -3,7 +3,7 @@ import net from 'node:net';
 /**
  * A TCP relay between a replication dialler and its peer, for failure injection: cut() drops
  * every relayed connection (the dialler reconnects through the relay), partition() also
- * refuses new ones for a while; both heal by themselves.
+ * refuses new ones for a while; both heal by themselves, or at heal().
  */
 export class Relay {
   private readonly pairs = new Set<[net.Socket, net.Socket]>();
@@ -57,6 +57,11 @@ export class Relay {
   partition(ms: number): void {
     this.blockedUntil = Date.now() + ms;
     this.cut();
+  }
+
+  /** Ends a partition now: new connections are relayed again. */
+  heal(): void {
+    this.blockedUntil = 0;
   }
 
   cut(): void {

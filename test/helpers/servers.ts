@@ -63,8 +63,31 @@ export function waitListening(proc: Spawned, ms: number): Promise<number> {
   });
 }
 
+/** Whether a server could listen on 127.0.0.1:port right now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+// scripts/test.js gives each test file it runs side by side its own block of ports
+// (TEST_PORT_BASE, TEST_PORT_COUNT): ports are handed out from it in turn, so two files never
+// pick the same port between one's check and its server's bind.
+const PORT_BASE = Number(process.env.TEST_PORT_BASE || 0);
+const PORT_COUNT = Number(process.env.TEST_PORT_COUNT || 0);
+let portTurn = 0;
+
 /** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
+  if (PORT_BASE > 0 && PORT_COUNT > 0) {
+    for (let tries = 0; tries < PORT_COUNT; tries++) {
+      const port = PORT_BASE + (portTurn++ % PORT_COUNT);
+      if (await canListen(port)) return port;
+    }
+    throw new Error(`no free port in ${PORT_BASE}-${PORT_BASE + PORT_COUNT - 1}`);
+  }
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);

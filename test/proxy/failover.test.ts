@@ -1,3 +1,4 @@
+// test-runner: alone (asserts how fast failover answers, and the CPU an idle proxy uses)
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient } from '../helpers/client';
