@@ -4,7 +4,7 @@
 // engine (TEST_ENGINES=native,ts by default), then checks that no test left a server running,
 // and ends with one "N passed, N failed" line.
 //
-// Each file runs in its own process, TEST_JOBS of them at a time (default: twice the CPUs),
+// Each file runs in its own process, TEST_JOBS of them at a time (default: three per CPU),
 // longest first by the durations of the previous run: most of a file's time is spent waiting on
 // servers, expiry clocks and timeouts, so files overlap well even on two cores. A file whose
 // source says `// test-runner: alone` asserts latency bounds and runs with nothing beside it.
@@ -18,7 +18,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const engines = (process.env.TEST_ENGINES || 'native,ts').split(',').filter(Boolean);
 const LIMIT_MS = Number(process.env.TEST_TIMEOUT_MS || 5 * 60 * 1000);
-const JOBS = Math.max(1, Number(process.env.TEST_JOBS || 2 * os.availableParallelism()));
+const JOBS = Math.max(1, Number(process.env.TEST_JOBS || 3 * os.availableParallelism()));
 const RUN_MARK = 'MCHA_TEST_RUN';
 const TIMES_FILE = path.join(root, 'dist', '.test-times.json');
 // Each running file gets its own block of ports for its servers (test/helpers/servers.ts

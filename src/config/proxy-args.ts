@@ -3,10 +3,17 @@ import { parse as parseYaml } from 'yaml';
 import { parseArgv, parseInteger, type OptionSpec } from './argv';
 import { DEFAULT_PROXY_SETTINGS, type BackendCredentials, type ProxySettings, type ServerAddress } from './proxy-settings';
 import { parseEngine, parseSize } from './serve-args';
+import { metricsSettings } from './metrics-settings';
 import { UsageError } from './usage-error';
 import { readPasswordFile } from './password-file';
 
 const SASL_PWDB_ENV = 'MEMCACHED_SASL_PWDB';
+
+/** --metrics-port and --metrics-listen as given (file, then flags), checked together at the end. */
+interface MetricsFlags {
+  port: string | null;
+  listen: string | null;
+}
 
 /** magent's flags, then the extensions (long names only). */
 export const PROXY_OPTIONS = {
@@ -36,6 +43,8 @@ export const PROXY_OPTIONS = {
   saslPwdb: { long: 'sasl-pwdb', takesValue: true },
   authFile: { short: 'Y', long: 'auth-file', takesValue: true },
   backendAuth: { long: 'backend-auth', takesValue: true },
+  metricsPort: { long: 'metrics-port', takesValue: true },
+  metricsListen: { long: 'metrics-listen', takesValue: true },
   help: { short: 'h', long: 'help', takesValue: false },
   version: { short: 'V', long: 'version', takesValue: false },
 } satisfies Record<string, OptionSpec>;
@@ -77,7 +86,8 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const warnings: string[] = [];
   // The configuration file first, so flags on the command line override it.
   const file = parsed.find((p) => p.spec === O.config);
-  if (file) applyConfigFile(s, file.value);
+  const metrics: MetricsFlags = { port: null, listen: null };
+  if (file) applyConfigFile(s, metrics, file.value);
   const cliShards: ServerAddress[][] = [];
   const cliBackups: ServerAddress[] = [];
   for (const { spec, value } of parsed) {
@@ -110,8 +120,11 @@ export function parseProxyArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       case O.saslPwdb: s.saslPwdb = nonEmpty(value, '--sasl-pwdb'); break;
       case O.authFile: s.authFile = nonEmpty(value, '-Y'); break;
       case O.backendAuth: s.backendAuth = backendCredentials(value, '--backend-auth'); break;
+      case O.metricsPort: metrics.port = value; break;
+      case O.metricsListen: metrics.listen = value; break;
     }
   }
+  s.metrics = metricsSettings(metrics.port, metrics.listen);
   authSettings(s, env);
   if (cliShards.length > 0) s.shards = cliShards;
   if (cliBackups.length > 0) s.backups = cliBackups;
@@ -161,9 +174,10 @@ function checkDuplicates(s: ProxySettings): void {
  *   listen, port, socket, servers (list: "host:port[:weight]" or a list/comma group of them),
  *   backups, max_clients, connections, timeout_ms, probe_interval_ms, failure_limit,
  *   warmup_ms, max_item_size, verbose; sasl (true: -S), sasl_pwdb, auth_file (-Y);
- *   backend_auth_file, or backend_user and backend_password (the proxy's login to its backends).
+ *   backend_auth_file, or backend_user and backend_password (the proxy's login to its backends);
+ *   metrics_port, metrics_listen.
  */
-function applyConfigFile(s: ProxySettings, path: string): void {
+function applyConfigFile(s: ProxySettings, metrics: MetricsFlags, path: string): void {
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(path, 'utf8'));
@@ -203,6 +217,8 @@ function applyConfigFile(s: ProxySettings, path: string): void {
       case 'backend_auth_file': s.backendAuth = backendCredentials(need(), where(key)); break;
       case 'backend_user': s.backendAuth = { user: need(), password: s.backendAuth?.password ?? '' }; break;
       case 'backend_password': s.backendAuth = { user: s.backendAuth?.user ?? '', password: need() }; break;
+      case 'metrics_port': metrics.port = need(); break;
+      case 'metrics_listen': metrics.listen = need(); break;
       default: throw new UsageError(`${where(key)}: unknown setting`);
     }
   }

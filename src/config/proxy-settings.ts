@@ -1,3 +1,4 @@
+import type { MetricsSettings } from './metrics-settings';
 import type { EngineChoice } from './settings';
 
 /** A backend node as the proxy addresses it. */
@@ -44,6 +45,8 @@ export interface ProxySettings {
   authFile: string | null;
   /** The proxy's own credentials for its backends: SASL PLAIN on binary connections, -Y's `set` on text ones. */
   backendAuth: BackendCredentials | null;
+  /** --metrics-port: Prometheus's /metrics; null: off. */
+  metrics: MetricsSettings | null;
 }
 
 /** A user and password (latin1) the proxy logs in to its backends with. */
@@ -75,4 +78,5 @@ export const DEFAULT_PROXY_SETTINGS: ProxySettings = {
   saslPwdb: null,
   authFile: null,
   backendAuth: null,
+  metrics: null,
 };

@@ -4,6 +4,7 @@ import {
   DEFAULT_BACKLOG_BYTES, DEFAULT_REPLICATION_PORT, DEFAULT_SETTINGS, type BindingProtocol, type EngineChoice, type ReplicationMode,
   type ReplicationSettings, type Settings,
 } from './settings';
+import { metricsSettings } from './metrics-settings';
 import { UsageError } from './usage-error';
 
 /** memcached's own flags (long names as memcached spells them), plus --engine. */
@@ -38,6 +39,8 @@ export const SERVE_OPTIONS = {
   replMode: { long: 'repl-mode', takesValue: true },
   replBacklog: { long: 'repl-backlog', takesValue: true },
   serveStale: { long: 'serve-stale', takesValue: false },
+  metricsPort: { long: 'metrics-port', takesValue: true },
+  metricsListen: { long: 'metrics-listen', takesValue: true },
   help: { short: 'h', long: 'help', takesValue: false },
   version: { short: 'V', long: 'version', takesValue: false },
 } satisfies Record<string, OptionSpec>;
@@ -72,6 +75,8 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   let itemSizeText: string | null = null;
   const repl: ReplicationFlags = {};
   let protocolGiven = false;
+  let metricsPort: string | null = null;
+  let metricsListen: string | null = null;
   const O = SERVE_OPTIONS;
   for (const { spec, value } of parseArgv(argv, Object.values(O))) {
     switch (spec) {
@@ -123,8 +128,11 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         break;
       case O.replBacklog: repl.backlogBytes = parseSize(value, '--repl-backlog', 64 * 1024, 16 * 1024 ** 3); break;
       case O.serveStale: repl.serveStale = true; break;
+      case O.metricsPort: metricsPort = value; break;
+      case O.metricsListen: metricsListen = value; break;
     }
   }
+  s.metrics = metricsSettings(metricsPort, metricsListen);
   authSettings(s, protocolGiven, env);
   s.replication = replicationSettings(repl, s.listen, env);
   if (itemSizeText !== null) s.itemSizeMax = parseItemSize(itemSizeText);

@@ -1,4 +1,6 @@
 /** Validated configuration of one cache node; the only shape that crosses from the CLI into a node. */
+import type { MetricsSettings } from './metrics-settings';
+
 export type EngineChoice = 'auto' | 'native' | 'ts';
 /** -B: which protocols a connection may speak (auto: chosen from its first byte, as memcached does). */
 export type BindingProtocol = 'auto' | 'ascii' | 'binary';
@@ -32,6 +34,8 @@ export interface Settings {
   authFile: string | null;
   /** -x: replicate with one peer; null runs a standalone node. */
   replication: ReplicationSettings | null;
+  /** --metrics-port: Prometheus's /metrics; null: off. */
+  metrics: MetricsSettings | null;
 }
 
 export type ReplicationMode = 'async' | 'sync';
@@ -78,4 +82,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   asciiAuth: false,
   authFile: null,
   replication: null,
+  metrics: null,
 };

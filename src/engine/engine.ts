@@ -25,6 +25,11 @@ export interface Engine {
    * on every SIGHUP. Connections already authenticated stay so, as in memcached.
    */
   setCredentials(kind: CredentialKind, users: readonly Credential[]): void;
+  /**
+   * A `stats` group as its STAT lines' names and values (the metrics endpoint's source), read
+   * while the node serves; null for a group memcached does not know.
+   */
+  stats(group: string): [name: string, value: string][] | null;
 }
 
 export interface EngineHooks {

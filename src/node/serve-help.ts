@@ -39,6 +39,11 @@ Replication (with one peer; both nodes take writes):
       --repl-mode <mode>      async (default: reply at once) or sync (reply once the peer has it)
       --repl-backlog <size>   own writes kept for partial resyncs (default 64m)
       --serve-stale           accept clients while still catching up with the peer
+
+Monitoring:
+      --metrics-port <num>    serve Prometheus metrics at http://<addr>:<num>/metrics (off by
+                              default; 0 picks a free port, shown on the start-up line)
+      --metrics-listen <addr> address of the metrics port (default 127.0.0.1)
   -h, --help                  this text
   -V, --version               print the version
 

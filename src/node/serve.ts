@@ -1,10 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { readPasswordFile, type CredentialKind } from '../config/password-file';
 import { parseServeArgs } from '../config/serve-args';
+import type { MetricsSettings } from '../config/metrics-settings';
 import type { Settings } from '../config/settings';
 import { createEngine } from '../engine/select';
 import type { Engine } from '../engine/engine';
 import { Logger } from '../log';
+import { MetricsServer } from '../metrics/metrics-server';
+import { renderNodeMetrics } from '../metrics/node-metrics';
 import { Replicator } from '../replication/replicator';
 import { StartupError } from '../startup-error';
 import { PACKAGE_VERSION } from '../version';
@@ -46,11 +49,13 @@ async function startNode(settings: Settings, log: Logger): Promise<string> {
   let stopping = false;
   let engine: Engine | null = null;
   let replicator: Replicator | null = null;
+  let metrics: MetricsServer | null = null;
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info(`stopping (${why})`);
     replicator?.stop();
+    await metrics?.close();
     await engine?.stop();
     if (settings.pidFile) removeQuietly(settings.pidFile);
     log.info('stopped');
@@ -77,10 +82,26 @@ async function startNode(settings: Settings, log: Logger): Promise<string> {
   const address = await engine.start().catch((err: NodeJS.ErrnoException) => {
     throw new StartupError(`failed to listen on ${settings.listen}:${settings.port}: ${err.code ?? err.message}`);
   });
+  if (settings.metrics) metrics = await startMetrics(settings.metrics, engine, replicator, log);
   if (settings.pidFile) writeFileSync(settings.pidFile, `${process.pid}\n`);
   if (account) switchTo(account);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
   if (files.length > 0) process.on('SIGHUP', () => reloadCredentials(files, engine!, log));
   log.info(`listening on ${address.host}:${address.port} (engine ${engine.name}, -m ${settings.maxBytes / 1048576} MB, -c ${settings.maxConnections})`);
-  return `memcache-ha-native: listening on ${address.host}:${address.port} engine=${engine.name} pid=${process.pid} (${chosen.why})`;
+  const shown = metrics ? ` metrics=${metrics.address}` : '';
+  return `memcache-ha-native: listening on ${address.host}:${address.port} engine=${engine.name} pid=${process.pid}${shown} (${chosen.why})`;
+}
+
+/** --metrics-port: /metrics from the engine's `stats` and the replicator's view, at each scrape. */
+async function startMetrics(m: MetricsSettings, engine: Engine, replicator: Replicator | null, log: Logger): Promise<MetricsServer> {
+  const render = (): string =>
+    renderNodeMetrics({
+      stats: () => new Map(engine.stats('') ?? []),
+      replication: () => replicator?.view() ?? null,
+    });
+  const server = await MetricsServer.start(m.listen, m.port, render, log).catch((err: NodeJS.ErrnoException) => {
+    throw new StartupError(`--metrics-port: failed to listen on ${m.listen}:${m.port}: ${err.code ?? err.message}`);
+  });
+  log.info(`metrics on ${server.address}`);
+  return server;
 }

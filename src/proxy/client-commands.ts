@@ -11,8 +11,11 @@ import { SERVER_ERROR_UNAVAILABLE } from './slot';
 export interface CommandHost {
   readonly dispatcher: Dispatcher;
   readonly versionLine: Buffer;
-  /** The whole reply to a `stats` request, or null for a sub-command the proxy does not know. */
-  stats(args: string[]): Buffer | null;
+  /**
+   * The whole reply to a `stats` request (text protocol), to `done`, at once or once the nodes
+   * answered; null for a sub-command the proxy does not know.
+   */
+  stats(args: string[], lane: number, done: (reply: Buffer | null) => void): void;
   setVerbosity(level: number): void;
 }
 
@@ -234,8 +237,11 @@ export class ClientCommands {
       }
       case Opcode.Stat: {
         const key = head.toString('latin1', HEADER_LENGTH, HEADER_LENGTH + r.keylen);
-        const text = this.host.stats(key.length === 0 ? [] : key.split(' '));
-        return this.binaryLocalReply(text === null ? binaryError(r.opcode, Status.KeyNotFound, head, 12) : binaryStats(text, head));
+        const slot = this.replies.add();
+        this.host.stats(key.length === 0 ? [] : key.split(' '), this.lane, (text) =>
+          slot.complete(text === null ? binaryError(r.opcode, Status.KeyNotFound, head, 12) : binaryStats(text, head)),
+        );
+        return;
       }
       case Opcode.Flush: {
         const d = this.host.dispatcher;
@@ -287,8 +293,11 @@ export class ClientCommands {
         d.counters.cmdFlush++;
         d.flushAll(line(`flush_all ${req.delay}`), req.noreply ? null : this.replies.add(), this.lane);
         return;
-      case 'stats':
-        return this.local(this.host.stats(req.args) ?? ERROR);
+      case 'stats': {
+        const slot = this.replies.add();
+        this.host.stats(req.args, this.lane, (reply) => slot.complete(reply ?? ERROR));
+        return;
+      }
       case 'version':
         return this.local(this.host.versionLine);
       case 'verbosity':

@@ -7,8 +7,9 @@ import type { Router } from './router';
 import { mergeGetReplies } from './merge';
 import { SERVER_ERROR_BUSY, SERVER_ERROR_LOST, SERVER_ERROR_TIMEOUT, SERVER_ERROR_UNAVAILABLE } from './slot';
 import { MAX_TRIES } from './limits';
+import { parseStatLines, type NodeStats } from './cluster-stats';
 
-/** Proxy-wide counters for `stats`. */
+/** Proxy-wide counters for `stats proxy`. */
 export class ProxyCounters {
   requests = 0;
   forwarded = 0;
@@ -139,6 +140,35 @@ export class Dispatcher {
       const p: Pending = { shape: binary ? ReplyShape.Binary : ReplyShape.Line, sentAt: performance.now(), deliver: (r) => fan.reply(r), fail: () => fan.reply(null) };
       if (!(binary ? n.sendBinary(lane, bytes, p) : n.send(lane, bytes, p))) fan.reply(null);
     }
+  }
+
+  /**
+   * A `stats` request to the serving node of every shard (`stats` through the proxy reads the
+   * cluster); `done` gets each shard's STAT lines, null where no node answered with them
+   * (`stats reset`, whose one-line reply says RESET, goes with `shape` Line).
+   */
+  statsAll(request: Buffer, lane: number, done: (replies: NodeStats[]) => void, shape = ReplyShape.Stats): void {
+    const shards = this.router.shards;
+    const replies: NodeStats[] = new Array<NodeStats>(shards.length).fill(null);
+    let left = shards.length;
+    const answered = (): void => {
+      if (--left === 0) done(replies);
+    };
+    if (left === 0) return done(replies);
+    shards.forEach((shard, i) => {
+      const node = this.router.serving(shard);
+      if (node === null) return answered();
+      const p: Pending = {
+        shape,
+        sentAt: performance.now(),
+        deliver: (r) => {
+          replies[i] = parseStatLines(r);
+          answered();
+        },
+        fail: () => answered(),
+      };
+      if (!node.send(lane, request, p)) answered();
+    });
   }
 
   /** Sends (or re-sends) a request to the node its key routes to now. */

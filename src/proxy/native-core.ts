@@ -106,7 +106,7 @@ export class NativeCore {
       n.counters.failovers += now[at + layout.failovers]! - before[at + layout.failovers]!;
       const delta = new Float64Array(layout.latencyBuckets);
       for (let b = 0; b < layout.latencyBuckets; b++) delta[b] = now[at + layout.latency + b]! - before[at + layout.latency + b]!;
-      n.latency.addCounts(delta, 0);
+      n.latency.addCounts(delta, 0, now[at + layout.latencySumUs]! - before[at + layout.latencySumUs]!);
     });
     this.folded = now;
     return { current: now[this.connectionsAt.current]!, total: now[this.connectionsAt.total]! };

@@ -45,6 +45,9 @@ Extensions:
                               "set <key> 0 0 <n>" of "user password"); binary clients are refused
       --backend-auth <file>   log in to the backends with the first user:password line of
                               <file>: SASL PLAIN on binary connections, -Y's set on text ones
+      --metrics-port <num>    serve Prometheus metrics at http://<addr>:<num>/metrics (off by
+                              default; 0 picks a free port, shown on the start-up line)
+      --metrics-listen <addr> address of the metrics port (default 127.0.0.1)
       --engine <name>         the data path: auto (default: native when the addon loads),
                               native (client connections, routing and backend connections
                               in C++) or ts (all in TypeScript)

@@ -1,3 +1,4 @@
+import type { ProxySettings } from '../config/proxy-settings';
 import { SERVER_VERSION } from '../version';
 import type { BackendNode } from './backend-node';
 import type { ProxyCounters } from './dispatcher';
@@ -16,10 +17,38 @@ function render(lines: [string, string | number][]): Buffer {
   return Buffer.from(`${lines.map(([k, v]) => `STAT ${k} ${v}\r\n`).join('')}END\r\n`, 'latin1');
 }
 
-/** `stats`: the proxy's own counters, in memcached's names where one exists. */
-export function renderProxyStats(v: ProxyView): Buffer {
-  const c = v.counters;
+/**
+ * `stats proxy`: the proxy's own counters (in memcached's names where one exists), then one
+ * block of lines per backend node.
+ */
+export function renderProxyStats(v: ProxyView, nodes: readonly BackendNode[], router: Router): Buffer {
+  return render([...ownLines(v), ...backendLines(nodes, router)]);
+}
+
+/** `stats settings`: the proxy's settings, in memcached's names where one exists. */
+export function renderProxySettings(s: ProxySettings): Buffer {
   return render([
+    ['maxconns', s.maxClients],
+    ['tcpport', s.socketPath ? 0 : s.port],
+    ['inter', s.listen],
+    ['verbosity', s.verbosity],
+    ['domain_socket', s.socketPath ?? 'NULL'],
+    ['binding_protocol', s.sasl ? 'binary' : s.authFile ? 'ascii' : 'auto-negotiate'],
+    ['auth_enabled_sasl', s.sasl ? 'yes' : 'no'],
+    ['auth_enabled_ascii', s.authFile ?? 'no'],
+    ['item_size_max', s.maxValue],
+    ['servers', s.shards.length],
+    ['backups', s.backups.length],
+    ['connections_per_server', s.connectionsPerServer],
+    ['timeout_ms', s.timeoutMs],
+    ['probe_interval_ms', s.probeIntervalMs],
+    ['failure_limit', s.failureLimit],
+  ]);
+}
+
+function ownLines(v: ProxyView): [string, string | number][] {
+  const c = v.counters;
+  return [
     ['pid', process.pid],
     ['uptime', v.uptime],
     ['time', Math.floor(Date.now() / 1000)],
@@ -40,11 +69,10 @@ export function renderProxyStats(v: ProxyView): Buffer {
     ['client_handoffs', c.handoffs],
     ['backends', v.nodes.length],
     ['backends_up', v.nodes.filter((n) => n.isUp).length],
-  ]);
+  ];
 }
 
-/** `stats proxy`: one block of lines per backend node. */
-export function renderBackendStats(nodes: readonly BackendNode[], router: Router): Buffer {
+function backendLines(nodes: readonly BackendNode[], router: Router): [string, string | number][] {
   const lines: [string, string | number][] = [];
   nodes.forEach((n, i) => {
     const shard = router.shards.findIndex((s) => s.nodes.includes(n));
@@ -67,5 +95,5 @@ export function renderBackendStats(nodes: readonly BackendNode[], router: Router
       [`${p}latency_p99_us`, n.latency.quantileUs(0.99)],
     );
   });
-  return render(lines);
+  return lines;
 }

@@ -12,10 +12,14 @@ import type { BackendConnection } from './backend-connection';
 import { ClientConnection, type ClientHost } from './client';
 import { Dispatcher } from './dispatcher';
 import { NativeCore, type NativeCoreHost } from './native-core';
+import { ReplyShape } from './reply-reader';
 import { Router, type Shard } from './router';
-import { renderProxyStats, renderBackendStats } from './proxy-stats';
+import { renderClusterStats, renderMergedGroup } from './cluster-stats';
+import { renderProxySettings, renderProxyStats, type ProxyView } from './proxy-stats';
 import { ClientAuth } from './client-auth';
 import { readPasswordFile } from '../config/password-file';
+
+const STATS = Buffer.from('stats\r\n');
 
 /**
  * The proxy: listens for memcached clients, routes their requests over the shards with ketama,
@@ -192,27 +196,60 @@ export class Proxy implements ClientHost, NativeCoreHost {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  stats(args: string[]): Buffer | null {
+  /** The proxy's counters now, the C++ data path's folded in (`stats`, and the metrics endpoint). */
+  view(): ProxyView {
     const native = this.core?.fold(this.dispatcher.counters) ?? { current: 0, total: 0 };
-    if (args.length === 0) {
-      return renderProxyStats({
-        uptime: Math.floor((Date.now() - this.startedAt) / 1000),
-        // A connection handed over from the C++ path was counted there already.
-        currConnections: this.clients.size + native.current,
-        totalConnections: this.totalConnections + native.total,
-        counters: this.dispatcher.counters,
-        nodes: this.nodes,
-        maxClients: this.settings.maxClients,
-      });
+    return {
+      uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+      // A connection handed over from the C++ path was counted there already.
+      currConnections: this.clients.size + native.current,
+      totalConnections: this.totalConnections + native.total,
+      counters: this.dispatcher.counters,
+      nodes: this.nodes,
+      maxClients: this.settings.maxClients,
+    };
+  }
+
+  /** Every backend with its shard's index, or 'backup'. */
+  backends(): { node: BackendNode; shard: string }[] {
+    return this.nodes.map((node) => {
+      const shard = this.router.shards.findIndex((s) => s.nodes.includes(node));
+      return { node, shard: shard < 0 ? 'backup' : String(shard) };
+    });
+  }
+
+  /**
+   * `stats` reads the cluster (every shard's serving node, merged: cluster-stats.ts), `stats
+   * items` and `stats slabs` too; `stats proxy` is the proxy's own view, `stats settings` its
+   * settings, `stats reset` resets the proxy's counters and the nodes'.
+   */
+  stats(args: string[], lane: number, done: (reply: Buffer | null) => void): void {
+    const group = args.length === 1 ? args[0]! : args.length === 0 ? '' : null;
+    switch (group) {
+      case '': {
+        const own = this.view();
+        return this.dispatcher.statsAll(STATS, lane, (nodes) =>
+          done(renderClusterStats(nodes, {
+            pid: process.pid, uptime: own.uptime, version: SERVER_VERSION, currConnections: own.currConnections,
+            totalConnections: own.totalConnections, maxConnections: own.maxClients,
+          })),
+        );
+      }
+      case 'items':
+      case 'slabs':
+        return this.dispatcher.statsAll(Buffer.from(`stats ${group}\r\n`), lane, (nodes) => done(renderMergedGroup(nodes)));
+      case 'proxy':
+        return done(renderProxyStats(this.view(), this.nodes, this.router));
+      case 'settings':
+        return done(renderProxySettings(this.settings));
+      case 'reset':
+        this.dispatcher.resetCounters();
+        for (const n of this.nodes) n.resetCounters();
+        this.core?.resetStats();
+        return this.dispatcher.statsAll(Buffer.from('stats reset\r\n'), lane, () => done(Buffer.from('RESET\r\n')), ReplyShape.Line);
+      default:
+        return done(null);
     }
-    if (args.length === 1 && args[0] === 'proxy') return renderBackendStats(this.nodes, this.router);
-    if (args.length === 1 && args[0] === 'reset') {
-      this.dispatcher.resetCounters();
-      for (const n of this.nodes) n.resetCounters();
-      this.core?.resetStats();
-      return Buffer.from('RESET\r\n');
-    }
-    return null;
   }
 
   setVerbosity(level: number): void {

@@ -33,6 +33,13 @@ export class Router {
   }
 
   /** The node a request for `point` goes to, skipping `tried` (nodes that already failed it). */
+  /** The node serving a shard's keys now (its first up node, else an up replication peer); null if none. */
+  serving(shard: Shard): BackendNode | null {
+    for (const n of shard.nodes) if (n.isUp) return n;
+    for (const n of shard.nodes) if (n.peer?.isUp) return n.peer;
+    return null;
+  }
+
   pick(point: number, tried: readonly BackendNode[] | null): BackendNode | null {
     const home = this.shards[this.ring.ownerAt(point)]!;
     const first = home.nodes[0]!;

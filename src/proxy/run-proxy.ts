@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { parseProxyArgs } from '../config/proxy-args';
+import type { MetricsSettings } from '../config/metrics-settings';
 import type { ProxySettings } from '../config/proxy-settings';
 import type { Logger } from '../log';
+import { MetricsServer } from '../metrics/metrics-server';
+import { renderProxyMetrics } from '../metrics/proxy-metrics';
 import { removeQuietly, runService } from '../node/daemon';
 import { accountToSwitchTo, switchTo } from '../node/privileges';
 import { StartupError } from '../startup-error';
@@ -30,6 +33,7 @@ async function startProxy(settings: ProxySettings, log: Logger): Promise<string>
   const address = await proxy.start().catch((err: NodeJS.ErrnoException) => {
     throw new StartupError(`failed to listen on ${settings.socketPath ?? `${settings.listen}:${settings.port}`}: ${err.code ?? err.message}`);
   });
+  const metrics = settings.metrics ? await startMetrics(settings.metrics, proxy, log) : null;
   if (settings.pidFile) writeFileSync(settings.pidFile, `${process.pid}\n`);
   if (account) switchTo(account);
   let stopping = false;
@@ -37,6 +41,7 @@ async function startProxy(settings: ProxySettings, log: Logger): Promise<string>
     if (stopping) return;
     stopping = true;
     log.info(`stopping (${why})`);
+    await metrics?.close();
     await proxy.stop();
     if (settings.pidFile) removeQuietly(settings.pidFile);
     if (settings.socketPath) removeQuietly(settings.socketPath);
@@ -47,5 +52,16 @@ async function startProxy(settings: ProxySettings, log: Logger): Promise<string>
   log.info(`proxy listening on ${address}, servers: ${proxy.nodes.map((n) => n.name).join(' ')}`);
   const engine = proxy.native ? 'native' : 'ts';
   const why = chosen.addon && !proxy.native ? typeScriptOnly(settings) : chosen.why;
-  return `memcache-ha-native: proxy listening on ${address} engine=${engine} pid=${process.pid} (${proxy.nodes.length} servers; ${why})`;
+  const shown = metrics ? ` metrics=${metrics.address}` : '';
+  return `memcache-ha-native: proxy listening on ${address} engine=${engine} pid=${process.pid}${shown} (${proxy.nodes.length} servers; ${why})`;
+}
+
+async function startMetrics(m: MetricsSettings, proxy: Proxy, log: Logger): Promise<MetricsServer> {
+  const server = await MetricsServer.start(m.listen, m.port, () => renderProxyMetrics(proxy.view(), proxy.backends()), log).catch(
+    (err: NodeJS.ErrnoException) => {
+      throw new StartupError(`--metrics-port: failed to listen on ${m.listen}:${m.port}: ${err.code ?? err.message}`);
+    },
+  );
+  log.info(`metrics on ${server.address}`);
+  return server;
 }

@@ -7,7 +7,7 @@ import type { Hello } from './handshake';
 import { Link, type LinkCounters } from './link';
 import { PeerConnector } from './peer-connector';
 import { ServingGate } from './serving-gate';
-import { renderReplicationStats } from './stats';
+import { renderReplicationStats, type ReplicationView } from './stats';
 import { mb } from './sync-progress';
 
 const PROGRESS_LOG_MS = 1000;
@@ -227,32 +227,35 @@ export class Replicator {
   }
 
   private publishStats(): void {
+    this.replica.setStats(renderReplicationStats(this.view()));
+  }
+
+  /** What `stats replication` shows, now (the metrics endpoint reads it too). */
+  view(): ReplicationView {
     const link = this.link;
     const now = Date.now();
-    this.replica.setStats(
-      renderReplicationStats({
-        role: this.role,
-        nodeId: this.nodeId,
-        runId: this.runId,
-        peer: link ? link.address : this.settings.peer === null ? '' : `${this.settings.peer}:${this.settings.port}`,
-        peerNodeId: link?.peerId ?? 0,
-        state: link ? link.receive : this.connector.connecting ? 'connecting' : 'down',
-        mode: this.settings.mode,
-        syncDegraded: this.settings.mode === 'sync' && !link,
-        serving: this.gate.open,
-        peerAcked: link?.peerAcked ?? 0,
-        lag: this.backlog.lagAfter(link?.peerAcked ?? this.backlog.end, now),
-        backlogBytes: this.backlog.used,
-        backlogSize: this.backlog.capacity,
-        backlogStart: this.backlog.start,
-        appliedOffset: this.stream?.applied ?? 0,
-        sendProgress: link?.sendProgress ?? null,
-        receiveProgress: link?.receiveProgress ?? null,
-        counters: this.counters,
-        linkDrops: this.linkDrops,
-        refusedLinks: this.refusedLinks,
-      }),
-    );
+    return {
+      role: this.role,
+      nodeId: this.nodeId,
+      runId: this.runId,
+      peer: link ? link.address : this.settings.peer === null ? '' : `${this.settings.peer}:${this.settings.port}`,
+      peerNodeId: link?.peerId ?? 0,
+      state: link ? link.receive : this.connector.connecting ? 'connecting' : 'down',
+      mode: this.settings.mode,
+      syncDegraded: this.settings.mode === 'sync' && !link,
+      serving: this.gate.open,
+      peerAcked: link?.peerAcked ?? 0,
+      lag: this.backlog.lagAfter(link?.peerAcked ?? this.backlog.end, now),
+      backlogBytes: this.backlog.used,
+      backlogSize: this.backlog.capacity,
+      backlogStart: this.backlog.start,
+      appliedOffset: this.stream?.applied ?? 0,
+      sendProgress: link?.sendProgress ?? null,
+      receiveProgress: link?.receiveProgress ?? null,
+      counters: this.counters,
+      linkDrops: this.linkDrops,
+      refusedLinks: this.refusedLinks,
+    };
   }
 
   private logProgress(): void {

@@ -181,7 +181,7 @@ test('binary and text clients see the same items: a key set in binary is read in
 });
 
 test('on the C++ data path keyed binary requests and noop stay there: no handoff', async () => {
-  const count = async (): Promise<number> => Number(/STAT client_handoffs (\d+)/.exec(await command(proxy.port, 'stats\r\n'))![1]);
+  const count = async (): Promise<number> => Number(/STAT client_handoffs (\d+)/.exec(await command(proxy.port, 'stats proxy\r\n'))![1]);
   const before = await count();
   const c = await RawClient.connect(proxy.port);
   try {

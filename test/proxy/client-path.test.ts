@@ -35,7 +35,7 @@ const SEEDS = (process.env.PROXY_SEEDS ?? `1,${Date.now() % 100000}`).split(',')
 
 /** `client_handoffs` before this call's own connection (`stats` is for the TypeScript path too). */
 async function handoffs(): Promise<number> {
-  const n = Number(parseStats(await command(proxy.port, 'stats\r\n')).get('client_handoffs'));
+  const n = Number(parseStats(await command(proxy.port, 'stats proxy\r\n')).get('client_handoffs'));
   return ENGINE === 'native' ? n - 1 : n;
 }
 

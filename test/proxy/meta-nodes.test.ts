@@ -32,7 +32,7 @@ const KEYS = Array.from({ length: 30 }, (_, i) => `n:${i}`);
 const SEEDS = (process.env.PROXY_SEEDS ?? `1,${Date.now() % 100000}`).split(',').map(Number);
 
 test('randomized pipelined meta commands get the same bytes as from one memcached, on the C++ path', async () => {
-  const stats = async () => Number(parseStats(await command(proxy.port, 'stats\r\n')).get('client_handoffs'));
+  const stats = async () => Number(parseStats(await command(proxy.port, 'stats proxy\r\n')).get('client_handoffs'));
   const before = await stats();
   for (const seed of SEEDS) {
     await Promise.all([...nodes, oracle].map((n) => command(n.port, 'flush_all\r\n', 'OK\r\n')));

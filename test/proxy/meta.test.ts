@@ -44,7 +44,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `client_handoffs` before this call's own connection (`stats` itself goes to the TypeScript path). */
 async function handoffs(): Promise<number> {
-  const n = Number(parseStats(await command(proxy.port, 'stats\r\n')).get('client_handoffs'));
+  const n = Number(parseStats(await command(proxy.port, 'stats proxy\r\n')).get('client_handoffs'));
   return ENGINE === 'native' ? n - 1 : n;
 }
 /** The handoffs of the stats calls themselves on the engine under test. */

@@ -128,8 +128,10 @@ test('version, verbosity, stats and stats proxy are answered by the proxy', asyn
   assert.match(await command(proxy.port, 'version\r\n', '\r\n'), /^VERSION 1\.6\.18-mhn\.\d+\.\d+\.\d+\r\n$/);
   assert.is(await command(proxy.port, 'verbosity 0\r\n', '\r\n'), 'OK\r\n');
   const stats = await command(proxy.port, 'stats\r\n');
-  assert.match(stats, /STAT backends 3\r\n/);
-  assert.match(stats, /STAT backends_up 3\r\n/);
+  assert.match(stats, /STAT cluster_shards 3\r\nSTAT cluster_shards_answered 3\r\nEND\r\n$/);
+  const own = await command(proxy.port, 'stats proxy\r\n');
+  assert.match(own, /STAT backends 3\r\n/);
+  assert.match(own, /STAT backends_up 3\r\n/);
   const backends = await backendStats(proxy.port);
   assert.is(backends.get('backend:0:state'), 'up');
   assert.is(backends.get('backend:0:replication'), 'none');

@@ -69,6 +69,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
                                       InstanceMethod("snapshotBegin", &EngineBinding::SnapshotBegin),
                                       InstanceMethod("snapshotNext", &EngineBinding::SnapshotNext),
                                       InstanceMethod("setStats", &EngineBinding::SetStats),
+                                      InstanceMethod("stats", &EngineBinding::Stats),
                                       InstanceMethod("setAcknowledged", &EngineBinding::SetAcknowledged),
                                       InstanceMethod("setCredentials", &EngineBinding::SetCredentials)});
     exports.Set("NativeEngine", cls);
@@ -219,6 +220,21 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   Napi::Value SetStats(const Napi::CallbackInfo& info) {
     engine_->set_replication_stats(info[0].ToString().Utf8Value());
     return info.Env().Undefined();
+  }
+
+  // stats(group): [name, value][] of that `stats` group, or null for one memcached does not know.
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::vector<std::pair<std::string, std::string>> lines;
+    if (!engine_->stats(info.Length() > 0 ? info[0].ToString().Utf8Value() : std::string(), lines)) return env.Null();
+    Napi::Array out = Napi::Array::New(env, lines.size());
+    for (size_t i = 0; i < lines.size(); i++) {
+      Napi::Array pair = Napi::Array::New(env, 2);
+      pair.Set(uint32_t{0}, Napi::String::New(env, lines[i].first));
+      pair.Set(uint32_t{1}, Napi::String::New(env, lines[i].second));
+      out.Set(static_cast<uint32_t>(i), pair);
+    }
+    return out;
   }
 
   // setAcknowledged(offset | null): sync mode's gate (null: no peer, replies go at once).

@@ -70,6 +70,7 @@ class ProxyBinding : public Napi::ObjectWrap<ProxyBinding> {
     Napi::Object node = Napi::Object::New(env);
     node.Set("requests", static_cast<uint32_t>(kNodeRequests));
     node.Set("failovers", static_cast<uint32_t>(kNodeFailovers));
+    node.Set("latencySumUs", static_cast<uint32_t>(kNodeLatencySumUs));
     node.Set("latency", static_cast<uint32_t>(kNodeLatency));
     node.Set("latencyBuckets", kLatencyBuckets);
     node.Set("size", kNodeCounters);

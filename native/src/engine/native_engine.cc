@@ -120,6 +120,11 @@ uint32_t NativeEngine::snapshot_next(RecordBuffer& out, size_t max_bytes, bool& 
   return snapshot_->next(out, max_bytes, done);
 }
 
+bool NativeEngine::stats(std::string_view group, std::vector<std::pair<std::string, std::string>>& out) {
+  std::lock_guard<std::mutex> g(store_lock_);
+  return commands_->stat_group(group, [&out](std::string_view name, std::string_view value) { out.emplace_back(name, value); });
+}
+
 void NativeEngine::set_replication_stats(std::string text) {
   std::lock_guard<std::mutex> g(store_lock_);
   replication_stats_ = std::move(text);

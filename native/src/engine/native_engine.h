@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "engine/auth/credentials.h"
 #include "engine/commands/execute.h"
@@ -36,6 +37,9 @@ class NativeEngine {
   void stop(std::function<void()> done);
 
   const Settings& settings() const { return settings_; }
+  // A `stats` group as name/value pairs, read under the store lock while the workers serve
+  // (the metrics endpoint); false for a group memcached does not know.
+  bool stats(std::string_view group, std::vector<std::pair<std::string, std::string>>& out);
   // -S and -Y users, replaced at start and on every SIGHUP.
   void set_credentials(CredentialKind kind, std::vector<std::pair<std::string, std::string>> users);
 

@@ -71,6 +71,7 @@ void ProxyCore::on_reply(int node, const BackendRequest& r, const char* p, size_
   uint64_t us = (uv_hrtime() - r.sent_ns) / 1000;
   int bucket = us <= 1 ? 0 : std::min(kLatencyBuckets - 1, 64 - __builtin_clzll(us - 1));
   nd.counters[kNodeLatency + bucket]++;
+  nd.counters[kNodeLatencySumUs] += us;
   ClientConnection* c;
   uint32_t seq;
   // A fenced meta reply ends in the MN of the proxy's own `mn` (frame_reply checked it).

@@ -10,8 +10,9 @@ enum ProxyCounter { kCurrConnections, kTotalConnections, kRequests, kForwarded, 
 // The names TypeScript reads them by, indexed by ProxyCounter.
 extern const char* const kProxyCounterNames[kProxyCounters];
 
-// Per node: requests, failovers, then latency buckets (powers of two of microseconds).
-enum NodeCounter { kNodeRequests, kNodeFailovers, kNodeLatency };
+// Per node: requests, failovers, the sum of reply latencies in microseconds, then latency
+// buckets (powers of two of microseconds).
+enum NodeCounter { kNodeRequests, kNodeFailovers, kNodeLatencySumUs, kNodeLatency };
 constexpr int kLatencyBuckets = 32;
 constexpr int kNodeCounters = kNodeLatency + kLatencyBuckets;
 

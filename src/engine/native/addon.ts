@@ -27,7 +27,7 @@ export interface ProxyCoreClass {
   /** The names of stats()' proxy-wide counters, in their order. */
   readonly counterNames: readonly string[];
   /** Per node in stats(), after the proxy-wide counters: where each counter is, and how many there are. */
-  readonly nodeCounters: { requests: number; failovers: number; latency: number; latencyBuckets: number; size: number };
+  readonly nodeCounters: { requests: number; failovers: number; latencySumUs: number; latency: number; latencyBuckets: number; size: number };
   /** The event types of onEvent. */
   readonly events: { failure: number; handoff: number };
 }
@@ -73,6 +73,8 @@ export interface NativeHandle extends Omit<ReplicaPort, 'onRecords'> {
   stop(): void;
   /** The users -S (sasl) or -Y (ascii) accept, replacing the previous list; strings are latin1 bytes. */
   setCredentials(kind: CredentialKind, users: readonly Credential[]): void;
+  /** A `stats` group's [name, value] pairs, taken under the store lock; null for an unknown group. */
+  stats(group: string): [string, string][] | null;
 }
 
 export interface NativeSettings {

@@ -76,6 +76,10 @@ export class NativeEngine implements Engine {
     this.handle.setCredentials(kind, users);
   }
 
+  stats(group: string): [string, string][] | null {
+    return this.handle.stats(group);
+  }
+
   stop(): Promise<void> {
     if (!this.started) return Promise.resolve();
     this.started = false;

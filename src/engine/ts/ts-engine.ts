@@ -102,6 +102,10 @@ export class TsEngine implements Engine {
     this.commands.credentials[kind].set(users);
   }
 
+  stats(group: string): [string, string][] | null {
+    return this.commands.statGroup(group)?.map(([name, value]) => [name, String(value)]) ?? null;
+  }
+
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.server.stop();

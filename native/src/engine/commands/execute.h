@@ -78,6 +78,9 @@ class Commands {
   void count_auth(bool ok);
 
   const CommandCounters& counters() const { return c_; }
+  // `stats` groups both protocols serve, and the metrics endpoint reads: each stat to `emit`;
+  // false for a group not known. Under the store lock, as every command.
+  bool stat_group(std::string_view sub, const std::function<void(std::string_view, std::string_view)>& emit);
 
  private:
   enum class Delta { Ok, NotFound, NonNumeric, CasMismatch, NoMemory };
@@ -141,8 +144,6 @@ class Commands {
   BinaryNext binary_sasl(const binary::Request& r, Item* data, AuthState& auth, Writer& out);
   bool check_plain(std::string_view msg) const;
   void reset_stats();
-  // `stats` groups both protocols serve: each stat to `emit`; false for a group not known.
-  bool stat_group(std::string_view sub, const std::function<void(std::string_view, std::string_view)>& emit);
   void remove_stale(std::string_view key);
 
   CommandHost h_;

@@ -11,7 +11,7 @@ import { newCommandCounters, type CommandCounters } from './counters';
 import { Credentials } from '../auth/credentials';
 import { BinaryCommands } from './binary';
 import { MetaCommands } from './meta';
-import { renderStats, type StatsSources } from './stats';
+import { renderStats, type StatLine, type StatsSources } from './stats';
 import { ItemWrites } from './writes';
 
 export type Outcome = 'continue' | 'close';
@@ -288,13 +288,18 @@ export class Commands {
       out.line('END');
       return;
     }
-    const lines = renderStats(sub ?? '', this.host.settings, this.host.store, this.counters, this.host.sources);
+    const lines = this.statGroup(sub ?? '');
     if (lines === null) {
       out.line('ERROR');
       return;
     }
     for (const [name, value] of lines) out.text(`STAT ${name} ${value}\r\n`);
     out.line('END');
+  }
+
+  /** A `stats` group's lines (the text and binary `stats` commands, and the metrics endpoint); null if unknown. */
+  statGroup(group: string): StatLine[] | null {
+    return renderStats(group, this.host.settings, this.host.store, this.counters, this.host.sources);
   }
 }
 
