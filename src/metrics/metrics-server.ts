@@ -15,22 +15,29 @@ const CHECK_INTERVAL_MS = 1_000;
 /** Prometheus's text format, version 0.0.4. */
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
+/** What a reload did, for POST /-/reload: 200 and the message when applied, else 500 and why. */
+export type ReloadAction = () => Promise<{ ok: boolean; message: string }>;
+
 /**
  * `GET /metrics` over HTTP (--metrics-port, --metrics-listen), on Node's loop: `render` runs
  * once per scrape and reads counters the data path keeps anyway, so a scrape costs the data
- * path nothing but the store lock for one `stats`. Any other path is 404, any other method
- * 405, each closing the connection.
+ * path nothing but the store lock for one `stats`. The proxy's listener also takes `POST
+ * /-/reload` (Prometheus's own path for it). Any other path is 404, any other method 405,
+ * each closing the connection.
  */
 export class MetricsServer {
   private constructor(private readonly server: http.Server, readonly address: string) {}
 
-  static async start(host: string, port: number, render: () => string, log: Logger): Promise<MetricsServer> {
+  static async start(host: string, port: number, render: () => string, log: Logger, reload: ReloadAction | null = null): Promise<MetricsServer> {
     const server = http.createServer(
       {
         maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS,
         keepAliveTimeout: IDLE_TIMEOUT_MS, connectionsCheckingInterval: CHECK_INTERVAL_MS,
       },
-      (req, res) => answer(req, res, render, log),
+      (req, res) => {
+        if (reload !== null && (req.url ?? '').split('?')[0] === '/-/reload') return reloadRoute(req, res, reload);
+        answer(req, res, render, log);
+      },
     );
     server.maxConnections = MAX_CONNECTIONS;
     server.setTimeout(IDLE_TIMEOUT_MS, (socket: net.Socket) => socket.destroy());
@@ -71,6 +78,16 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse, render: () 
   }
   res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** POST (or PUT, as Prometheus) /-/reload: the reload's outcome as one line of text; the connection closes. */
+function reloadRoute(req: http.IncomingMessage, res: http.ServerResponse, reload: ReloadAction): void {
+  if (req.method !== 'POST' && req.method !== 'PUT') return refuse(req, res, 405, { Allow: 'POST, PUT' });
+  void reload().then(({ ok, message }) => {
+    const body = `${message}\n`;
+    res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+    res.end(body, () => req.socket.destroy());
+  });
 }
 
 /** An error status with an empty body, then the connection closes (a request body is not read). */

@@ -33,6 +33,9 @@ export function renderProxyMetrics(v: ProxyView, backends: readonly BackendView[
   out.single(`${P}server_errors_total`, 'counter', 'Requests answered SERVER_ERROR because no backend could take them.', c.serverErrors);
   out.single(`${P}failovers_total`, 'counter', 'Requests sent to a shard\'s replica because its first node was out.', c.failovers);
   out.single(`${P}retries_total`, 'counter', 'Requests sent again after a backend failed under them.', c.retries);
+  out.single(`${P}config_generation`, 'gauge', 'The configuration\'s generation: 1 at start-up, one more per reload applied.', v.generation);
+  out.single(`${P}config_loaded_timestamp_seconds`, 'gauge', 'When the configuration in force was loaded (unix time).', v.loadedAt);
+  out.single(`${P}config_reload_failures_total`, 'counter', 'Reloads refused (the file did not parse or could not be used).', v.reloadFailures);
   out.single(`${P}backends`, 'gauge', 'Backend nodes configured.', backends.length);
   out.single(`${P}backends_up`, 'gauge', 'Backend nodes taking requests.', backends.filter((b) => b.node.isUp).length);
 

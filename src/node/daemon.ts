@@ -11,13 +11,14 @@ export type DaemonMessage = { type: 'ready'; line: string } | { type: 'error'; m
 
 /**
  * memcached's -d: starts the same command detached from the terminal, waits until it listens
- * (or fails), prints what it printed, and returns so the caller can exit.
+ * (or fails), prints what it printed, and returns so the caller can exit. Unlike memcached the
+ * daemon stays in the caller's directory: a relative -c, -Y or --sasl-pwdb names the same file
+ * at start-up and whenever SIGHUP re-reads it.
  */
 export function daemonize(argv: readonly string[]): Promise<string> {
   const script = resolve(__dirname, '..', '..', '..', 'bin', 'memcache-ha-native.js');
   const child = spawn(process.execPath, [script, ...argv], {
     detached: true,
-    cwd: '/',
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     env: { ...process.env, [DAEMON_CHILD_ENV]: '1' },
   });
@@ -45,8 +46,7 @@ export interface ServiceOptions {
 /**
  * Runs a service command: with -d, starts the same command detached and prints the listening
  * line it reports; otherwise runs `start` (which returns that line) and prints it, or, in the
- * daemon, reports it (or the failure) to the waiting parent. The pid file path is made
- * absolute first: the daemon runs from /.
+ * daemon, reports it (or the failure) to the waiting parent.
  */
 export async function runService(
   command: string,

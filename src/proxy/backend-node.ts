@@ -68,6 +68,8 @@ export class BackendNode {
   /** Runs when the node goes out or comes back. */
   onStateChange: (() => void) | null = null;
   readonly latency = new LatencyHistogram();
+  /** Whether it took requests before (false for a server a reload added, until its first probe). */
+  private served = true;
   /** A node without replication that was lost counts as not in sync until then (performance.now()). */
   private coldUntil = 0;
   private readonly pool: (BackendConnection | null)[];
@@ -82,14 +84,29 @@ export class BackendNode {
   };
 
   constructor(
-    readonly address: NodeAddress,
+    /** Its weight may change on a reload; its host and port (its identity, `name`) never do. */
+    public address: NodeAddress,
     readonly name: string,
-    private readonly settings: HealthSettings,
+    private settings: HealthSettings,
     private readonly log: Logger,
     private readonly batcher: Batcher,
   ) {
     this.pool = new Array<BackendConnection | null>(settings.connectionsPerNode).fill(null);
     this.binaryPool = new Array<BackendConnection | null>(settings.connectionsPerNode).fill(null);
+  }
+
+  /**
+   * A reload's new health settings (failure limit, timeout, warm-up); the pool keeps the size
+   * it was made with, as the C++ data path's lanes do.
+   */
+  configure(settings: HealthSettings): void {
+    this.settings = { ...settings, connectionsPerNode: this.settings.connectionsPerNode };
+  }
+
+  /** A server a reload added: it takes requests once a probe finds it answering (and in sync), not before. */
+  awaitFirstProbe(): void {
+    this.state = 'out';
+    this.served = false;
   }
 
   get isUp(): boolean {
@@ -163,7 +180,8 @@ export class BackendNode {
     this.failures = 0;
     if (this.state === 'up') return;
     this.state = 'up';
-    this.log.warn(`proxy: backend ${this.name} is back (${why})`);
+    this.log.warn(`proxy: backend ${this.name} ${this.served ? 'is back' : 'takes requests'} (${why})`);
+    this.served = true;
     this.onStateChange?.();
   }
 

@@ -54,7 +54,12 @@ export interface ReadPlan {
 export class Dispatcher {
   readonly counters = new ProxyCounters();
 
-  constructor(private readonly router: Router, readonly backups: BackupPool | null) {}
+  constructor(private router: Router, readonly backups: BackupPool | null) {}
+
+  /** A reload's routing: requests sent from now on (retries included) go by it; those in flight finish where they are. */
+  setRouter(router: Router): void {
+    this.router = router;
+  }
 
   resetCounters(): void {
     Object.assign(this.counters, new ProxyCounters());

@@ -29,17 +29,22 @@ export class NativeCore {
   private readonly fields: (keyof ProxyCounters | null)[];
   /** Where stats() has the current and total connection counts. */
   private readonly connectionsAt: { current: number; total: number };
+  /** The C++ side's nodes by index: the proxy's at start-up, then each a reload added (never fewer). */
+  private readonly slots: BackendNode[];
   private readonly index: Map<BackendNode, number>;
+  /** Nodes a reload removed, once what was in flight on them finished: the C++ side closes their connections. */
+  private readonly retired = new Set<BackendNode>();
   /** stats() as last folded into the TypeScript counters. */
   private folded: Float64Array | null = null;
 
   constructor(
     addon: NativeAddon,
-    private readonly router: Router,
+    private router: Router,
     private readonly host: NativeCoreHost,
     settings: { maxValue: number; maxClients: number; connectionsPerNode: number; addresses: ({ host: string; port: number } | null)[] },
   ) {
-    this.index = new Map(host.nodes.map((n, i) => [n, i]));
+    this.slots = [...host.nodes];
+    this.index = new Map(this.slots.map((n, i) => [n, i]));
     const { values } = router.table(this.index);
     this.layout = addon.ProxyCore;
     const known = new Set(Object.keys(new ProxyCounters()));
@@ -73,14 +78,39 @@ export class NativeCore {
 
   /** A node whose name did not resolve at start-up now has a numeric address: it may take requests. */
   setAddress(node: BackendNode, address: { host: string; port: number }): void {
+    if (!this.index.has(node)) return;
     this.handle.setAddress(this.index.get(node)!, address);
     this.pushRoutes();
   }
 
+  /** A server a reload added (address null: its name does not resolve yet). */
+  addNode(node: BackendNode, address: { host: string; port: number } | null): void {
+    if (this.index.has(node)) {
+      // Removed by an earlier reload and back before it was retired: the same slot serves again.
+      this.retired.delete(node);
+      return;
+    }
+    this.index.set(node, this.handle.addNode(address ?? { host: null, port: 0 }));
+    this.slots.push(node);
+  }
+
+  /** A reload's routing: new ring points and candidates, in force for every request routed from now on. */
+  setRouter(router: Router): void {
+    this.router = router;
+    this.pushRoutes(true);
+  }
+
+  /** A node a reload removed has nothing left in flight: its connections close. */
+  retire(node: BackendNode): void {
+    this.retired.add(node);
+    this.pushRoutes();
+  }
+
   /** The nodes' states changed (out, back, a peer found): the C++ side routes by them from now on. */
-  pushRoutes(): void {
-    const { candidates, home } = this.router.table(this.index);
-    this.handle.setRoutes(candidates, home, Uint8Array.from(this.host.nodes, (n) => (n.isUp && !n.unresolved ? 1 : 0)));
+  pushRoutes(ring = false): void {
+    const { values, candidates, home } = this.router.table(this.index);
+    const up = Uint8Array.from(this.slots, (n) => (n.isUp && !n.unresolved && !this.retired.has(n) ? 1 : 0));
+    this.handle.setRoutes(candidates, home, up, ring ? values : undefined);
   }
 
   checkTimeouts(timeoutMs: number): void {
@@ -100,13 +130,15 @@ export class NativeCore {
     });
     const layout = this.layout.nodeCounters;
     const base = this.fields.length;
-    this.host.nodes.forEach((n, i) => {
+    // A node added since the last fold is past the end of `before`: it had counted nothing.
+    const was = (i: number): number => before[i] ?? 0;
+    this.slots.forEach((n, i) => {
       const at = base + i * layout.size;
-      n.counters.requests += now[at + layout.requests]! - before[at + layout.requests]!;
-      n.counters.failovers += now[at + layout.failovers]! - before[at + layout.failovers]!;
+      n.counters.requests += now[at + layout.requests]! - was(at + layout.requests);
+      n.counters.failovers += now[at + layout.failovers]! - was(at + layout.failovers);
       const delta = new Float64Array(layout.latencyBuckets);
-      for (let b = 0; b < layout.latencyBuckets; b++) delta[b] = now[at + layout.latency + b]! - before[at + layout.latency + b]!;
-      n.latency.addCounts(delta, 0, now[at + layout.latencySumUs]! - before[at + layout.latencySumUs]!);
+      for (let b = 0; b < layout.latencyBuckets; b++) delta[b] = now[at + layout.latency + b]! - was(at + layout.latency + b);
+      n.latency.addCounts(delta, 0, now[at + layout.latencySumUs]! - was(at + layout.latencySumUs));
     });
     this.folded = now;
     return { current: now[this.connectionsAt.current]!, total: now[this.connectionsAt.total]! };
@@ -123,7 +155,7 @@ export class NativeCore {
 
   private onEvent(type: number, a: number, b: number, detail: [string, number] | Buffer, binary: boolean): void {
     if (type === this.layout.events.failure && Array.isArray(detail)) {
-      const node = this.host.nodes[a];
+      const node = this.slots[a];
       if (node) this.host.nodeFailed(node, b === 1 ? 'timeout' : 'connection', detail[0], detail[1]);
     } else if (type === this.layout.events.handoff && Buffer.isBuffer(detail)) {
       this.host.adopt(a, b, binary, detail);

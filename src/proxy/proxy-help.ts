@@ -36,7 +36,10 @@ Extensions:
                               listen, port, socket, servers, backups, max_clients, connections,
                               timeout_ms, probe_interval_ms, failure_limit, warmup_ms,
                               max_item_size, verbose, sasl, sasl_pwdb, auth_file,
-                              backend_auth_file, backend_user, backend_password
+                              backend_auth_file, backend_user, backend_password,
+                              metrics_port, metrics_listen. SIGHUP (or POST /-/reload on the
+                              metrics port) re-reads it: servers and timeouts change without
+                              dropping a client; a file that does not parse is refused
   -S, --enable-sasl           binary clients must log in with SASL PLAIN (text clients are
                               refused, as by memcached -S)
       --sasl-pwdb <file>      users for -S, user:password lines (default: the file

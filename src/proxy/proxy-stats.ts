@@ -11,6 +11,12 @@ export interface ProxyView {
   maxClients: number;
   counters: ProxyCounters;
   nodes: readonly BackendNode[];
+  /** The configuration's generation (1 at start-up, one more per reload applied). */
+  generation: number;
+  /** When that generation was loaded (unix seconds). */
+  loadedAt: number;
+  /** Reloads refused (a file that did not parse, or could not be used). */
+  reloadFailures: number;
 }
 
 function render(lines: [string, string | number][]): Buffer {
@@ -67,6 +73,9 @@ function ownLines(v: ProxyView): [string, string | number][] {
     ['failovers', c.failovers],
     ['retries', c.retries],
     ['client_handoffs', c.handoffs],
+    ['config_generation', v.generation],
+    ['config_loaded', v.loadedAt],
+    ['config_reload_failures', v.reloadFailures],
     ['backends', v.nodes.length],
     ['backends_up', v.nodes.filter((n) => n.isUp).length],
   ];

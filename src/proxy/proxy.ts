@@ -18,6 +18,15 @@ import { renderClusterStats, renderMergedGroup } from './cluster-stats';
 import { renderProxySettings, renderProxyStats, type ProxyView } from './proxy-stats';
 import { ClientAuth } from './client-auth';
 import { readPasswordFile } from '../config/password-file';
+import { planReload, serverKey, type ReloadPlan } from './config-reload';
+import type { HealthSettings } from './backend-node';
+
+/** What a reload did: applied (the generation it made), or refused (why; the running generation). */
+export interface ReloadOutcome {
+  ok: boolean;
+  generation: number;
+  message: string;
+}
 
 const STATS = Buffer.from('stats\r\n');
 
@@ -32,10 +41,21 @@ export class Proxy implements ClientHost, NativeCoreHost {
   readonly maxValue: number;
   /** The addon, when its C++ data path serves the clients (it loaded, and no backup pool needs every key). */
   readonly addon: NativeAddon | null;
+  /** The backends of the configuration in force: the shards' nodes, then the backup pool's. */
   readonly nodes: BackendNode[] = [];
   /** -S or -Y: what clients must pass before anything else. */
   readonly clientAuth: ClientAuth | null;
-  private readonly router: Router;
+  private router: Router;
+  /** Nodes a reload removed, until what was in flight on them finished (or timed out). */
+  private readonly draining = new Map<BackendNode, NodeJS.Timeout>();
+  /** Nodes a reload removed and retired, by name: one that comes back keeps its C++ slot. */
+  private readonly former = new Map<string, BackendNode>();
+  /** The configuration's generation (1 at start-up, one more per reload applied), when it was loaded, reloads refused. */
+  private generation = 1;
+  private loadedAt = Date.now();
+  private reloadFailures = 0;
+  /** Reloads run one after another. */
+  private reloading: Promise<unknown> = Promise.resolve();
   private server: net.Server | null = null;
   /** The C++ data path: clients connect to it; it hands those needing TypeScript over. */
   private core: NativeCore | null = null;
@@ -47,12 +67,13 @@ export class Proxy implements ClientHost, NativeCoreHost {
   private timer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly settings: ProxySettings, readonly log: Logger, addon: NativeAddon | null) {
+  constructor(private settings: ProxySettings, readonly log: Logger, addon: NativeAddon | null) {
     this.maxValue = settings.maxValue;
     this.clientAuth = clientAuthOf(settings);
-    const shards: Shard[] = settings.shards.map((group) => ({ nodes: group.map((a) => this.addNode(a)) }));
+    const shards: Shard[] = settings.shards.map((group) => ({ nodes: group.map((a) => this.makeNode(a)) }));
     this.router = new Router(shards);
-    const backupNodes = settings.backups.map((a) => this.addNode(a));
+    const backupNodes = settings.backups.map((a) => this.makeNode(a));
+    this.nodes.push(...shards.flatMap((s) => s.nodes), ...backupNodes);
     const backups = backupNodes.length === 0 ? null : new BackupPool(new Router(backupNodes.map((n) => ({ nodes: [n] }))), backupNodes);
     this.dispatcher = new Dispatcher(this.router, backups);
     // A backup pool needs every request's key and value (mirrors, fallbacks), and logins (to
@@ -75,6 +96,103 @@ export class Proxy implements ClientHost, NativeCoreHost {
     }
   }
 
+  /**
+   * A reload (SIGHUP, POST /-/reload): `next` is the configuration read again. Servers in both
+   * keep their node (connections, health, counters); new ones take requests once a probe finds
+   * them answering; removed ones take no new requests and close once what was in flight on
+   * them finished. Client connections are untouched; requests routed from here on use the new
+   * ring. Settings only start-up can change keep their values (the log line names them).
+   */
+  reload(next: ProxySettings, source: string): Promise<ReloadOutcome> {
+    const run = this.reloading.then(() => this.applyReload(planReload(this.settings, next), source));
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A configuration that could not be read or used: one log line, and the running one stays. */
+  refuseReload(why: string): ReloadOutcome {
+    this.reloadFailures++;
+    const message = `reload refused: ${why}; generation ${this.generation} keeps serving`;
+    this.log.warn(`proxy: ${message}`);
+    return { ok: false, generation: this.generation, message };
+  }
+
+  private async applyReload(plan: ReloadPlan, source: string): Promise<ReloadOutcome> {
+    const s = plan.settings;
+    const backups = new Set(this.settings.backups.map(serverKey));
+    const clash = s.shards.flat().find((a) => backups.has(serverKey(a)));
+    if (clash) return this.refuseReload(`server ${serverKey(clash)} is in the backup pool, which changes only at a restart`);
+    const old = this.router.shards.flatMap((sh) => sh.nodes);
+    const known = new Map([...this.former, ...[...this.draining.keys(), ...old].map((n): [string, BackendNode] => [n.name, n])]);
+    const health = healthOf(s);
+    const fresh: BackendNode[] = [];
+    const shards: Shard[] = s.shards.map((group) => ({
+      nodes: group.map((a) => {
+        let n = known.get(serverKey(a));
+        if (n === undefined) {
+          n = this.makeNode(a);
+          fresh.push(n);
+        } else if (!old.includes(n)) {
+          fresh.push(n);
+        }
+        n.address = a;
+        return n;
+      }),
+    }));
+    const kept = new Set(shards.flatMap((sh) => sh.nodes));
+    for (const n of fresh) {
+      const timer = this.draining.get(n);
+      if (timer !== undefined) {
+        // Removed by the last reload, back before it closed: it was never out.
+        clearTimeout(timer);
+        this.draining.delete(n);
+        continue;
+      }
+      this.former.delete(n.name);
+      n.awaitFirstProbe();
+      n.onStateChange = () => this.core?.pushRoutes();
+      if (this.core !== null) this.core.addNode(n, await this.resolve(n));
+    }
+    for (const n of [...this.nodes, ...this.draining.keys()]) n.configure(health);
+    const removed = old.filter((n) => !kept.has(n));
+    for (const n of removed) this.drain(n, Math.max(this.settings.timeoutMs, s.timeoutMs) * 2);
+    for (const n of kept) if (n.peer !== null && !kept.has(n.peer)) n.peer = null;
+
+    const router = new Router(shards);
+    const backupNodes = this.nodes.filter((n) => !old.includes(n));
+    this.nodes.splice(0, this.nodes.length, ...kept, ...backupNodes);
+    this.router = router;
+    this.dispatcher.setRouter(router);
+    this.core?.setRouter(router);
+    const timing = s.timeoutMs !== this.settings.timeoutMs || s.probeIntervalMs !== this.settings.probeIntervalMs;
+    if (s.verbosity !== this.settings.verbosity) this.log.verbosity = s.verbosity;
+    this.settings = s;
+    if (timing && this.timer !== null) this.startTimers();
+    this.generation++;
+    this.loadedAt = Date.now();
+    for (const n of fresh) if (!n.isUp) this.probe(n);
+
+    const changes = [`+${plan.added.length} -${plan.removed.length} servers`, `${plan.reweighted.length} reweighted`, `${shards.length} shards`];
+    const restart = plan.needRestart.length > 0 ? `; kept until a restart: ${plan.needRestart.join(', ')}` : '';
+    const message = `configuration generation ${this.generation} loaded (${source}): ${changes.join(', ')}${restart}`;
+    this.log.info(`proxy: ${message}`);
+    return { ok: true, generation: this.generation, message };
+  }
+
+  /** A removed node: no new requests reach it; after `graceMs` (twice the request timeout) it closes. */
+  private drain(node: BackendNode, graceMs: number): void {
+    for (const n of this.nodes) if (n.peer === node) n.peer = null;
+    node.peer = null;
+    this.probeConnections.get(node)?.close();
+    this.probeConnections.delete(node);
+    this.draining.set(node, setTimeout(() => {
+      this.draining.delete(node);
+      node.close();
+      this.core?.retire(node);
+      this.former.set(node.name, node);
+    }, graceMs));
+  }
+
   /** Whether clients are served by the C++ data path (else every client is on the TypeScript one). */
   get native(): boolean {
     return this.core !== null;
@@ -82,13 +200,19 @@ export class Proxy implements ClientHost, NativeCoreHost {
 
   /** Starts listening; resolves with the address clients use. */
   async start(): Promise<string> {
-    const s = this.settings;
     const address = this.addon !== null ? await this.startNative(this.addon, await this.numericAddresses()) : await this.startTs();
-    const interval = Math.max(10, Math.min(250, Math.floor(s.timeoutMs / 4)));
-    this.timer = setInterval(() => this.checkTimeouts(), interval);
-    this.probeTimer = setInterval(() => this.probeAll(), s.probeIntervalMs);
+    this.startTimers();
     this.probeAll();
     return address;
+  }
+
+  /** The timeout check (a quarter of the timeout, 10 to 250 ms apart) and the probes, by the settings in force. */
+  private startTimers(): void {
+    const s = this.settings;
+    if (this.timer) clearInterval(this.timer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.timer = setInterval(() => this.checkTimeouts(), Math.max(10, Math.min(250, Math.floor(s.timeoutMs / 4))));
+    this.probeTimer = setInterval(() => this.probeAll(), s.probeIntervalMs);
   }
 
   /** The TypeScript path listens (net.Server), on TCP or on the unix socket of -f. */
@@ -189,6 +313,10 @@ export class Proxy implements ClientHost, NativeCoreHost {
     if (this.timer) clearInterval(this.timer);
     if (this.probeTimer) clearInterval(this.probeTimer);
     for (const c of this.clients) c.end();
+    for (const [n, timer] of this.draining) {
+      clearTimeout(timer);
+      n.close();
+    }
     for (const n of this.nodes) n.close();
     for (const c of this.probeConnections.values()) c.close();
     this.core?.stop();
@@ -207,6 +335,9 @@ export class Proxy implements ClientHost, NativeCoreHost {
       counters: this.dispatcher.counters,
       nodes: this.nodes,
       maxClients: this.settings.maxClients,
+      generation: this.generation,
+      loadedAt: Math.floor(this.loadedAt / 1000),
+      reloadFailures: this.reloadFailures,
     };
   }
 
@@ -256,18 +387,8 @@ export class Proxy implements ClientHost, NativeCoreHost {
     this.log.verbosity = level;
   }
 
-  private addNode(a: ServerAddress): BackendNode {
-    const s = this.settings;
-    const name = a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-    const node = new BackendNode(
-      a,
-      name,
-      { failureLimit: s.failureLimit, timeoutMs: s.timeoutMs, connectionsPerNode: s.connectionsPerServer, maxValue: s.maxValue, warmupMs: s.warmupMs, credentials: s.backendAuth },
-      this.log,
-      this.batcher,
-    );
-    this.nodes.push(node);
-    return node;
+  private makeNode(a: ServerAddress): BackendNode {
+    return new BackendNode(a, serverKey(a), healthOf(this.settings), this.log, this.batcher);
   }
 
   private accept(socket: net.Socket): void {
@@ -290,36 +411,40 @@ export class Proxy implements ClientHost, NativeCoreHost {
   private checkTimeouts(): void {
     const now = performance.now();
     for (const n of this.nodes) n.checkTimeouts(now);
+    for (const n of this.draining.keys()) n.checkTimeouts(now);
     this.core?.checkTimeouts(this.settings.timeoutMs);
     for (const c of this.probeConnections.values()) c.checkTimeout(now, this.settings.timeoutMs);
   }
 
   /** Asks every node for `stats replication`: liveness, sync state, and who its peer is. */
   private probeAll(): void {
-    for (const node of this.nodes) {
-      if (node.unresolved && this.core !== null && !node.resolving) void this.resolveLater(node);
-      if (node.probing) continue;
-      let conn = this.probeConnections.get(node);
-      if (!conn || conn.isClosed) {
-        conn = node.connect();
-        this.probeConnections.set(node, conn);
-      }
-      node.probing = true;
-      node.counters.probes++;
-      const ok = conn.send(PROBE_REQUEST, {
-        shape: PROBE_SHAPE,
-        sentAt: performance.now(),
-        deliver: (reply) => {
-          node.probing = false;
-          this.probed(node, parseReplicationReport(reply));
-        },
-        fail: () => {
-          node.probing = false;
-          node.counters.probeFailures++;
-        },
-      });
-      if (!ok) node.probing = false;
+    for (const node of this.nodes) this.probe(node);
+  }
+
+  private probe(node: BackendNode): void {
+    if (node.unresolved && this.core !== null && !node.resolving) void this.resolveLater(node);
+    if (node.probing) return;
+    let conn = this.probeConnections.get(node);
+    if (!conn || conn.isClosed) {
+      conn = node.connect();
+      this.probeConnections.set(node, conn);
     }
+    node.probing = true;
+    node.counters.probes++;
+    const ok = conn.send(PROBE_REQUEST, {
+      shape: PROBE_SHAPE,
+      sentAt: performance.now(),
+      deliver: (reply) => {
+        node.probing = false;
+        // A node a reload removed meanwhile is no longer judged.
+        if (this.nodes.includes(node)) this.probed(node, parseReplicationReport(reply));
+      },
+      fail: () => {
+        node.probing = false;
+        node.counters.probeFailures++;
+      },
+    });
+    if (!ok) node.probing = false;
   }
 
   /** Looks up a name that did not resolve before; once it does, the C++ path may route to it. */
@@ -353,6 +478,11 @@ export class Proxy implements ClientHost, NativeCoreHost {
       }
     }
   }
+}
+
+/** What each backend node is judged and bounded by. */
+function healthOf(s: ProxySettings): HealthSettings {
+  return { failureLimit: s.failureLimit, timeoutMs: s.timeoutMs, connectionsPerNode: s.connectionsPerServer, maxValue: s.maxValue, warmupMs: s.warmupMs, credentials: s.backendAuth };
 }
 
 /** -S or -Y: the users, read once at start-up (and again on SIGHUP). */

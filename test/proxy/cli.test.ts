@@ -20,8 +20,8 @@ test.after.each(async () => {
   node = null;
 });
 
-function run(args: string[], timeout = 10_000) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: SANITIZER_ENV });
+function run(args: string[], timeout = 10_000, cwd?: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: SANITIZER_ENV, cwd });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -73,13 +73,14 @@ test('a YAML configuration file sets servers, groups and timeouts; flags overrid
   assert.match(run(['proxy', '-c', bad]).err, /speed: unknown setting/);
 });
 
-test('-f listens on a unix socket; -d detaches, writes the pid file and logs to --log-file; SIGTERM removes both', async () => {
+test('-f listens on a unix socket; -d detaches, writes the pid file and logs to --log-file, re-reads a relative -c on SIGHUP; SIGTERM removes both', async () => {
   node = await startNode();
   const dir = mkdtempSync(join(tmpdir(), 'proxy-d-'));
   const sock = join(dir, 'proxy.sock');
   const pidFile = join(dir, 'proxy.pid');
   const log = join(dir, 'proxy.log');
-  const r = run(['proxy', '-d', '-v', '--log-file', log, '-f', sock, '-P', pidFile, '--engine', ENGINE, '-s', `127.0.0.1:${node.port}`]);
+  writeFileSync(join(dir, 'proxy.yaml'), `servers: [127.0.0.1:${node.port}]\n`);
+  const r = run(['proxy', '-d', '-v', '--log-file', log, '-f', sock, '-P', pidFile, '--engine', ENGINE, '-c', 'proxy.yaml'], 10_000, dir);
   assert.is(r.code, 0, r.err);
   // The socket is served by the engine's data path: C++ with the native engine.
   assert.match(r.out, new RegExp(`proxy listening on unix:\\S+ engine=${ENGINE} `));
@@ -90,6 +91,10 @@ test('-f listens on a unix socket; -d detaches, writes the pid file and logs to 
     // A request of another kind moves the connection to the TypeScript path, on a unix socket too.
     assert.match(await c.call('stats\r\nget u\r\n', 'END\r\nVALUE u 0 1\r\ny\r\nEND\r\n'), /^STAT pid \d+\r\n[\s\S]*END\r\nVALUE u 0 1\r\ny\r\nEND\r\n$/);
     c.close();
+    // The daemon stays in the directory it was started from: the relative -c is found again.
+    writeFileSync(join(dir, 'proxy.yaml'), `servers: [127.0.0.1:${node.port}]\ntimeout_ms: 700\n`);
+    process.kill(pid, 'SIGHUP');
+    await waitFor('the reload', 5000, () => (/configuration generation 2 loaded \(SIGHUP\)/.test(readFileSync(log, 'utf8')) ? true : undefined));
   } finally {
     process.kill(pid, 'SIGTERM');
   }

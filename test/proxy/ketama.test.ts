@@ -132,4 +132,22 @@ test('a ring needs at least one member', () => {
   assert.throws(() => new Ketama([]), /1 to 65535 members/);
 });
 
+test('a server added to ten takes about a tenth of the keys, all from the others, none moved between them', () => {
+  const ten = Array.from({ length: 10 }, (_, i) => ({ host: '10.0.0.1', port: 11211 + i, weight: 1 }));
+  const eleven = [...ten, { host: '10.0.0.1', port: 11221, weight: 1 }];
+  const before = new Ketama(ten);
+  const after = new Ketama(eleven);
+  let moved = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const key = `key:${i}`;
+    const [a, b] = [before.memberOf(key), after.memberOf(key)];
+    if (a === b) continue;
+    moved++;
+    assert.is(b, 10, `${key} moved from server ${a} to server ${b}, not to the new one`);
+  }
+  // docs/operations.md reports this figure.
+  console.log(`    10,000 keys, 10 servers + 1: ${moved} changed shard`);
+  assert.ok(moved > 10_000 / 11 / 2 && moved < (10_000 / 11) * 2, `${moved} keys moved`);
+});
+
 test.run();

@@ -62,6 +62,7 @@ class ProxyBinding : public Napi::ObjectWrap<ProxyBinding> {
                                       InstanceMethod("stats", &ProxyBinding::Stats), InstanceMethod("resetStats", &ProxyBinding::ResetStats),
                                       InstanceMethod("listenUnix", &ProxyBinding::ListenUnix),
                                       InstanceMethod("setAddress", &ProxyBinding::SetAddress),
+                                      InstanceMethod("addNode", &ProxyBinding::AddNode),
                                       InstanceMethod("stop", &ProxyBinding::Stop)});
     // The layout of stats() and the event types, so TypeScript reads them rather than restates them.
     Napi::Array names = Napi::Array::New(env, kProxyCounters);
@@ -180,6 +181,30 @@ class ProxyBinding : public Napi::ObjectWrap<ProxyBinding> {
     return env.Undefined();
   }
 
+  // addNode({host, port} | {host: null}) -> its index: a server a reload added.
+  Napi::Value AddNode(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!live(info)) return env.Undefined();
+    if (!info[0].IsObject()) {
+      Napi::TypeError::New(env, "addNode({host, port})").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    // Node indexes travel as int16 in the routing table.
+    if (nodes_ >= 32767) {
+      Napi::RangeError::New(env, "addNode: 32767 nodes at most").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object n = info[0].As<Napi::Object>();
+    if (n.Get("host").IsNull()) {
+      core_->add_node(nullptr);
+    } else {
+      sockaddr_storage addr;
+      if (!numeric_address(n, addr)) return env.Undefined();
+      core_->add_node(&addr);
+    }
+    return Napi::Number::New(env, static_cast<double>(nodes_++));
+  }
+
   // {host, port} with a numeric host as a socket address; else throws a TypeError.
   static bool numeric_address(const Napi::Object& n, sockaddr_storage& addr) {
     std::string host = n.Get("host").ToString().Utf8Value();
@@ -188,28 +213,41 @@ class ProxyBinding : public Napi::ObjectWrap<ProxyBinding> {
     return false;
   }
 
-  // setRoutes(candidates: Int16Array (4 per point), home: Int16Array (1 per point), up: Uint8Array (1 per node))
+  // setRoutes(candidates: Int16Array (4 per point), home: Int16Array (1 per point), up: Uint8Array
+  // (1 per node)[, points: Uint32Array]): with points, a new ring (a reload), in force from here on.
   Napi::Value SetRoutes(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!live(info)) return env.Undefined();
     if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[2].IsTypedArray()) {
-      Napi::TypeError::New(env, "setRoutes(candidates, home, up)").ThrowAsJavaScriptException();
+      Napi::TypeError::New(env, "setRoutes(candidates, home, up[, points])").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     auto cand = info[0].As<Napi::TypedArray>();
     auto home = info[1].As<Napi::TypedArray>();
     auto up = info[2].As<Napi::TypedArray>();
+    bool ring = info.Length() > 3 && !info[3].IsUndefined();
+    if (ring && (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+                 info[3].As<Napi::TypedArray>().ElementLength() == 0)) {
+      Napi::TypeError::New(env, "setRoutes: points is a non-empty Uint32Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    size_t points = ring ? info[3].As<Napi::TypedArray>().ElementLength() : points_;
     if (cand.TypedArrayType() != napi_int16_array || home.TypedArrayType() != napi_int16_array || up.TypedArrayType() != napi_uint8_array ||
-        cand.ElementLength() != points_ * candidates_ || home.ElementLength() != points_ || up.ElementLength() != nodes_) {
+        cand.ElementLength() != points * candidates_ || home.ElementLength() != points || up.ElementLength() != nodes_) {
       Napi::RangeError::New(env, "setRoutes: Int16Array(4 x points), Int16Array(points), Uint8Array(nodes)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     const int16_t* c = cand.As<Napi::Int16Array>().Data();
     const int16_t* h = home.As<Napi::Int16Array>().Data();
-    for (size_t i = 0; i < points_ * candidates_; i++)
+    for (size_t i = 0; i < points * candidates_; i++)
       if (c[i] >= static_cast<int64_t>(nodes_)) return RangeError(env);
-    for (size_t i = 0; i < points_; i++)
+    for (size_t i = 0; i < points; i++)
       if (h[i] < 0 || h[i] >= static_cast<int64_t>(nodes_)) return RangeError(env);
+    if (ring) {
+      Napi::Uint32Array p = info[3].As<Napi::Uint32Array>();
+      core_->set_points(p.Data(), points);
+      points_ = points;
+    }
     core_->set_routes(c, h, up.As<Napi::Uint8Array>().Data());
     return env.Undefined();
   }

@@ -76,7 +76,7 @@ void ProxyCore::forward(ClientConnection* c, const char* p, const PlainRequest& 
   if (r.fence) u.req.append(kFence, sizeof(kFence) - 1);
   u.fence = r.fence;
   u.kind = r.kind;
-  u.point = point_of(r.hash);
+  u.hash = r.hash;
   u.ntried = 0;
   if (r.kind == kFrameGet && req_.keys.size() > 1) return forward_keys(c, seq);
   route(c, seq, 0);
@@ -109,7 +109,7 @@ void ProxyCore::forward_binary(ClientConnection* c, const char* p, const BinaryR
   u.req[11] = static_cast<char>(r.body);
   u.fence = false;
   u.kind = r.retryable ? kFrameBinary : kFrameBinaryOnce;
-  u.point = point_of(r.hash);
+  u.hash = r.hash;
   u.ntried = 0;
   route(c, seq, 0);
 }
@@ -129,12 +129,12 @@ void ProxyCore::answer_noop(ClientConnection* c, const char* p, const BinaryRequ
 // the same now, else split, one request per node, sent at once.
 void ProxyCore::forward_keys(ClientConnection* c, uint32_t seq) {
   ReplySlot& s = c->at(seq);
-  key_points_.assign(1, s.unit.point);  // the first key's, hashed by the framer
-  for (size_t i = 1; i < req_.keys.size(); i++) key_points_.push_back(point_of(key_hash(req_.keys[i].data(), req_.keys[i].size())));
-  auto first_node = [this](uint32_t point) { return cand_.empty() ? -1 : cand_[point * settings_.candidates]; };
-  int node0 = first_node(key_points_[0]);
+  key_hashes_.assign(1, s.unit.hash);  // the first key's, hashed by the framer
+  for (size_t i = 1; i < req_.keys.size(); i++) key_hashes_.push_back(key_hash(req_.keys[i].data(), req_.keys[i].size()));
+  auto first_node = [this](uint32_t hash) { return cand_.empty() ? -1 : cand_[point_of(hash) * settings_.candidates]; };
+  int node0 = first_node(key_hashes_[0]);
   bool one = node0 >= 0;
-  for (size_t i = 1; one && i < key_points_.size(); i++) one = first_node(key_points_[i]) == node0;
+  for (size_t i = 1; one && i < key_hashes_.size(); i++) one = first_node(key_hashes_[i]) == node0;
   if (one) return route(c, seq, 0);
   // The parts' command: get, gets, or gat/gats with the request's expiry.
   std::string verb = req_.touch ? (req_.with_cas ? "gats " : "gat ") + std::to_string(req_.exptime) : req_.with_cas ? "gets" : "get";
@@ -142,7 +142,7 @@ void ProxyCore::forward_keys(ClientConnection* c, uint32_t seq) {
   s.parts.clear();
   std::vector<int> part_node;
   for (uint32_t i = 0; i < s.keys.size(); i++) {
-    int node = first_node(key_points_[i]);
+    int node = first_node(key_hashes_[i]);
     size_t at = std::find(part_node.begin(), part_node.end(), node) - part_node.begin();
     if (at == part_node.size()) {
       part_node.push_back(node);
@@ -150,7 +150,7 @@ void ProxyCore::forward_keys(ClientConnection* c, uint32_t seq) {
       RequestUnit& u = s.parts.back().unit;
       u.kind = kFrameGet;
       u.fence = false;
-      u.point = key_points_[i];  // a part is routed (and retried) by its first key
+      u.hash = key_hashes_[i];  // a part is routed (and retried) by its first key
       u.req = verb;
     }
     SplitPart& part = s.parts[at];
@@ -165,10 +165,10 @@ void ProxyCore::forward_keys(ClientConnection* c, uint32_t seq) {
   for (uint32_t i = 0; i < s.parts.size(); i++) route(c, seq, i + 1);
 }
 
-int ProxyCore::pick(const RequestUnit& u) const {
+int ProxyCore::pick(const RequestUnit& u, uint32_t point) const {
   if (cand_.empty()) return -1;
   for (int i = 0; i < settings_.candidates; i++) {
-    int n = cand_[u.point * settings_.candidates + i];
+    int n = cand_[point * settings_.candidates + i];
     if (n < 0) break;
     if (!nodes_[n].up || !nodes_[n].resolved || std::find(u.tried, u.tried + u.ntried, n) != u.tried + u.ntried) continue;
     return n;
@@ -176,17 +176,19 @@ int ProxyCore::pick(const RequestUnit& u) const {
   return -1;
 }
 
-// Sends (or resends) a request (or one part of a split get) to the node its key routes to now.
+// Sends (or resends) a request (or one part of a split get) to the node its key routes to now:
+// by the ring of now, which a reload may have replaced since the request was first sent.
 void ProxyCore::route(ClientConnection* c, uint32_t seq, uint32_t part) {
   RequestUnit& u = unit_of(c->at(seq), part);
-  int node = pick(u);
+  uint32_t point = point_of(u.hash);
+  int node = pick(u, point);
   if (node < 0) {
     counters_[kServerErrors]++;
     return answer(c, seq, part, kUnavailable.data(), kUnavailable.size());
   }
-  if (u.ntried == 0 && home_[u.point] != node) {
+  if (u.ntried == 0 && home_[point] != node) {
     counters_[kFailovers]++;
-    nodes_[home_[u.point]].counters[kNodeFailovers]++;
+    nodes_[home_[point]].counters[kNodeFailovers]++;
   }
   counters_[kForwarded]++;
   BackendNode& n = nodes_[node];

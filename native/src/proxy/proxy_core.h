@@ -60,8 +60,10 @@ class ProxyCore {
   // `deliver` gets the events, from the loop, at most one batch per loop turn.
   ProxyCore(uv_loop_t* loop, const ProxySettings& settings, std::function<void(const ProxyEvent&)> deliver);
 
-  // Set-up, before listen(): the nodes in the control plane's order (nullptr: a name that does
-  // not resolve yet; the node takes no requests until set_address()), the ring's point values.
+  // The nodes in the control plane's order (nullptr: a name that does not resolve yet; the node
+  // takes no requests until set_address()), and the ring's point values. Nodes are only ever
+  // added (a reload's new servers); one the configuration dropped stays, routed to by no point.
+  // New points take effect with the set_routes() that follows them.
   void add_node(const sockaddr_storage* addr);
   void set_address(size_t node, const sockaddr_storage& addr);
   void set_points(const uint32_t* values, size_t n);
@@ -115,7 +117,7 @@ class ProxyCore {
   void answer_noop(ClientConnection* c, const char* p, const BinaryRequest& r);
   size_t process_binary(ClientConnection* c, const char* p, size_t n, size_t off);
   void forward_keys(ClientConnection* c, uint32_t seq);
-  int pick(const RequestUnit& u) const;
+  int pick(const RequestUnit& u, uint32_t point) const;
   static RequestUnit& unit_of(ReplySlot& s, uint32_t part) { return part == 0 ? s.unit : s.parts[part - 1].unit; }
   void route(ClientConnection* c, uint32_t seq, uint32_t part);
   void retry(ClientConnection* c, uint32_t seq, uint32_t part, int node, ForwardFailure why);
@@ -162,7 +164,7 @@ class ProxyCore {
   std::vector<int16_t> cand_;
   std::vector<int16_t> home_;
   std::vector<uv_buf_t> iov_;
-  std::vector<uint32_t> key_points_;  // forward_keys: each key's ring point
+  std::vector<uint32_t> key_hashes_;  // forward_keys: each key's hash
   double counters_[kProxyCounters] = {};
   Request req_;
   char read_buf_[64 * 1024];

@@ -14,7 +14,7 @@ constexpr int kTriedCapacity = 8;
 // One request to one node: a client's request, or one part of a split multi-get.
 struct RequestUnit {
   std::string req;  // its bytes, kept until it is answered (a retry resends them)
-  uint32_t point = 0;
+  uint32_t hash = 0;  // its key's (a split part's first key's): routed by the ring of the moment
   int32_t kind = 0;
   bool fence = false;  // a meta line sent with an `mn` after it (MetaLine::fence)
   uint8_t ntried = 0;

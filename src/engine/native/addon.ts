@@ -51,8 +51,13 @@ export interface ProxyCoreHandle {
   listenUnix(path: string): { path: string };
   /** The numeric address of node `node`, whose name did not resolve before. */
   setAddress(node: number, address: { host: string; port: number }): void;
-  /** Per point: up to 4 candidate node indexes (-1 pads) in the order to try them; its home node; per node: up. */
-  setRoutes(candidates: Int16Array, home: Int16Array, up: Uint8Array): void;
+  /**
+   * Per point: up to 4 candidate node indexes (-1 pads) in the order to try them; its home node;
+   * per node: up. With `points`, the ring too (a reload): the candidates and homes are per point of it.
+   */
+  setRoutes(candidates: Int16Array, home: Int16Array, up: Uint8Array, points?: Uint32Array): void;
+  /** A server a reload added (host null: not resolved yet); its index. */
+  addNode(address: { host: string | null; port: number }): number;
   checkTimeouts(timeoutMs: number): void;
   /** Clients on the TypeScript path (they count against -n too). */
   setOtherClients(n: number): void;
