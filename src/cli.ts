@@ -2,6 +2,7 @@ import { UsageError } from './config/usage-error';
 import { runDoctor } from './node/doctor';
 import { runServe } from './node/serve';
 import { runProxy } from './proxy/run-proxy';
+import { runTop } from './top/run-top';
 import { StartupError } from './startup-error';
 import { PACKAGE_VERSION } from './version';
 
@@ -10,12 +11,14 @@ const USAGE = `Usage: memcache-ha-native <command> [options]
 Commands:
   serve     run a memcached-compatible cache node (see: memcache-ha-native serve --help)
   proxy     route clients over many nodes, with failover (see: memcache-ha-native proxy --help)
+  top       watch nodes, proxies or any memcached live: ops/s, hits, memory, replication
   doctor    say which engine runs here (native or TypeScript) and, if not native, why
 
 Examples:
   memcache-ha-native serve -p 11211 -m 1024
   memcache-ha-native serve -d -x 127.0.0.1 --repl-mode sync
   memcache-ha-native proxy -p 11233 -s 127.0.0.1:11211 -s 127.0.0.1:11222
+  memcache-ha-native top 127.0.0.1:11211 127.0.0.1:11233
   memcache-ha-native doctor
 
 Options:
@@ -39,6 +42,8 @@ async function run(argv: readonly string[]): Promise<void> {
       return runServe(rest);
     case 'proxy':
       return runProxy(rest);
+    case 'top':
+      return runTop(rest);
     case 'doctor':
       return runDoctor(rest);
     case '-h':
