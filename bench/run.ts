@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAddon } from '../src/engine/native/addon';
+import { writeChart } from './chart';
 import { hitRatioBenchmark, type HitRatioRow } from './hit-ratio';
 import { LOADGEN, runLoad, prefill, type LoadProtocol, type LoadResult } from './load';
 import { manyConnectionsBenchmark, type ManyConnRow } from './many-connections';
@@ -17,7 +18,8 @@ import { availableTargets, log, memcachedPeer, startTarget, stopTarget, threaded
  * `npm run bench`: the engines side by side with `memcached -t 1` (when installed), in one
  * run: micro-benchmarks, many connections with one request in flight each (memcaslap and the
  * project's load generator), a pipelined load, memory per item and miss ratio, then replication
- * (write throughput with a peer, full sync, lag). Results go to bench/results/latest.{json,md}.
+ * (write throughput with a peer, full sync, lag). Results go to bench/results/latest.{json,md},
+ * and a chart of the throughputs to latest.svg (bench/chart.ts; `npm run bench:chart` redraws it).
  * BENCH_ROUNDS / BENCH_SECONDS resize the load parts.
  */
 const ROOT = join(__dirname, '..', '..');
@@ -275,7 +277,8 @@ function report(micro: MicroRow[], many: ManyConnRow[], load: LoadRow[], memory:
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify({ command: COMMAND, date: new Date().toISOString(), seconds, load: { ...LOAD, rounds: ROUNDS, seconds: SECONDS }, micro, manyConnections: many, loadResults: load, memory, tsItemOverhead: tsOverhead, hitRatio: hits, replication: repl, proxy }, null, 2) + '\n');
   writeFileSync(join(ROOT, 'bench', 'results', 'latest.md'), md);
-  process.stdout.write(`\n${md}\nwritten to bench/results/latest.{json,md}\n`);
+  writeChart(join(ROOT, 'bench', 'results'));
+  process.stdout.write(`\n${md}\nwritten to bench/results/latest.{json,md,svg}\n`);
 })().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
   process.exit(1);
