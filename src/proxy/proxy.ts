@@ -104,8 +104,9 @@ export class Proxy implements ClientHost, NativeCoreHost {
    * ring. Settings only start-up can change keep their values (the log line names them).
    */
   reload(next: ProxySettings, source: string): Promise<ReloadOutcome> {
-    const run = this.reloading.then(() => this.applyReload(planReload(this.settings, next), source));
-    this.reloading = run.catch(() => undefined);
+    // Whatever goes wrong is a refused reload (logged, counted), never a crash of the proxy.
+    const run = this.reloading.then(() => this.applyReload(planReload(this.settings, next), source)).catch((err: unknown) => this.refuseReload((err as Error).message));
+    this.reloading = run;
     return run;
   }
 

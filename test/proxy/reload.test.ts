@@ -101,7 +101,7 @@ async function waitGeneration(port: number, generation: number): Promise<Map<str
 
 const addr = (b: RunningServer, weight = 1): string => `127.0.0.1:${b.port}${weight === 1 ? '' : `:${weight}`}`;
 
-test('SIGHUP under load: servers added, reweighted, removed, one unreachable; a bad file refused; no connection dropped, no request lost', async () => {
+test('SIGHUP under load: servers added, reweighted, removed, one unreachable, regrouped; a bad file refused; no connection dropped, no request lost', async () => {
   backends = await Promise.all([startMemcached(), startMemcached(), startMemcached()]);
   const [a, b, c] = backends as [RunningServer, RunningServer, RunningServer];
   const dir = mkdtempSync(join(tmpdir(), 'proxy-reload-'));
@@ -164,12 +164,21 @@ test('SIGHUP under load: servers added, reweighted, removed, one unreachable; a 
   assert.is(last.get(nowhere)?.state, 'out');
   assert.is(last.get(addr(c))?.state, 'up');
 
+  // Regrouped: the two servers become one replica group (one shard, tried in order).
+  write([`${addr(a)},${addr(c)}`]);
+  hup();
+  const grouped = await waitGeneration(proxy.port, 5);
+  const shards = [...grouped].filter(([k]) => /^backend:\d+:shard$/.test(k)).map(([, v]) => v);
+  assert.equal(shards, ['0', '0']);
+  assert.is(parseStats(await command(proxy.port, 'stats settings\r\n')).get('servers'), '1');
+  await steady();
+
   const { closed } = await load.stop();
   assert.is(closed, 0, 'no client connection closed');
   assert.equal(load.errors, [], 'every request answered, none with an error');
   assert.is(load.replies, load.sent);
   assert.ok(load.hits > load.replies / 4, `${load.hits} of ${load.replies / 2} gets hit`);
-  console.log(`    ${load.sent} requests over ${CONNECTIONS} connections through 4 reloads: ${load.replies} replies, 0 errors, ${load.hits} hits, ${load.stale} older values`);
+  console.log(`    ${load.sent} requests over ${CONNECTIONS} connections through 5 reloads: ${load.replies} replies, 0 errors, ${load.hits} hits, ${load.stale} older values`);
   const log = proxy.proc.stderr();
   assert.match(log, /configuration generation 2 loaded \(SIGHUP\): \+1 -0 servers, 0 reweighted, 3 shards/);
   assert.match(log, /configuration generation 3 loaded \(SIGHUP\): \+0 -1 servers, 1 reweighted, 2 shards/);
