@@ -23,7 +23,7 @@ class Watcher {
   async refresh(): Promise<void> {
     try {
       const stats = await this.client.ask('');
-      if (stats === null) throw new Error('stats answered ERROR');
+      if (stats === null) throw new Error('stats refused (an error reply: not memcached, or a login is needed)');
       // The extra group each kind has: a node's replication, the proxy's backends.
       const extra = async (group: string, when: boolean): Promise<StatsReply> => (when ? this.client.ask(group) : null);
       const replication = await extra('replication', stats.has('engine'));
