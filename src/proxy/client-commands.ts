@@ -144,6 +144,14 @@ export class ClientCommands {
    * step, and the replies quiet mode would not have sent are dropped here (see quietDrops).
    */
   meta(m: MetaLine, raw: Buffer, data: Buffer | null): void {
+    const c = this.host.dispatcher.counters;
+    // As memcached counts them: mg is a get (a touch with T), ms a set.
+    if (m.cmd === 'g') {
+      if (m.ttl) c.cmdTouch++;
+      else c.cmdGet++;
+    } else if (m.cmd === 's') {
+      c.cmdSet++;
+    }
     const parts = m.qEnd === 0 ? [raw] : [raw.subarray(0, m.qStart), raw.subarray(m.qEnd)];
     if (data !== null) parts.push(data);
     if (m.fence) parts.push(FENCE);

@@ -34,6 +34,8 @@ export interface MetaLine {
   mode: string;
   /** A C flag. */
   cas: boolean;
+  /** A T flag: memcached counts an mg with one as a touch (cmd_touch), not a get. */
+  ttl: boolean;
 }
 
 // memcached's bounds: tokenize_command's 24 tokens (the terminal one included), the meta
@@ -74,7 +76,7 @@ export function parseMetaLine(buf: Buffer, start: number, end: number): MetaLine
   const t = tokenize(buf, start, end);
   const count = t.length / 2;
   if (count === 0 || t[1]! - t[0]! !== 2 || buf[t[0]!] !== 109 /* m */) return null;
-  const m: MetaLine = { cmd: String.fromCharCode(buf[t[0]! + 1]!), key: '', binary: false, qStart: 0, qEnd: 0, fence: false, datalen: -1, mode: '', cas: false };
+  const m: MetaLine = { cmd: String.fromCharCode(buf[t[0]! + 1]!), key: '', binary: false, qStart: 0, qEnd: 0, fence: false, datalen: -1, mode: '', cas: false, ttl: false };
   const ntokens = count + 1; // memcached counts the terminal token
   if (count >= 2) m.key = buf.toString('latin1', t[2]!, t[3]!);
   // me takes only `b` as its third token; the others take flags after the key (ms: after datalen).
@@ -91,6 +93,7 @@ export function parseMetaLine(buf: Buffer, start: number, end: number): MetaLine
     if (f === 98 /* b */) m.binary = true;
     else if (f === 67 /* C */) m.cas = true;
     else if (f === 78 /* N */) vivify = true;
+    else if (f === 84 /* T */) m.ttl = true;
     else if (f === 77 /* M */ && t[2 * i + 1]! - s >= 2) m.mode = String.fromCharCode(buf[s + 1]!);
     else if (f === 113 /* q */ && quiet++ === 0) {
       m.qStart = t[2 * i - 1]! - start;

@@ -80,6 +80,24 @@ test('a base64 key routes as its decoded bytes: `get foo` and `mg Zm9v b` reach 
   }
 });
 
+test('meta commands count in the proxy\'s cmd_get, cmd_set and cmd_touch as memcached counts them (mg a get, with T a touch; ms a set)', async () => {
+  const counts = async (port: number, group: string): Promise<number[]> => {
+    const s = parseStats(await command(port, `stats${group}\r\n`));
+    return ['cmd_get', 'cmd_set', 'cmd_touch'].map((k) => Number(s.get(k)));
+  };
+  const traffic = 'ms n:1 1\r\nx\r\nms n:2 1 q\r\ny\r\nmg n:1 v\r\nmg n:3 v q\r\nmg n:2 T30 v\r\nmg n:1 T0\r\nmd n:2\r\nma n:9 N0\r\nme n:1\r\nmn\r\n';
+  const [proxyBefore, oracleBefore] = [await counts(proxy.port, ' proxy'), await counts(oracle.port, '')];
+  for (const port of [proxy.port, oracle.port]) {
+    const c = await RawClient.connect(port);
+    await c.call(traffic, 'MN\r\n');
+    c.close();
+  }
+  const [proxyAfter, oracleAfter] = [await counts(proxy.port, ' proxy'), await counts(oracle.port, '')];
+  const moved = (a: number[], b: number[]): number[] => a.map((x, i) => x - b[i]!);
+  assert.equal(moved(oracleAfter, oracleBefore), [2, 2, 2], 'memcached counts what the test expects');
+  assert.equal(moved(proxyAfter, proxyBefore), moved(oracleAfter, oracleBefore));
+});
+
 const KEYS = Array.from({ length: 30 }, (_, i) => `m:${i}`);
 const SEEDS = (process.env.PROXY_SEEDS ?? `1,2,${Date.now() % 100000}`).split(',').map(Number);
 

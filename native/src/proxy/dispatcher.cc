@@ -59,6 +59,10 @@ void ProxyCore::forward(ClientConnection* c, const char* p, const PlainRequest& 
     counters_[kCmdSet]++;
   } else if (r.kind == kFrameTouch) {
     counters_[kCmdTouch]++;
+  } else if (r.meta == 'g') {
+    counters_[r.meta_ttl ? kCmdTouch : kCmdGet]++;
+  } else if (r.meta == 's') {
+    counters_[kCmdSet]++;
   }
   uint32_t seq = new_slot(c);
   ReplySlot& s = c->at(seq);

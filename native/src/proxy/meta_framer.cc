@@ -75,6 +75,7 @@ bool parse_meta_line(const char* p, size_t n, MetaLine& out) {
     if (f == 'b') out.binary = true;
     else if (f == 'C') out.cas = true;
     else if (f == 'N') vivify = true;
+    else if (f == 'T') out.ttl = true;
     else if (f == 'M' && t[i].len >= 2) out.mode = p[t[i].start + 1];
     else if (f == 'q' && quiet++ == 0) {
       out.q_start = t[i - 1].start + t[i - 1].len;

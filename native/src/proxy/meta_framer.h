@@ -27,6 +27,7 @@ struct MetaLine {
   int64_t datalen = -1;       // ms: the data block's bytes without its "\r\n"; -1: no data block
   char mode = 0;              // ms, ma: the M flag's letter
   bool cas = false;           // a C flag
+  bool ttl = false;           // a T flag: memcached counts an mg with one as a touch, not a get
 };
 
 // Reads line p[0, n) (without its line ending) when it is a meta command: false when it is not

@@ -30,6 +30,8 @@ Framed frame_meta(const char* p, size_t n, size_t off, size_t len, int64_t max_v
   out.end = end;
   out.silent = false;
   out.fence = m.fence;
+  out.meta = m.cmd;
+  out.meta_ttl = m.ttl;
   out.quiet = m.q_end != 0 ? m.cmd : 0;
   out.cut = m.q_end != 0 ? off + m.q_start : 0;
   out.rest = off + m.q_end;
@@ -62,6 +64,7 @@ Framed frame_plain(const char* p, size_t n, size_t off, const LineLimits& lines,
   out.silent = false;
   out.quiet = 0;
   out.fence = false;
+  out.meta = 0;
   if (req.noreply) {
     if (!noreply) return Framed::Other;
     // memcached's noreply is the line's last token: cut it and the spaces before it.

@@ -43,6 +43,10 @@ struct PlainRequest {
   char quiet = 0;
   // A meta line that keeps its q (MetaLine::fence): it goes out with "mn\r\n" after it.
   bool fence = false;
+  // A meta command's letter (0: not one) and whether it has a T flag: the cmd_ counters count
+  // as memcached does (mg a get, or a touch with T; ms a set).
+  char meta = 0;
+  bool meta_ttl = false;
 };
 
 enum class Framed { Plain, NeedMore, Other };
