@@ -62,6 +62,8 @@ export async function runTop(argv: readonly string[]): Promise<void> {
   const finish = (): void => {
     finished = true;
     wake?.();
+    // A refresh waiting on a slow target ends now, not at its deadline.
+    for (const w of watchers) w.close();
   };
   const draw = (): void => {
     const states = watchers.map((w) => w.state);

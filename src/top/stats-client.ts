@@ -28,9 +28,9 @@ export class StatsClient {
     });
   }
 
+  /** Closes the connection; an ask waiting on it fails at once. */
   close(): void {
-    this.socket?.destroy();
-    this.socket = null;
+    this.fail(new Error('closed'));
   }
 
   private connect(): Promise<net.Socket> {
@@ -91,7 +91,8 @@ export class StatsClient {
   private fail(err: Error): void {
     const w = this.waiting;
     this.waiting = null;
-    this.close();
+    this.socket?.destroy();
+    this.socket = null;
     if (w !== null) {
       clearTimeout(w.timer);
       w.reject(err);
