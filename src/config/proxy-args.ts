@@ -197,7 +197,11 @@ function applyConfigFile(s: ProxySettings, metrics: MetricsFlags, path: string):
       case 'port': s.port = parseInteger(need(), where(key), 0, 65535); break;
       case 'socket': s.socketPath = need(); break;
       case 'servers':
-        s.shards = list(value, where(key)).map((g) => (Array.isArray(g) ? g.map((x) => parseServer(String(x), where(key))) : parseGroup(String(g), where(key))));
+        s.shards = list(value, where(key)).map((g) => {
+          if (!Array.isArray(g)) return parseGroup(String(g), where(key));
+          if (g.length === 0) throw new UsageError(`${where(key)}: an empty replica group`);
+          return g.map((x) => parseServer(String(x), where(key)));
+        });
         break;
       case 'backups': s.backups = list(value, where(key)).map((b) => parseServer(String(b), where(key))); break;
       case 'max_clients': s.maxClients = parseInteger(need(), where(key), 1, 1_000_000); break;

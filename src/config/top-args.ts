@@ -27,6 +27,7 @@ const TOP_OPTIONS = {
 
 /** `top [-d seconds] [-n count] [host[:port] ...]`: options as top(1) names them, then the targets (default 127.0.0.1:11211). */
 export function parseTopArgs(argv: readonly string[]): TopCommand {
+  if (argv.includes('-h') || argv.includes('--help')) return { kind: 'help' };
   const options: string[] = [];
   const targets: TopTarget[] = [];
   for (let i = 0; i < argv.length; i++) {

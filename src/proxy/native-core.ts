@@ -6,6 +6,9 @@ import { ProxyCounters } from './dispatcher';
 import { BACKEND_SEND_HIGH_WATER, MAX_IN_FLIGHT, MAX_TRIES } from './limits';
 import { CANDIDATES, type Router } from './router';
 
+/** Node indexes are int16 in the C++ routing table. */
+const MAX_NODES = 32767;
+
 /** The C++ path's connection counters: the other names of ProxyCore.counterNames are ProxyCounters'. */
 const CONNECTION_COUNTERS = ['currConnections', 'totalConnections'];
 
@@ -94,10 +97,17 @@ export class NativeCore {
     this.slots.push(node);
   }
 
+  /** Throws unless the C++ side has room for `nodes` (those it lacks): node indexes are int16 there. */
+  checkRoom(nodes: readonly BackendNode[]): void {
+    const more = nodes.filter((n) => !this.index.has(n)).length;
+    if (this.slots.length + more > MAX_NODES) throw new RangeError(`${this.slots.length + more} servers over the proxy's life: ${MAX_NODES} at most`);
+  }
+
   /** A reload's routing: new ring points and candidates, in force for every request routed from now on. */
   setRouter(router: Router): void {
+    // The table goes in first: a router the C++ side did not take is never used for a later push.
+    this.push(router, true);
     this.router = router;
-    this.pushRoutes(true);
   }
 
   /** A node a reload removed has nothing left in flight: its connections close. */
@@ -107,8 +117,12 @@ export class NativeCore {
   }
 
   /** The nodes' states changed (out, back, a peer found): the C++ side routes by them from now on. */
-  pushRoutes(ring = false): void {
-    const { values, candidates, home } = this.router.table(this.index);
+  pushRoutes(): void {
+    this.push(this.router, false);
+  }
+
+  private push(router: Router, ring: boolean): void {
+    const { values, candidates, home } = router.table(this.index);
     const up = Uint8Array.from(this.slots, (n) => (n.isUp && !n.unresolved && !this.retired.has(n) ? 1 : 0));
     this.handle.setRoutes(candidates, home, up, ring ? values : undefined);
   }

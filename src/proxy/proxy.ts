@@ -120,31 +120,36 @@ export class Proxy implements ClientHost, NativeCoreHost {
 
   private async applyReload(plan: ReloadPlan, source: string): Promise<ReloadOutcome> {
     const s = plan.settings;
+    // First everything that can fail, changing nothing the proxy serves with: the new nodes,
+    // the ring, room for them in the C++ data path, their addresses.
     const backups = new Set(this.settings.backups.map(serverKey));
     const clash = s.shards.flat().find((a) => backups.has(serverKey(a)));
     if (clash) return this.refuseReload(`server ${serverKey(clash)} is in the backup pool, which changes only at a restart`);
     const old = this.router.shards.flatMap((sh) => sh.nodes);
     const known = new Map([...this.former, ...[...this.draining.keys(), ...old].map((n): [string, BackendNode] => [n.name, n])]);
-    const health = healthOf(s);
     const fresh: BackendNode[] = [];
+    const addresses = new Map<BackendNode, ServerAddress>();
     const shards: Shard[] = s.shards.map((group) => ({
       nodes: group.map((a) => {
-        let n = known.get(serverKey(a));
-        if (n === undefined) {
-          n = this.makeNode(a);
-          fresh.push(n);
-        } else if (!old.includes(n)) {
-          fresh.push(n);
-        }
-        n.address = a;
+        const n = known.get(serverKey(a)) ?? this.makeNode(a, s);
+        if (!old.includes(n)) fresh.push(n);
+        addresses.set(n, a);
         return n;
       }),
     }));
-    const kept = new Set(shards.flatMap((sh) => sh.nodes));
+    const router = new Router(shards, s.shards.map((g) => g[0]!));
+    const resolved = new Map<BackendNode, { host: string; port: number } | null>();
+    if (this.core !== null) {
+      this.core.checkRoom(fresh);
+      for (const n of fresh) if (!this.draining.has(n)) resolved.set(n, await this.resolve(n));
+    }
+
+    // Then the switch, in one go on the loop: nothing from here on throws.
+    for (const [n, a] of addresses) n.address = a;
     for (const n of fresh) {
       const timer = this.draining.get(n);
       if (timer !== undefined) {
-        // Removed by the last reload, back before it closed: it was never out.
+        // Removed by an earlier reload, back before it closed: it was never out.
         clearTimeout(timer);
         this.draining.delete(n);
         continue;
@@ -152,16 +157,16 @@ export class Proxy implements ClientHost, NativeCoreHost {
       this.former.delete(n.name);
       n.awaitFirstProbe();
       n.onStateChange = () => this.core?.pushRoutes();
-      if (this.core !== null) this.core.addNode(n, await this.resolve(n));
+      this.core?.addNode(n, resolved.get(n) ?? null);
     }
-    for (const n of [...this.nodes, ...this.draining.keys()]) n.configure(health);
+    const kept = new Set(shards.flatMap((sh) => sh.nodes));
     const removed = old.filter((n) => !kept.has(n));
     for (const n of removed) this.drain(n, Math.max(this.settings.timeoutMs, s.timeoutMs) * 2);
     for (const n of kept) if (n.peer !== null && !kept.has(n.peer)) n.peer = null;
-
-    const router = new Router(shards);
     const backupNodes = this.nodes.filter((n) => !old.includes(n));
     this.nodes.splice(0, this.nodes.length, ...kept, ...backupNodes);
+    const health = healthOf(s);
+    for (const n of [...this.nodes, ...this.draining.keys()]) n.configure(health);
     this.router = router;
     this.dispatcher.setRouter(router);
     this.core?.setRouter(router);
@@ -188,6 +193,8 @@ export class Proxy implements ClientHost, NativeCoreHost {
     this.probeConnections.delete(node);
     this.draining.set(node, setTimeout(() => {
       this.draining.delete(node);
+      // Back in the configuration since (a reload clears the timer; this is the belt to its braces).
+      if (this.router.shards.some((sh) => sh.nodes.includes(node))) return;
       node.close();
       this.core?.retire(node);
       this.former.set(node.name, node);
@@ -388,8 +395,8 @@ export class Proxy implements ClientHost, NativeCoreHost {
     this.log.verbosity = level;
   }
 
-  private makeNode(a: ServerAddress): BackendNode {
-    return new BackendNode(a, serverKey(a), healthOf(this.settings), this.log, this.batcher);
+  private makeNode(a: ServerAddress, settings: ProxySettings = this.settings): BackendNode {
+    return new BackendNode(a, serverKey(a), healthOf(settings), this.log, this.batcher);
   }
 
   private accept(socket: net.Socket): void {

@@ -1,5 +1,5 @@
 import type { BackendNode } from './backend-node';
-import { Ketama } from './ketama';
+import { Ketama, type RingMember } from './ketama';
 
 /** How many nodes the C++ data path may try for one request (the dispatcher's retry bound). */
 export const CANDIDATES = 4;
@@ -18,8 +18,9 @@ export interface Shard {
 export class Router {
   private readonly ring: Ketama;
 
-  constructor(readonly shards: readonly Shard[]) {
-    this.ring = new Ketama(shards.map((s) => s.nodes[0]!.address));
+  /** `members`: the ring's members, one per shard (its first node's address and weight, unless given). */
+  constructor(readonly shards: readonly Shard[], members: readonly RingMember[] = shards.map((s) => s.nodes[0]!.address)) {
+    this.ring = new Ketama(members);
   }
 
   /** The ring point a key hash lands on: where pick() and home() start. */

@@ -23,12 +23,14 @@ class Watcher {
   async refresh(): Promise<void> {
     try {
       const stats = await this.client.ask('');
+      // The sample's time is the stats reply's: the extra groups below may take a while more.
+      const at = performance.now();
       if (stats === null) throw new Error('stats refused (an error reply: not memcached, or a login is needed)');
       // The extra group each kind has: a node's replication, the proxy's backends.
       const extra = async (group: string, when: boolean): Promise<StatsReply> => (when ? this.client.ask(group) : null);
       const replication = await extra('replication', stats.has('engine'));
       const proxy = await extra('proxy', stats.has('cluster_shards'));
-      const sample: Sample = { at: performance.now(), stats, replication, proxy };
+      const sample: Sample = { at, stats, replication, proxy };
       this.state.view = viewOf(this.target.name, sample, this.last);
       this.state.error = null;
       this.last = sample;
@@ -76,9 +78,18 @@ export async function runTop(argv: readonly string[]): Promise<void> {
     }
   };
 
-  process.once('SIGINT', finish);
-  process.once('SIGTERM', finish);
+  process.on('SIGINT', finish);
+  process.on('SIGTERM', finish);
   const keys = screen && process.stdin.isTTY === true;
+  // The terminal goes back as it was on any way out, an exception included.
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    if (keys) process.stdin.setRawMode(false);
+    if (screen) out.write(LEAVE);
+  };
+  process.on('exit', restore);
   if (screen) {
     out.write(ENTER);
     out.on('resize', draw);
@@ -104,12 +115,14 @@ export async function runTop(argv: readonly string[]): Promise<void> {
       });
       if (finished) break;
       await Promise.all(watchers.map((w) => w.refresh()));
+      if (finished) break;
       draw();
     }
   } finally {
     for (const w of watchers) w.close();
-    if (keys) process.stdin.setRawMode(false);
+    restore();
     process.stdin.pause();
-    if (screen) out.write(LEAVE);
+    process.off('SIGINT', finish);
+    process.off('SIGTERM', finish);
   }
 }

@@ -14,12 +14,17 @@ export type StatsReply = Map<string, string> | null;
  */
 export class StatsClient {
   private socket: net.Socket | null = null;
+  /** A connection on its way (close() destroys it too). */
+  private connecting: net.Socket | null = null;
+  /** close() was called: asks fail at once from then on. */
+  private closed = false;
   private buffer = '';
   private waiting: { resolve: (r: StatsReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
 
   constructor(private readonly host: string, private readonly port: number) {}
 
   async ask(group: string): Promise<StatsReply> {
+    if (this.closed) throw new Error('closed');
     const socket = this.socket ?? (await this.connect());
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.fail(new Error(`no reply in ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS);
@@ -30,16 +35,20 @@ export class StatsClient {
 
   /** Closes the connection; an ask waiting on it fails at once. */
   close(): void {
+    this.closed = true;
+    this.connecting?.destroy(new Error('closed'));
     this.fail(new Error('closed'));
   }
 
   private connect(): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: this.host, port: this.port });
+      this.connecting = socket;
       const timer = setTimeout(() => socket.destroy(new Error('connect timed out')), TIMEOUT_MS);
       socket.setEncoding('latin1');
       socket.once('connect', () => {
         clearTimeout(timer);
+        this.connecting = null;
         this.socket = socket;
         this.buffer = '';
         resolve(socket);
@@ -47,6 +56,7 @@ export class StatsClient {
       socket.on('data', (d: string) => this.read(d));
       socket.on('error', (err) => {
         clearTimeout(timer);
+        if (this.connecting === socket) this.connecting = null;
         if (this.socket === socket) this.fail(err);
         else reject(err);
       });

@@ -40,10 +40,24 @@ export interface TargetView {
 
 const num = (m: Map<string, string> | null | undefined, k: string): number => Number(m?.get(k) ?? 0) || 0;
 
+/**
+ * A proxy's `stats` sums the serving node of every shard: when a shard stops or starts
+ * answering, another node serves one, or a reload changes the shards, the sums jump by a
+ * node's whole count. Two such samples give no rates.
+ */
+function sameSources(now: Sample, before: Sample): boolean {
+  const serving = (p: StatsReply): string =>
+    p === null ? '' : [...p].filter(([k]) => /^backend:\d+:(address|state)$/.test(k)).map(([, v]) => v).join(' ');
+  return ['cluster_shards', 'cluster_shards_answered'].every((k) => now.stats.get(k) === before.stats.get(k)) &&
+    now.proxy?.get('config_generation') === before.proxy?.get('config_generation') &&
+    serving(now.proxy) === serving(before.proxy);
+}
+
 /** The target's view from its latest sample and the one before (null: the first). */
-export function viewOf(name: string, now: Sample, before: Sample | null): TargetView {
+export function viewOf(name: string, now: Sample, last: Sample | null): TargetView {
   const s = now.stats;
   const kind = s.has('cluster_shards') ? 'proxy' : s.has('engine') ? 'node' : 'memcached';
+  const before = last !== null && (kind !== 'proxy' || sameSources(now, last)) ? last : null;
   const seconds = before === null ? 0 : (now.at - before.at) / 1000;
   // A counter that went down was reset (`stats reset`): the interval counts from zero.
   const rate = (m: Map<string, string> | null, was: Map<string, string> | null | undefined, keys: string[]): number => {
@@ -81,7 +95,7 @@ export function viewOf(name: string, now: Sample, before: Sample | null): Target
     bytes: num(s, 'bytes'), limit: num(s, 'limit_maxbytes'), items: num(s, 'curr_items'),
     connections: num(s, 'curr_connections'), maxConnections: num(s, 'max_connections'),
     replication,
-    backends: now.proxy === null ? null : backendRows(now.proxy, before?.proxy ?? null, seconds),
+    backends: now.proxy === null ? null : backendRows(now.proxy, last?.proxy ?? null, last === null ? 0 : (now.at - last.at) / 1000),
   };
 }
 

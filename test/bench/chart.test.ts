@@ -47,9 +47,10 @@ test('twemproxy, when the run had it, is a bar beside the proxy; when not, the c
   assert.match(without, /twemproxy was not installed for this run/);
   const withIt = renderChart({
     ...results,
-    proxy: { load: [{ load: '16 conns x 1', target: 'proxy (native)', opsPerSec: 60_000 }, { load: '16 conns x 1', target: 'twemproxy (nutcracker)', opsPerSec: 40_000 }] },
+    proxy: { load: [{ load: '16 conns x 1 <&">', target: 'proxy (native)', opsPerSec: 60_000 }, { load: '16 conns x 1 <&">', target: 'twemproxy (nutcracker)', opsPerSec: 40_000 }] },
   });
   assertWellFormed(withIt);
+  assert.match(withIt, /16 conns x 1 &lt;&amp;&quot;&gt;/, 'text is escaped');
   assert.not.match(withIt, /not installed/);
   const last = bars(withIt).slice(-2);
   assert.equal(last.map((b) => [b.label, b.width]), [['proxy (native)', 600], ['twemproxy (nutcracker)', 400]]);
