@@ -89,10 +89,11 @@ test('a peer that accepts but never answers: the node serves after the handshake
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
   const X = (silent.address() as net.AddressInfo).port;
   try {
-    const t0 = Date.now();
     const stale = await startReplica({ replPort: X, args: ['--serve-stale'] });
     bed.nodes = [stale];
-    assert.ok(Date.now() - t0 < 4000, '--serve-stale does not wait for the peer');
+    // It served before its handshake gave up (5 s after its link started), not after: a check
+    // on what it logged, not on the wall clock, which a sanitizer build's start-up stretches.
+    assert.not.match(stale.logs(), /did not complete the handshake/, '--serve-stale does not wait for the peer');
     assert.is((await replStats(stale.port)).serving, 'yes');
     const waiting = await startReplica({ replPort: X, wait: false });
     bed.nodes = [stale, waiting];
