@@ -9,6 +9,11 @@ export interface ServerAddress {
   weight: number;
 }
 
+/** host:port ([v6]:port): how a server is named in logs, `stats proxy` and `top`, and its identity across reloads (weight aside). */
+export function serverName(a: { host: string; port: number }): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
 /** Validated configuration of the proxy; the only shape that crosses from the CLI into it. */
 export interface ProxySettings {
   port: number;

@@ -1,5 +1,6 @@
 import { parseArgv, parseInteger, type OptionSpec } from './argv';
 import { parseServer } from './proxy-args';
+import { serverName } from './proxy-settings';
 import { UsageError } from './usage-error';
 
 export interface TopTarget {
@@ -39,7 +40,7 @@ export function parseTopArgs(argv: readonly string[]): TopCommand {
       continue;
     }
     const a = parseServer(arg, 'top');
-    targets.push({ host: a.host, port: a.port, name: a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}` });
+    targets.push({ host: a.host, port: a.port, name: serverName(a) });
   }
   const settings: TopSettings = { targets, delayMs: 1000, iterations: null };
   for (const { spec, value } of parseArgv(options, Object.values(TOP_OPTIONS))) {
@@ -47,7 +48,7 @@ export function parseTopArgs(argv: readonly string[]): TopCommand {
     if (spec === TOP_OPTIONS.delay) settings.delayMs = parseSeconds(value);
     if (spec === TOP_OPTIONS.iterations) settings.iterations = parseInteger(value, '-n', 1, 1_000_000);
   }
-  if (targets.length === 0) targets.push({ host: '127.0.0.1', port: 11211, name: '127.0.0.1:11211' });
+  if (targets.length === 0) targets.push({ host: '127.0.0.1', port: 11211, name: serverName({ host: '127.0.0.1', port: 11211 }) });
   if (targets.length > 64) throw new UsageError('top: 64 targets at most');
   return { kind: 'run', settings };
 }

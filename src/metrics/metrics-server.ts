@@ -35,8 +35,9 @@ export class MetricsServer {
         keepAliveTimeout: IDLE_TIMEOUT_MS, connectionsCheckingInterval: CHECK_INTERVAL_MS,
       },
       (req, res) => {
-        if (reload !== null && (req.url ?? '').split('?')[0] === '/-/reload') return reloadRoute(req, res, reload);
-        answer(req, res, render, log);
+        const path = (req.url ?? '').split('?')[0];
+        if (reload !== null && path === '/-/reload') return reloadRoute(req, res, reload);
+        answer(req, res, path, render, log);
       },
     );
     server.maxConnections = MAX_CONNECTIONS;
@@ -65,8 +66,7 @@ export class MetricsServer {
   }
 }
 
-function answer(req: http.IncomingMessage, res: http.ServerResponse, render: () => string, log: Logger): void {
-  const path = (req.url ?? '').split('?')[0];
+function answer(req: http.IncomingMessage, res: http.ServerResponse, path: string | undefined, render: () => string, log: Logger): void {
   if (path !== '/metrics') return refuse(req, res, 404, {});
   if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(req, res, 405, { Allow: 'GET, HEAD' });
   let body: string;

@@ -1,4 +1,4 @@
-import type { ProxySettings, ServerAddress } from '../config/proxy-settings';
+import { serverName, type ProxySettings, type ServerAddress } from '../config/proxy-settings';
 
 /**
  * What a reload (SIGHUP, POST /-/reload) may change while clients stay connected: the shards
@@ -24,11 +24,6 @@ export interface ReloadPlan {
   reweighted: ServerAddress[];
 }
 
-/** A server's identity across reloads: the host as written and the port (weight is not part of it). */
-export function serverKey(a: { host: string; port: number }): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-}
-
 /** Compares the running settings with a newly read file's. */
 export function planReload(running: ProxySettings, next: ProxySettings): ReloadPlan {
   const settings: ProxySettings = { ...next };
@@ -40,8 +35,8 @@ export function planReload(running: ProxySettings, next: ProxySettings): ReloadP
   }
   // Daemon and file settings only mean something at start-up; they are not compared.
   Object.assign(settings, { daemonize: running.daemonize, pidFile: running.pidFile, logFile: running.logFile });
-  const before = new Map(running.shards.flat().map((a) => [serverKey(a), a]));
-  const after = new Map(next.shards.flat().map((a) => [serverKey(a), a]));
+  const before = new Map(running.shards.flat().map((a) => [serverName(a), a]));
+  const after = new Map(next.shards.flat().map((a) => [serverName(a), a]));
   return {
     settings,
     needRestart,

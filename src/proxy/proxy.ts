@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { closeSync } from 'node:fs';
 import net from 'node:net';
-import type { ProxySettings, ServerAddress } from '../config/proxy-settings';
+import { serverName, type ProxySettings, type ServerAddress } from '../config/proxy-settings';
 import type { NativeAddon } from '../engine/native/addon';
 import type { Logger } from '../log';
 import { SERVER_VERSION } from '../version';
@@ -18,7 +18,7 @@ import { renderClusterStats, renderMergedGroup } from './cluster-stats';
 import { renderProxySettings, renderProxyStats, type ProxyView } from './proxy-stats';
 import { ClientAuth } from './client-auth';
 import { readPasswordFile } from '../config/password-file';
-import { planReload, serverKey, type ReloadPlan } from './config-reload';
+import { planReload, type ReloadPlan } from './config-reload';
 import type { HealthSettings } from './backend-node';
 
 /** What a reload did: applied (the generation it made), or refused (why; the running generation). */
@@ -122,16 +122,16 @@ export class Proxy implements ClientHost, NativeCoreHost {
     const s = plan.settings;
     // First everything that can fail, changing nothing the proxy serves with: the new nodes,
     // the ring, room for them in the C++ data path, their addresses.
-    const backups = new Set(this.settings.backups.map(serverKey));
-    const clash = s.shards.flat().find((a) => backups.has(serverKey(a)));
-    if (clash) return this.refuseReload(`server ${serverKey(clash)} is in the backup pool, which changes only at a restart`);
+    const backups = new Set(this.settings.backups.map(serverName));
+    const clash = s.shards.flat().find((a) => backups.has(serverName(a)));
+    if (clash) return this.refuseReload(`server ${serverName(clash)} is in the backup pool, which changes only at a restart`);
     const old = this.router.shards.flatMap((sh) => sh.nodes);
     const known = new Map([...this.former, ...[...this.draining.keys(), ...old].map((n): [string, BackendNode] => [n.name, n])]);
     const fresh: BackendNode[] = [];
     const addresses = new Map<BackendNode, ServerAddress>();
     const shards: Shard[] = s.shards.map((group) => ({
       nodes: group.map((a) => {
-        const n = known.get(serverKey(a)) ?? this.makeNode(a, s);
+        const n = known.get(serverName(a)) ?? this.makeNode(a, s);
         if (!old.includes(n)) fresh.push(n);
         addresses.set(n, a);
         return n;
@@ -193,8 +193,6 @@ export class Proxy implements ClientHost, NativeCoreHost {
     this.probeConnections.delete(node);
     this.draining.set(node, setTimeout(() => {
       this.draining.delete(node);
-      // Back in the configuration since (a reload clears the timer; this is the belt to its braces).
-      if (this.router.shards.some((sh) => sh.nodes.includes(node))) return;
       node.close();
       this.core?.retire(node);
       this.former.set(node.name, node);
@@ -279,7 +277,7 @@ export class Proxy implements ClientHost, NativeCoreHost {
         address = `unix:${s.socketPath}`;
       } else {
         const bound = core.listen(await numeric(s.listen), s.port);
-        address = bound.host.includes(':') ? `[${bound.host}]:${bound.port}` : `${bound.host}:${bound.port}`;
+        address = serverName(bound);
       }
       this.core = core;
       return address;
@@ -396,7 +394,7 @@ export class Proxy implements ClientHost, NativeCoreHost {
   }
 
   private makeNode(a: ServerAddress, settings: ProxySettings = this.settings): BackendNode {
-    return new BackendNode(a, serverKey(a), healthOf(settings), this.log, this.batcher);
+    return new BackendNode(a, serverName(a), healthOf(settings), this.log, this.batcher);
   }
 
   private accept(socket: net.Socket): void {

@@ -136,12 +136,14 @@ test('SIGHUP under load: servers added, reweighted, removed, one unreachable, re
     await waitFor('the load to go on', 10_000, () => (load.replies > at + 200 ? true : undefined));
   };
   await steady();
+  const takesRequests = (server: string, what: string): Promise<true> =>
+    waitFor(what, 10_000, async () => ((backendsOf(await proxyStats(proxy!.port)).get(server)?.requests ?? 0) > 50 ? true : undefined));
 
   // A server added: once probed it takes its share of the keys.
   write([addr(a), addr(b), addr(c)]);
   hup();
   await waitGeneration(proxy.port, 2);
-  await waitFor('the new server to take requests', 10_000, async () => ((backendsOf(await proxyStats(proxy!.port)).get(addr(c))?.requests ?? 0) > 50 ? true : undefined));
+  await takesRequests(addr(c), 'the new server to take requests');
   await steady();
 
   // Reweighted and one removed, with a new timeout.
@@ -190,7 +192,7 @@ test('SIGHUP under load: servers added, reweighted, removed, one unreachable, re
   write([addr(a), addr(c), addr(b)]);
   hup();
   await waitGeneration(proxy.port, 6);
-  await waitFor('the returning server to take requests', 10_000, async () => ((backendsOf(await proxyStats(proxy!.port)).get(addr(b))?.requests ?? 0) > 50 ? true : undefined));
+  await takesRequests(addr(b), 'the returning server to take requests');
   await steady();
 
   const { closed } = await load.stop();

@@ -135,10 +135,12 @@ void ProxyCore::forward_keys(ClientConnection* c, uint32_t seq) {
   ReplySlot& s = c->at(seq);
   key_hashes_.assign(1, s.unit.hash);  // the first key's, hashed by the framer
   for (size_t i = 1; i < req_.keys.size(); i++) key_hashes_.push_back(key_hash(req_.keys[i].data(), req_.keys[i].size()));
-  auto first_node = [this](uint32_t hash) { return cand_.empty() ? -1 : cand_[point_of(hash) * settings_.candidates]; };
-  int node0 = first_node(key_hashes_[0]);
+  // Each key's first node now, looked up once: it decides both whether to split and the parts.
+  key_nodes_.clear();
+  for (uint32_t h : key_hashes_) key_nodes_.push_back(cand_.empty() ? -1 : cand_[point_of(h) * settings_.candidates]);
+  int node0 = key_nodes_[0];
   bool one = node0 >= 0;
-  for (size_t i = 1; one && i < key_hashes_.size(); i++) one = first_node(key_hashes_[i]) == node0;
+  for (size_t i = 1; one && i < key_nodes_.size(); i++) one = key_nodes_[i] == node0;
   if (one) return route(c, seq, 0);
   // The parts' command: get, gets, or gat/gats with the request's expiry.
   std::string verb = req_.touch ? (req_.with_cas ? "gats " : "gat ") + std::to_string(req_.exptime) : req_.with_cas ? "gets" : "get";
@@ -146,7 +148,7 @@ void ProxyCore::forward_keys(ClientConnection* c, uint32_t seq) {
   s.parts.clear();
   std::vector<int> part_node;
   for (uint32_t i = 0; i < s.keys.size(); i++) {
-    int node = first_node(key_hashes_[i]);
+    int node = key_nodes_[i];
     size_t at = std::find(part_node.begin(), part_node.end(), node) - part_node.begin();
     if (at == part_node.size()) {
       part_node.push_back(node);

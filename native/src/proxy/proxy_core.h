@@ -165,6 +165,7 @@ class ProxyCore {
   std::vector<int16_t> home_;
   std::vector<uv_buf_t> iov_;
   std::vector<uint32_t> key_hashes_;  // forward_keys: each key's hash
+  std::vector<int> key_nodes_;        // forward_keys: each key's first node
   double counters_[kProxyCounters] = {};
   Request req_;
   char read_buf_[64 * 1024];
