@@ -15,6 +15,7 @@ export const SERVE_OPTIONS = {
   memory: { short: 'm', long: 'memory-limit', takesValue: true },
   connections: { short: 'c', long: 'conn-limit', takesValue: true },
   threads: { short: 't', long: 'threads', takesValue: true },
+  reqsPerEvent: { short: 'R', long: 'max-reqs-per-event', takesValue: true },
   itemSize: { short: 'I', long: 'max-item-size', takesValue: true },
   verbose: { short: 'v', long: 'verbose', takesValue: false },
   daemon: { short: 'd', long: 'daemon', takesValue: false },
@@ -93,6 +94,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       case O.memory: s.maxBytes = parseInteger(value, '-m', 1, 1024 * 1024 * 1024) * 1024 * 1024; break;
       case O.connections: s.maxConnections = parseInteger(value, '-c', 1, 1_000_000); break;
       case O.threads: s.threads = parseInteger(value, '-t', 1, 1024); break;
+      case O.reqsPerEvent: s.reqsPerEvent = parseInteger(value, '-R', 1, 2 ** 31 - 1); break;
       case O.itemSize: itemSizeText = value; break;
       case O.verbose: s.verbosity++; break;
       case O.daemon: s.daemonize = true; break;

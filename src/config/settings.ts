@@ -11,6 +11,8 @@ export interface Settings {
   maxBytes: number;
   maxConnections: number;
   threads: number;
+  /** -R: commands one connection runs per event before the others get a turn (memcached's reqs_per_event). */
+  reqsPerEvent: number;
   itemSizeMax: number;
   verbosity: number;
   daemonize: boolean;
@@ -65,6 +67,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   maxBytes: 64 * 1024 * 1024,
   maxConnections: 1024,
   threads: 4,
+  reqsPerEvent: 20,
   itemSizeMax: 1024 * 1024,
   verbosity: 0,
   daemonize: false,

@@ -28,6 +28,7 @@ const FIELDS: readonly [metric: string, type: 'counter' | 'gauge', field: string
   ['memcached_max_connections', 'gauge', 'max_connections', 'Client connections allowed (-c).'],
   ['memcached_connections_total', 'counter', 'total_connections', 'Client connections opened since the server started.'],
   ['memcached_connections_rejected_total', 'counter', 'rejected_connections', 'Client connections refused at the -c limit.'],
+  ['memcached_connections_yielded_total', 'counter', 'conn_yields', 'Times a connection gave the others a turn after -R commands in one event.'],
   ['memcached_items_evicted_total', 'counter', 'evictions', 'Live items removed to make room for new ones.'],
   ['memcached_items_reclaimed_total', 'counter', 'reclaimed', 'Stores that reused the memory of an expired item.'],
   ['memcached_item_too_large_total', 'counter', 'store_too_large', 'Stores refused for being larger than -I.'],

@@ -103,6 +103,11 @@ export class RawClient {
     return this.buf.length === before;
   }
 
+  /** Half-closes: the server reads the end of input after what was sent. */
+  endInput(): void {
+    this.socket.end();
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -57,6 +57,7 @@ test('a node: memcached_exporter\'s names and types, replication\'s, and counter
     ['memcached_up', 'GAUGE'], ['memcached_version', 'GAUGE'], ['memcached_commands_total', 'COUNTER'],
     ['memcached_current_items', 'GAUGE'], ['memcached_current_bytes', 'GAUGE'], ['memcached_limit_bytes', 'GAUGE'],
     ['memcached_current_connections', 'GAUGE'], ['memcached_connections_total', 'COUNTER'],
+    ['memcached_connections_yielded_total', 'COUNTER'],
     ['memcached_items_evicted_total', 'COUNTER'], ['memcached_read_bytes_total', 'COUNTER'],
     ['memcached_written_bytes_total', 'COUNTER'], ['memcached_uptime_seconds', 'COUNTER'],
     ['memcached_items_total', 'COUNTER'], ['memcached_max_connections', 'GAUGE'],
@@ -97,6 +98,8 @@ test('a node: memcached_exporter\'s names and types, replication\'s, and counter
   assert.ok(value(after, 'memcached_current_bytes') > value(before, 'memcached_current_bytes'));
   assert.ok(moved('memcached_read_bytes_total') >= text.length, 'bytes read counted');
   assert.ok(moved('memcached_written_bytes_total') > 0);
+  // 106 commands in one write run 20 at a time (-R).
+  assert.ok(moved('memcached_connections_yielded_total') >= 1, 'the pipeline yielded');
   assert.ok(value(after, 'memcached_current_connections') >= 1);
   assert.ok(moved('memcache_ha_replication_bytes_total', { direction: 'sent' }) > 0, 'the writes went to the peer');
   c.close();

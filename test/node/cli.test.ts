@@ -30,7 +30,7 @@ test('--help and serve --help describe the commands and flags', () => {
   assert.match(top.out, /serve/);
   const serve = run(['serve', '--help']);
   assert.is(serve.code, 0);
-  for (const flag of ['-p', '-l', '-m', '-c', '-t', '-I', '-v', '-d', '-P', '-u', '-M', '-C', '-A', '-F', '-U', '-o', '--engine']) {
+  for (const flag of ['-p', '-l', '-m', '-c', '-t', '-R', '-I', '-v', '-d', '-P', '-u', '-M', '-C', '-A', '-F', '-U', '-o', '--engine']) {
     assert.ok(serve.out.includes(`${flag},`) || serve.out.includes(`${flag} `), `help mentions ${flag}`);
   }
 });
@@ -50,6 +50,7 @@ for (const [args, message] of [
   [['serve', '-I', '1x'], /-I: '1x' is not a size/],
   [['serve', '-m', '0'], /-m: 0 is out of range/],
   [['serve', '-c', '0'], /-c: 0 is out of range/],
+  [['serve', '-R', '0'], /-R: 0 is out of range/],
   [['serve', '--engine', 'fast'], /--engine: 'fast' is not one of auto, native, ts/],
   [['serve', '-Z'], /unknown option -Z/],
   [['serve', '-p'], /option -p needs a value/],

@@ -86,6 +86,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     settings.max_bytes = static_cast<uint64_t>(o.Get("maxBytes").ToNumber().DoubleValue());
     settings.max_connections = o.Get("maxConnections").ToNumber().Uint32Value();
     settings.threads = o.Get("threads").ToNumber().Uint32Value();
+    settings.reqs_per_event = o.Get("reqsPerEvent").ToNumber().Uint32Value();
     settings.item_size_max = o.Get("itemSizeMax").ToNumber().Uint32Value();
     settings.verbosity = o.Get("verbosity").ToNumber().Int32Value();
     settings.evictions = o.Get("evictions").ToBoolean().Value();

@@ -20,6 +20,7 @@ struct Settings {
   uint64_t max_bytes = 64ull << 20;
   uint32_t max_connections = 1024;
   uint32_t threads = 4;
+  uint32_t reqs_per_event = 20;  // -R: commands a connection runs per event before the others get a turn
   uint32_t item_size_max = 1 << 20;
   int verbosity = 0;  // set at start; later only through log_level()/set_log_level()
   bool evictions = true;

@@ -88,6 +88,7 @@ export interface NativeSettings {
   maxBytes: number;
   maxConnections: number;
   threads: number;
+  reqsPerEvent: number;
   itemSizeMax: number;
   verbosity: number;
   evictions: boolean;

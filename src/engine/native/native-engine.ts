@@ -31,6 +31,7 @@ export class NativeEngine implements Engine {
     this.handle = new addon.NativeEngine(
       {
         listen: s.listen, port: s.port, maxBytes: s.maxBytes, maxConnections: s.maxConnections, threads: s.threads,
+        reqsPerEvent: s.reqsPerEvent,
         itemSizeMax: s.itemSizeMax, verbosity: s.verbosity, evictions: s.evictions, casEnabled: s.casEnabled,
         shutdownEnabled: s.shutdownEnabled, flushEnabled: s.flushEnabled, protocol: s.protocol, sasl: s.sasl,
         asciiAuth: s.asciiAuth, authFile: s.authFile ?? '', version: SERVER_VERSION,

@@ -37,7 +37,7 @@ export class TsEngine implements Engine {
     const clock = new VersionClock();
     const log = replicated ? new MutationLog(this.nodeId) : null;
     const counters: ConnectionCounters = {
-      currConnections: 0, totalConnections: 0, rejectedConnections: 0, bytesRead: 0, bytesWritten: 0,
+      currConnections: 0, totalConnections: 0, rejectedConnections: 0, bytesRead: 0, bytesWritten: 0, connYields: 0,
     };
     const host: CommandHost = {
       settings,
@@ -58,6 +58,7 @@ export class TsEngine implements Engine {
           counters.rejectedConnections = 0;
           counters.bytesRead = 0;
           counters.bytesWritten = 0;
+          counters.connYields = 0;
         },
       },
       shutdown: (graceful) => hooks.requestShutdown(graceful),

@@ -37,7 +37,7 @@ struct ConnectionInfo {
 };
 
 struct ConnectionCounters {
-  uint64_t curr = 0, total = 0, rejected = 0, bytes_read = 0, bytes_written = 0;
+  uint64_t curr = 0, total = 0, rejected = 0, bytes_read = 0, bytes_written = 0, conn_yields = 0;
 };
 
 }  // namespace mcha

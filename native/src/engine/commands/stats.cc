@@ -117,6 +117,7 @@ bool Commands::stat_group(std::string_view sub, const Emit& out) {
     stat(out, "accepting_conns", 1);
     // Worker threads (-t); with -t 1 the one loop is Node's own.
     stat(out, "threads", s.threads > 1 ? s.threads : 1);
+    stat(out, "conn_yields", cc.conn_yields);
     stat(out, "hash_power_level", static_cast<uint64_t>(__builtin_ctzll(h_.store.buckets())));
     stat(out, "hash_bytes", h_.store.buckets() * sizeof(Item*));
     stat(out, "hash_is_expanding", h_.store.expanding() ? 1 : 0);
@@ -140,6 +141,7 @@ bool Commands::stat_group(std::string_view sub, const Emit& out) {
     stat(out, "domain_socket", "NULL");
     stat(out, "shutdown_command", s.shutdown_enabled ? "yes" : "no");
     stat(out, "num_threads", s.threads);
+    stat(out, "reqs_per_event", s.reqs_per_event);
     stat(out, "cas_enabled", s.cas_enabled ? "yes" : "no");
     stat(out, "binding_protocol", s.protocol == BindingProtocol::Auto ? "auto-negotiate" : s.protocol == BindingProtocol::Ascii ? "ascii" : "binary");
     stat(out, "auth_enabled_sasl", s.sasl ? "yes" : "no");

@@ -67,22 +67,57 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
   auto* c = static_cast<Connection*>(s->data);
   if (nread < 0) {
     // EOF or an error: replies already composed still go out, as with a half-closed socket.
+    // Commands still waiting for their turn run first, as memcached reads the end only then.
+    if (c->resume_queued_) {
+      c->end_of_input_ = true;
+      c->stop_reading();
+      return;
+    }
     return c->close_after_flush();
   }
   if (nread == 0 || c->closing_) return;
   c->worker_.io().bytes_read.fetch_add(static_cast<uint64_t>(nread), std::memory_order_relaxed);
   c->rlen_ += static_cast<size_t>(nread);
+  if (c->resume_queued_) {
+    if (c->rlen_ - c->rpos_ > kReadChunk) c->stop_reading();
+    return;
+  }
   c->process();
 }
 
-// memcached transmits after every get and mn, and after the 21st, 41st... command of one read
-// event (reqs_per_event); what it has not transmitted, an HTTP line or a get with an over-long
-// key throws away. Marking the same points makes the replies match byte for byte.
-void Connection::completed(bool transmits) {
-  completions_++;
-  if (transmits || (completions_ > 1 && completions_ % 20 == 1)) {
-    out_.mark();
+void Connection::resume() {
+  resume_queued_ = false;
+  // Each of these goes on from its own callback.
+  if (closing_ || waiting_for_drain_ || auth_delayed_) return;
+  process();
+  if (!resume_queued_ && !reading_ && !closing_ && !waiting_for_drain_ && !auth_delayed_) {
+    reading_ = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), on_alloc, on_read) == 0;
   }
+}
+
+void Connection::stop_reading() {
+  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+  reading_ = false;
+}
+
+// memcached transmits after every get and mn; what it has not transmitted, an HTTP line or a
+// get with an over-long key throws away, so marking the same points makes the replies match
+// byte for byte. Each command then passes conn_new_cmd, as does each transmit that no command
+// asked for (when the input runs out with replies composed, see process_buffer()); past -R
+// (20) of these in one event memcached transmits, counts a yield and lets the other
+// connections have their turn. An event that goes on after a yield starts with one such pass.
+void Connection::completed(bool transmits) {
+  if (transmits) out_.mark();
+  reply_pending_ = !transmits;
+  visit();
+}
+
+void Connection::visit() {
+  if (++visits_ <= worker_.settings().reqs_per_event) return;
+  out_.mark();
+  reply_pending_ = false;
+  yielded_ = true;
+  worker_.io().conn_yields.fetch_add(1, std::memory_order_relaxed);
 }
 
 const char* Connection::state_name() const {
@@ -101,13 +136,22 @@ void Connection::process() {
   last_command_at_.store(now_seconds(), std::memory_order_relaxed);
   process_buffer();
   unlock_store();
+  if (goes_on_ && !closing_) {
+    if (!resume_queued_) {
+      resume_queued_ = true;
+      worker_.resume_later(this);
+    }
+  } else if (end_of_input_ && !closing_) {
+    close_after_flush();
+  }
   shown_state_.store(state_name(), std::memory_order_relaxed);
 }
 
 void Connection::process_buffer() {
-  completions_ = 0;
+  visits_ = goes_on_ ? 1 : 0;
+  yielded_ = goes_on_ = false;
   Commands& commands = worker_.commands();
-  while (rpos_ < rlen_ && !closing_ && !auth_delayed_) {
+  while (rpos_ < rlen_ && !closing_ && !auth_delayed_ && !yielded_) {
     // Taken once per read event, unless a flush let it go in between.
     if (!store_held_.owns_lock()) store_held_.lock();
     size_t avail = rlen_ - rpos_;
@@ -196,8 +240,7 @@ void Connection::process_buffer() {
     if (protocol_ != Protocol::Binary && out_.pending() >= worker_.settings().output_flush_at) flush();
     if (unsent() >= worker_.settings().output_high_water) {
       waiting_for_drain_ = true;
-      uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
-      reading_ = false;
+      stop_reading();
       break;
     }
   }
@@ -205,7 +248,17 @@ void Connection::process_buffer() {
   if (auth_delayed_) return;
   // memcached transmits when it needs more of a command line or packet header (not while it
   // waits for a data block or value): then its replies release their items.
-  if (state_ == State::Line || state_ == State::BinaryHeader || state_ == State::AuthLine) out_.mark();
+  if (state_ == State::Line || state_ == State::BinaryHeader || state_ == State::AuthLine) {
+    out_.mark();
+    if (yielded_) {
+      goes_on_ = rpos_ < rlen_;
+    } else if (reply_pending_ && !closing_) {
+      // That transmit passes conn_new_cmd too, and may be the pass past -R; with only part of
+      // a command left, going on would find nothing to do.
+      reply_pending_ = false;
+      visit();
+    }
+  }
   // A binary connection waiting for a value or a swallowed body holds what was composed after
   // its last transmit point: only what came before it leaves.
   flush(protocol_ == Protocol::Binary && (state_ == State::BinaryValue || state_ == State::Swallow));
@@ -384,8 +437,7 @@ bool Connection::ascii_auth_step() {
 
 void Connection::delay_after_auth_failure() {
   auth_delayed_ = true;
-  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
-  reading_ = false;
+  stop_reading();
   if (!auth_delay_open_) {
     uv_timer_init(worker_.loop(), &auth_delay_);
     auth_delay_.data = this;
@@ -469,8 +521,7 @@ void Connection::close_after_flush() {
   if (closing_) return;
   closing_ = true;
   flush();
-  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
-  reading_ = false;
+  stop_reading();
   // Sync mode: replies still waiting for the peer go out before the connection ends.
   if (!held_.empty()) {
     shutdown_pending_ = true;

@@ -37,6 +37,8 @@ class Connection {
   // Sends what is composed, then closes; a client that does not read is cut off after a while.
   void close_after_flush();
   void close_now();
+  // Its turn again after a yield at -R (the worker's idle handle, on its thread).
+  void resume();
   // Sync mode: the peer acknowledged up to `acked` (-1: no peer): send the replies that may go.
   void release(int64_t acked);
   // Counted in curr_connections (not a connection refused by -c). Set once, by publish().
@@ -56,6 +58,7 @@ class Connection {
 
   void process();
   void process_buffer();
+  void stop_reading();
   // One step of the binary or -Y state machine on the bytes in the buffer: false when it needs
   // more (or the connection is closing).
   bool binary_step();
@@ -66,6 +69,8 @@ class Connection {
   State idle_state() const { return protocol_ == Protocol::Binary ? State::BinaryHeader : auth_line() ? State::AuthLine : State::Line; }
   bool auth_line() const;
   void completed(bool transmits);
+  // One visit to conn_new_cmd: past -R of them the connection yields.
+  void visit();
   // Sends what is composed; with `marked_only`, what precedes the last transmit point.
   void flush(bool marked_only = false);
   void send(WriteBatch* b);
@@ -101,7 +106,15 @@ class Connection {
   bool auth_delay_open_ = false, auth_delayed_ = false;
   bool reading_ = false, waiting_for_drain_ = false, closing_ = false, closed_ = false;
   int handles_open_ = 0;
-  unsigned completions_ = 0;
+  // memcached's visits to conn_new_cmd in this event, which -R bounds (see completed()); a reply
+  // composed since its last transmit point (memcached's resp_head).
+  unsigned visits_ = 0;
+  bool reply_pending_ = false;
+  // This event stopped at -R; with commands left, the next one goes on from there.
+  bool yielded_ = false, goes_on_ = false;
+  // Queued on the worker to go on with buffered commands; meanwhile a read only adds to the
+  // buffer, an end of input is kept for after them, and reading stops past one more chunk.
+  bool resume_queued_ = false, end_of_input_ = false;
   // What `stats conns` reads from other threads: set at the start and end of each read event.
   std::string addr_;
   std::atomic<const char*> shown_state_{"conn_new_cmd"};

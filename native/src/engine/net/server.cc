@@ -93,6 +93,7 @@ ConnectionCounters Server::counters() const {
   for (const auto& w : workers_) {
     c.bytes_read += w->counters().bytes_read.load(std::memory_order_relaxed);
     c.bytes_written += w->counters().bytes_written.load(std::memory_order_relaxed);
+    c.conn_yields += w->counters().conn_yields.load(std::memory_order_relaxed);
   }
   return c;
 }

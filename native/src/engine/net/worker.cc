@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "common/net_address.h"
 #include "engine/net/connection.h"
@@ -146,8 +148,31 @@ void Worker::connection_closed(Connection* c) {
     open_.erase(c);
   }
   waiting_.erase(c);
+  resuming_.erase(std::remove(resuming_.begin(), resuming_.end(), c), resuming_.end());
   delete c;
   maybe_stopped();
+}
+
+void Worker::resume_later(Connection* c) {
+  if (!resume_idle_open_) {
+    uv_idle_init(loop_, &resume_idle_);
+    resume_idle_.data = this;
+    resume_idle_open_ = true;
+    handles_open_++;
+    // The connection's own handle keeps the loop alive; this one never does by itself.
+    uv_unref(reinterpret_cast<uv_handle_t*>(&resume_idle_));
+  }
+  if (resuming_.empty()) uv_idle_start(&resume_idle_, on_resume);
+  resuming_.push_back(c);
+}
+
+void Worker::on_resume(uv_idle_t* h) {
+  auto* w = static_cast<Worker*>(h->data);
+  // A connection that yields again is queued for the iteration after this one.
+  std::vector<Connection*> turn;
+  turn.swap(w->resuming_);
+  for (Connection* c : turn) c->resume();
+  if (w->resuming_.empty()) uv_idle_stop(&w->resume_idle_);
 }
 
 void Worker::begin_stop() {
@@ -178,6 +203,7 @@ void Worker::maybe_stopped() {
     if (--w->handles_open_ == 0 && !w->threaded_) w->server_.worker_stopped();
   };
   if (stop_timer_open_) uv_close(reinterpret_cast<uv_handle_t*>(&stop_timer_), closed);
+  if (resume_idle_open_) uv_close(reinterpret_cast<uv_handle_t*>(&resume_idle_), closed);
   if (threaded_) uv_close(reinterpret_cast<uv_handle_t*>(&mail_), closed);
 }
 

@@ -29,6 +29,8 @@ struct Settings;
 // What a worker's connections count for `stats`: written by its thread, summed by whoever asks.
 struct alignas(64) WorkerCounters {
   std::atomic<uint64_t> bytes_read{0}, bytes_written{0};
+  // Times a connection stopped at -R's commands per event (memcached's conn_yields).
+  std::atomic<uint64_t> conn_yields{0};
 };
 
 class Worker {
@@ -59,6 +61,7 @@ class Worker {
   void reset_counters() {
     counters_.bytes_read = 0;
     counters_.bytes_written = 0;
+    counters_.conn_yields = 0;
   }
 
   // For its connections, on its thread.
@@ -73,9 +76,13 @@ class Worker {
   void wait_for_ack(Connection* c) { waiting_.insert(c); }
   void forget(Connection* c) { waiting_.erase(c); }
   void connection_closed(Connection* c);
+  // A connection that stopped at -R with commands still buffered: it goes on once the loop's
+  // other connections have had their turn (the next loop iteration).
+  void resume_later(Connection* c);
 
  private:
   static void on_mail(uv_async_t* a);
+  static void on_resume(uv_idle_t* h);
   void run();
   // Sends what the sync gate now lets go, on this worker's thread.
   void release_waiting();
@@ -98,6 +105,11 @@ class Worker {
   std::set<Connection*> open_;
   std::set<Connection*> waiting_;
   WorkerCounters counters_;
+  // Connections waiting for their next turn; the idle handle keeps the loop from blocking in
+  // poll while there are any. Opened on the first yield.
+  std::vector<Connection*> resuming_;
+  uv_idle_t resume_idle_;
+  bool resume_idle_open_ = false;
   uv_timer_t stop_timer_;
   bool stopping_ = false, stop_timer_open_ = false, stopped_ = false;
   int handles_open_ = 0;

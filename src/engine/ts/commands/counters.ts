@@ -42,4 +42,6 @@ export interface ConnectionCounters {
   rejectedConnections: number;
   bytesRead: number;
   bytesWritten: number;
+  /** Times a connection stopped at -R's commands per event (memcached's conn_yields). */
+  connYields: number;
 }

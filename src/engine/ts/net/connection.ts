@@ -47,8 +47,17 @@ export class Connection implements GatedConnection {
   private readonly out = new ReplyWriter();
   private waitingForDrain = false;
   private closing = false;
-  /** Commands completed in this read event, to mirror where memcached transmits (see completed()). */
-  private completions = 0;
+  /** memcached's visits to conn_new_cmd in this event, which -R bounds (see completed()). */
+  private visits = 0;
+  /** A reply composed since the last transmit point (memcached's resp_head). */
+  private replyPending = false;
+  /** This event stopped at -R; with commands left, the next one goes on from there. */
+  private yielded = false;
+  private goesOn = false;
+  /** Paused until the next loop turn to go on with buffered commands after a yield. */
+  private resumeQueued = false;
+  /** The client finished sending; what it sent before is answered first. */
+  private inputEnded = false;
   private processing = false;
   private lastCommandAt = nowSeconds();
   /** Sync mode: replies waiting for the peer's acknowledgement, oldest first. */
@@ -75,6 +84,7 @@ export class Connection implements GatedConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
+    socket.on('end', () => this.onEnd());
     socket.on('error', () => socket.destroy());
     if (gate) socket.once('close', () => gate.forget(this));
     const { settings } = commands;
@@ -134,14 +144,39 @@ export class Connection implements GatedConnection {
   private onDrain(): void {
     if (!this.waitingForDrain || this.closing || this.delayed || this.heldBytes >= OUTPUT_HIGH_WATER) return;
     this.waitingForDrain = false;
-    this.socket.resume();
+    this.goOn();
+  }
+
+  /**
+   * The client sent its last byte (the server allows half-open connections): once the commands
+   * still waiting for their turn are answered, the connection ends, as memcached reads the end
+   * only after them.
+   */
+  private onEnd(): void {
+    this.inputEnded = true;
+    if (!this.resumeQueued && !this.waitingForDrain && !this.delayed) this.close();
+  }
+
+  /** The turn after a yield. */
+  private resume(): void {
+    this.resumeQueued = false;
+    if (this.closing || this.socket.destroyed || this.waitingForDrain || this.delayed) return;
+    this.goOn();
+  }
+
+  /** Runs what was kept while the connection waited (a yield, a drain, an auth delay), then reads again. */
+  private goOn(): void {
     const rest = this.pending.take();
     if (rest) this.process(rest);
+    if (this.closing || this.resumeQueued || this.waitingForDrain || this.delayed) return;
+    if (this.inputEnded) return this.close();
+    this.socket.resume();
   }
 
 
   private process(buf: Buffer): void {
-    this.completions = 0;
+    this.visits = this.goesOn ? 1 : 0;
+    this.yielded = this.goesOn = false;
     this.processing = true;
     this.lastCommandAt = nowSeconds();
     if (this.gate) this.seenLogEnd = this.gate.logEnd();
@@ -149,6 +184,12 @@ export class Connection implements GatedConnection {
     else if (this.state.kind === 'auth') this.processAuth(buf);
     else this.processBuffer(buf);
     this.processing = false;
+    // Stopped at -R with commands buffered: the other connections' reads of this turn go first.
+    if (this.goesOn && !this.closing && !this.resumeQueued) {
+      this.resumeQueued = true;
+      this.socket.pause();
+      setImmediate(() => this.resume());
+    }
   }
 
   /**
@@ -161,14 +202,14 @@ export class Connection implements GatedConnection {
   private processBinary(buf: Buffer): void {
     let off = 0;
     const end = buf.length;
-    while (!this.closing) {
+    while (!this.closing && !this.yielded) {
       const st = this.state;
       let next: BinaryNext;
       if (st.kind === 'swallow') {
         off = skipBlock(st, off, end);
         if (st.left > 0) break;
         this.state = PACKET;
-        this.binaryCompleted(false);
+        this.completed(false);
         continue;
       }
       if (st.kind === 'value') {
@@ -215,11 +256,8 @@ export class Connection implements GatedConnection {
           this.state = { kind: 'value', pending: next.pending, data: Buffer.allocUnsafeSlow(next.bytes), filled: 0 };
           continue;
         case 'next':
-          if (next.delay) {
-            this.completions++;
-            return this.delay(buf.subarray(off));
-          }
-          this.binaryCompleted(next.transmit);
+          if (next.delay) return this.delay(buf.subarray(off));
+          this.completed(next.transmit);
           break;
       }
       // Only up to the last transmit point: memcached holds the rest (large values by reference,
@@ -232,6 +270,7 @@ export class Connection implements GatedConnection {
       }
     }
     if (off < end) this.pending.keep(buf.subarray(off));
+    if (this.state.kind === 'packet') this.ranOut(off < end);
     if (this.state.kind === 'packet' || this.waitingForDrain) {
       this.out.mark();
       this.flush();
@@ -240,12 +279,6 @@ export class Connection implements GatedConnection {
       // (conn_mwrite) and holds the rest.
       this.flush(true);
     }
-  }
-
-  /** completed() for binary: `transmit` is memcached's conn_mwrite (noop, an error answered at once). */
-  private binaryCompleted(transmit: boolean): void {
-    this.completions++;
-    if (transmit || (this.completions > 1 && this.completions % 20 === 1)) this.out.mark();
   }
 
   /**
@@ -269,9 +302,7 @@ export class Connection implements GatedConnection {
       if (this.closing || this.socket.destroyed) return;
       this.out.mark();
       this.flush();
-      this.socket.resume();
-      const more = this.pending.take();
-      if (more) this.process(more);
+      this.goOn();
     }, AUTH_FAILURE_DELAY_MS);
   }
 
@@ -283,7 +314,7 @@ export class Connection implements GatedConnection {
   private processAuth(buf: Buffer): void {
     let off = 0;
     const end = buf.length;
-    while (off < end && !this.closing) {
+    while (off < end && !this.closing && !this.yielded) {
       const st = this.state;
       if (st.kind !== 'auth') {
         // Authenticated: the rest is ordinary text.
@@ -321,6 +352,7 @@ export class Connection implements GatedConnection {
       else return this.delay(buf.subarray(off));
     }
     if (off < end) this.pending.keep(buf.subarray(off));
+    if (this.state.kind === 'auth' && this.state.need === 0) this.ranOut(off < end);
     this.out.mark();
     this.flush();
   }
@@ -328,7 +360,7 @@ export class Connection implements GatedConnection {
   private processBuffer(buf: Buffer): void {
     let off = 0;
     const end = buf.length;
-    while (off < end && !this.closing) {
+    while (off < end && !this.closing && !this.yielded) {
       const st = this.state;
       if (st.kind === 'swallow') {
         off = skipBlock(st, off, end);
@@ -394,18 +426,45 @@ export class Connection implements GatedConnection {
     }
     if (off < end) this.pending.keep(buf.subarray(off));
     // The end of a read event's processing: memcached transmits what it composed.
+    if (this.state.kind === 'line') this.ranOut(off < end);
     this.out.mark();
     this.flush();
   }
 
   /**
-   * memcached transmits after every get and mn, and after the 21st, 41st... command of one read
-   * event (reqs_per_event). What it has not transmitted, an HTTP line or a get with an
-   * over-long key throws away; marking the same points makes our replies match byte for byte.
+   * The input ran out where memcached transmits (more of a line or header needed). After a
+   * yield, the commands left go on in the next turn; else the transmit of composed replies
+   * passes conn_new_cmd too, and may be the pass past -R (nothing is left to go on with).
+   */
+  private ranOut(left: boolean): void {
+    if (this.yielded) {
+      this.goesOn = left;
+    } else if (this.replyPending && !this.closing) {
+      this.replyPending = false;
+      this.visit();
+    }
+  }
+
+  /**
+   * memcached transmits after every get and mn (binary: noop, an error answered at once). What
+   * it has not transmitted, an HTTP line or a get with an over-long key throws away; marking
+   * the same points makes our replies match byte for byte. Each command then passes
+   * conn_new_cmd, as does each transmit no command asked for (see ranOut()); past -R (20)
+   * of these in one event memcached transmits, counts a yield and lets the other connections
+   * have their turn. An event that goes on after a yield starts with one such pass.
    */
   private completed(transmits: boolean): void {
-    this.completions++;
-    if (transmits || (this.completions > 1 && this.completions % 20 === 1)) this.out.mark();
+    if (transmits) this.out.mark();
+    this.replyPending = !transmits;
+    this.visit();
+  }
+
+  private visit(): void {
+    if (++this.visits <= this.commands.settings.reqsPerEvent) return;
+    this.out.mark();
+    this.replyPending = false;
+    this.yielded = true;
+    this.counters.connYields++;
   }
 
   /** Hands composed replies to the socket (`markedOnly`: those up to the last transmit point). */

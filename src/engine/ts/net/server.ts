@@ -21,7 +21,7 @@ export class Server {
     private readonly log: Logger,
     private readonly gate: SyncGate | null,
   ) {
-    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.accept(socket));
   }
 
   listen(host: string, port: number): Promise<net.AddressInfo> {

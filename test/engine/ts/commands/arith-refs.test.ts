@@ -27,7 +27,7 @@ function setup(): { commands: Commands; out: ReplyWriter; run: (line: string) =>
     replicationStats: null,
     sources: {
       version: 'test', engine: 'ts', startedAt: nowSeconds(),
-      connections: { currConnections: 0, totalConnections: 0, rejectedConnections: 0, bytesRead: 0, bytesWritten: 0 },
+      connections: { currConnections: 0, totalConnections: 0, rejectedConnections: 0, bytesRead: 0, bytesWritten: 0, connYields: 0 },
       boundPort: () => 0, resetConnectionCounters: () => {}, openConnections: () => [],
     },
     shutdown: () => {},
