@@ -90,6 +90,8 @@ protocolSuite('meta get (mg)', [
   { name: '32-byte opaque token is fine', send: `mg a O${'o'.repeat(31)}\r\n`, expect: `EN O${'o'.repeat(31)}\r\n` },
   { name: '33-byte opaque token is too long (miss)', send: `mg a O${'o'.repeat(32)}\r\n`, expect: 'CLIENT_ERROR opaque token too long\r\n' },
   { name: '33-byte opaque token is too long (hit)', send: `${SET_A}mg a v O${'o'.repeat(32)}\r\n`, expect: 'STORED\r\nCLIENT_ERROR opaque token too long\r\n' },
+  { name: 'a too-long opaque still counts as a fetch (memcached marks it at the look-up)', send: `${SET_A}mg a v O${'o'.repeat(32)}\r\nmg a h\r\n`, expect: 'STORED\r\nCLIENT_ERROR opaque token too long\r\nHD h1\r\n' },
+  { name: '... but not with h, l, N, T or R, which delay that mark past the bad opaque', send: `${SET_A}mg a h O${'o'.repeat(32)}\r\nmg a l T0 O${'o'.repeat(32)}\r\nmg a h\r\n`, expect: 'STORED\r\nCLIENT_ERROR opaque token too long\r\nCLIENT_ERROR opaque token too long\r\nHD h0\r\n' },
   { name: 'unknown flag', send: 'mg a v z\r\n', expect: 'CLIENT_ERROR invalid flag\r\n' },
   { name: 'ms-only flags are accepted and ignored by mg', send: `${SET_A}mg a F5 C0 I MS J1 D1 v\r\n`, expect: 'STORED\r\nVA 3\r\nabc\r\n' },
   { name: 'duplicate flag', send: 'mg a v v\r\n', expect: 'CLIENT_ERROR duplicate flag\r\n' },

@@ -59,6 +59,22 @@ void Commands::meta(const Request& req, Writer& out) {
   }
 }
 
+namespace {
+
+// memcached marks the access when it looks the item up, unless a flag needs the state before
+// it (h, l) or changes the item (N, T, R): then only after the flags, which a bad one never
+// reaches.
+bool access_marked_late(const MetaRequest& m) {
+  for (size_t i = 0; i < m.nflags; i++) {
+    switch (m.flags[i][0]) {
+      case 'h': case 'l': case 'N': case 'T': case 'R': return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 void Commands::meta_get(const MetaRequest& m, Writer& out) {
   Store& st = h_.store;
   bool cas_enabled = h_.settings.cas_enabled;
@@ -175,7 +191,13 @@ void Commands::meta_get(const MetaRequest& m, Writer& out) {
   } else if (ttl_set) {
     touch_item(it, it->exptime);
   }
-  if (failed) return out.line(kMetaOpaqueTooLong);
+  if (failed) {
+    if (!m.no_bump && !access_marked_late(m)) {
+      it->bits |= Item::kVisited | Item::kFetched;
+      set_last_access(it, now);
+    }
+    return out.line(kMetaOpaqueTooLong);
+  }
   l.put("\r\n");
   out.text(l.view());
   if (value) out.value(it);

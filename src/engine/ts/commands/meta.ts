@@ -112,6 +112,13 @@ export class MetaCommands {
     out.line(line);
   }
 
+  /** A read's mark on the item: eviction's visited bit, fetched (h) and the last access (l). */
+  private markAccess(item: Item, now: number): void {
+    item.visited = true;
+    item.fetched = true;
+    item.atime = now;
+  }
+
   /** mg. Returns the line to send after what it wrote, or null. */
   private get(m: MetaRequest, out: ReplyWriter): string | null {
     const { store, settings } = this.host;
@@ -177,6 +184,9 @@ export class MetaCommands {
     if (failed) {
       // What came before the bad opaque stays done (the stub, a new TTL); nothing is counted.
       if (created) this.host.log?.set(item);
+      // memcached marks the access when it looks the item up, unless a flag needs the state
+      // before it (h, l) or changes the item (N, T, R): then only after the flags.
+      if (!m.noUpdate && !m.tokens.some((t) => 'hlNTR'.includes(t[0]!))) this.markAccess(item, now);
       return OPAQUE_TOO_LONG;
     }
     // Z before X and W, so a client never sees W with Z.
@@ -191,11 +201,7 @@ export class MetaCommands {
     }
     // The stub is logged once complete: its expiry and its win mark travel with it.
     if (created) this.host.log?.set(item);
-    if (!m.noUpdate) {
-      item.visited = true;
-      item.fetched = true;
-      item.atime = now;
-    }
+    if (!m.noUpdate) this.markAccess(item, now);
     if (touched) {
       c.cmd_touch++;
       c.touch_hits++;
