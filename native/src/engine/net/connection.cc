@@ -106,6 +106,8 @@ void Connection::stop_reading() {
 // asked for (when the input runs out with replies composed, see process_buffer()); past -R
 // (20) of these in one event memcached transmits, counts a yield and lets the other
 // connections have their turn. An event that goes on after a yield starts with one such pass.
+// Here the yield marks that transmit point, but what was composed waits for the rest of the
+// read's commands, so that their replies still leave in one write.
 void Connection::completed(bool transmits) {
   if (transmits) out_.mark();
   reply_pending_ = !transmits;
@@ -131,7 +133,9 @@ ConnectionInfo Connection::describe() const {
 }
 
 void Connection::process() {
-  if (SyncGate* gate = worker_.gate()) seen_log_end_ = gate->log_end();
+  // Going on after a yield, the replies of the part before are still here: the log's end from
+  // before that part tells whether they wait for the peer.
+  if (SyncGate* gate = worker_.gate(); gate && !goes_on_) seen_log_end_ = gate->log_end();
   shown_state_.store("conn_parse_cmd", std::memory_order_relaxed);
   last_command_at_.store(now_seconds(), std::memory_order_relaxed);
   process_buffer();
@@ -259,6 +263,8 @@ void Connection::process_buffer() {
       visit();
     }
   }
+  // The replies of a read event leave in one write: after a yield, once the rest has run.
+  if (goes_on_) return;
   // A binary connection waiting for a value or a swallowed body holds what was composed after
   // its last transmit point: only what came before it leaves.
   flush(protocol_ == Protocol::Binary && (state_ == State::BinaryValue || state_ == State::Swallow));

@@ -175,11 +175,13 @@ export class Connection implements GatedConnection {
 
 
   private process(buf: Buffer): void {
+    // Going on after a yield, the replies of the part before are still here: the log's end from
+    // before that part tells whether they wait for the peer.
+    if (this.gate && !this.goesOn) this.seenLogEnd = this.gate.logEnd();
     this.visits = this.goesOn ? 1 : 0;
     this.yielded = this.goesOn = false;
     this.processing = true;
     this.lastCommandAt = nowSeconds();
-    if (this.gate) this.seenLogEnd = this.gate.logEnd();
     if (this.protocol === 'binary') this.processBinary(buf);
     else if (this.state.kind === 'auth') this.processAuth(buf);
     else this.processBuffer(buf);
@@ -273,7 +275,7 @@ export class Connection implements GatedConnection {
     if (this.state.kind === 'packet') this.ranOut(off < end);
     if (this.state.kind === 'packet' || this.waitingForDrain) {
       this.out.mark();
-      this.flush();
+      if (!this.goesOn) this.flush();
     } else {
       // Waiting for a value or a swallowed body: memcached has sent what it transmitted
       // (conn_mwrite) and holds the rest.
@@ -354,7 +356,7 @@ export class Connection implements GatedConnection {
     if (off < end) this.pending.keep(buf.subarray(off));
     if (this.state.kind === 'auth' && this.state.need === 0) this.ranOut(off < end);
     this.out.mark();
-    this.flush();
+    if (!this.goesOn) this.flush();
   }
 
   private processBuffer(buf: Buffer): void {
@@ -428,7 +430,8 @@ export class Connection implements GatedConnection {
     // The end of a read event's processing: memcached transmits what it composed.
     if (this.state.kind === 'line') this.ranOut(off < end);
     this.out.mark();
-    this.flush();
+    // The replies of a read event leave in one write: after a yield, once the rest has run.
+    if (!this.goesOn) this.flush();
   }
 
   /**
