@@ -32,6 +32,12 @@ export class PendingInput {
     return joined;
   }
 
+  /** Adds a chunk after what is kept, to be taken whole later. */
+  append(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+  }
+
   /** Keeps the unprocessed end of a buffer. */
   keep(rest: Buffer): void {
     this.chunks = [rest];

@@ -32,6 +32,8 @@ type State =
 const LINE: State = { kind: 'line' };
 const PACKET: State = { kind: 'packet' };
 const CLOSE_LINGER_MS = 10_000;
+/** What a connection waiting for its next turn after a yield reads ahead before it pauses. */
+const READ_AHEAD = 64 * 1024;
 /** A failed authentication's reply waits this long, the connection reading nothing meanwhile. */
 const AUTH_FAILURE_DELAY_MS = 500;
 
@@ -135,6 +137,13 @@ export class Connection implements GatedConnection {
       this.pending.keep(Buffer.concat([this.pending.take() ?? Buffer.alloc(0), chunk]));
       return;
     }
+    if (this.resumeQueued) {
+      // Waiting for its next turn: kept behind the commands already buffered; a client that
+      // keeps sending is not read beyond one more chunk.
+      this.pending.append(chunk);
+      if (this.pending.length > READ_AHEAD) this.socket.pause();
+      return;
+    }
     const ready = this.pending.add(chunk, this.state.kind === 'line');
     if (ready === 'close') return this.close();
     if (ready === null) return;
@@ -189,7 +198,6 @@ export class Connection implements GatedConnection {
     // Stopped at -R with commands buffered: the other connections' reads of this turn go first.
     if (this.goesOn && !this.closing && !this.resumeQueued) {
       this.resumeQueued = true;
-      this.socket.pause();
       setImmediate(() => this.resume());
     }
   }
