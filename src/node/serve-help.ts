@@ -9,7 +9,8 @@ A memcached-compatible cache node (text, meta and binary protocols).
   -c, --conn-limit <num>      max simultaneous connections (default 1024)
   -t, --threads <num>         worker threads serving clients (default 4; 1: Node's own loop);
                               the TypeScript engine always serves from one thread
-  -R, --max-reqs-per-event <n> commands one connection runs before the others get a turn
+  -R, --max-reqs-per-event <n>
+                              commands one connection runs before the others get a turn
                               (default 20)
   -I, --max-item-size <size>  largest item, e.g. 512k, 1m, 2m (default 1m; >= 1024 bytes,
                               <= 1 GB and <= half of -m)
