@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { cpuSeconds } from '../test/helpers/proc-stats';
-import { freePort, waitUntilServing } from '../test/helpers/servers';
 import { prefill, runLoad } from './load';
+import { startTarget, stopTarget, type Target } from './targets';
 
 /**
  * What -R costs on a pipelined load: `node dist/bench/yields.js [engine]` (after `npm run
@@ -17,19 +17,22 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const VARIANTS = [['20'], ['1000000000']] as const;
 
+function node(engine: string, reqsPerEvent: string): Target {
+  return {
+    name: `${engine} -R ${reqsPerEvent}`,
+    start: (port, mb) => spawn(process.execPath, [BIN, 'serve', '-p', String(port), '--engine', engine, '-t', '1', '-m', String(mb), '-R', reqsPerEvent], { stdio: 'ignore' }),
+  };
+}
+
 async function measure(engine: string, reqsPerEvent: string, seed: number): Promise<{ opsPerSec: number; cpuUsPerOp: number }> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [BIN, 'serve', '-p', String(port), '--engine', engine, '-t', '1', '-m', '256', '-R', reqsPerEvent], { stdio: 'ignore' });
+  const t = await startTarget(node(engine, reqsPerEvent), 256);
   try {
-    await waitUntilServing(port);
-    await prefill(port, 10_000, 100);
-    const cpu0 = cpuSeconds(proc.pid!);
-    const r = await runLoad({ port, connections: 4, depth: 32, durationMs: SECONDS * 1000, keys: 10_000, valueSize: 100, getRatio: 0.9, seed });
-    return { opsPerSec: r.opsPerSec, cpuUsPerOp: ((cpuSeconds(proc.pid!) - cpu0) / r.ops) * 1e6 };
+    await prefill(t.port, 10_000, 100);
+    const cpu0 = cpuSeconds(t.proc.pid!);
+    const r = await runLoad({ port: t.port, connections: 4, depth: 32, durationMs: SECONDS * 1000, keys: 10_000, valueSize: 100, getRatio: 0.9, seed });
+    return { opsPerSec: r.opsPerSec, cpuUsPerOp: ((cpuSeconds(t.proc.pid!) - cpu0) / r.ops) * 1e6 };
   } finally {
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGKILL');
-    await exited;
+    await stopTarget(t);
   }
 }
 

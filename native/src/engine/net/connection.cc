@@ -145,7 +145,8 @@ void Connection::process() {
       resume_queued_ = true;
       worker_.resume_later(this);
     }
-  } else if (end_of_input_ && !closing_) {
+  } else if (end_of_input_ && !closing_ && !waiting_for_drain_ && !auth_delayed_) {
+    // The end waits, as the commands do, for a client to read or a failed login's delay.
     close_after_flush();
   }
   shown_state_.store(state_name(), std::memory_order_relaxed);

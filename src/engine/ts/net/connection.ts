@@ -56,7 +56,7 @@ export class Connection implements GatedConnection {
   /** This event stopped at -R; with commands left, the next one goes on from there. */
   private yielded = false;
   private goesOn = false;
-  /** Paused until the next loop turn to go on with buffered commands after a yield. */
+  /** Waiting for the next loop turn to go on with buffered commands after a yield. */
   private resumeQueued = false;
   /** The client finished sending; what it sent before is answered first. */
   private inputEnded = false;
