@@ -2,7 +2,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { packet, responses } from '../helpers/binary-wire';
 import { RawClient } from '../helpers/client';
+import { parseStats } from '../helpers/proc-stats';
 import { Random } from '../helpers/random';
+import { command } from '../helpers/replicas';
 import { ENGINE, startMemcached, startNode, THREAD_ARGS, type RunningServer } from '../helpers/servers';
 
 /**
@@ -50,13 +52,7 @@ function pipeline(rng: Random): Pipeline {
 }
 
 async function yields(port: number): Promise<number> {
-  const c = await RawClient.connect(port);
-  try {
-    const r = await c.call('stats\r\n', 'END\r\n');
-    return Number(/^STAT conn_yields (\d+)\r$/m.exec(r)?.[1] ?? NaN);
-  } finally {
-    c.close();
-  }
+  return Number(parseStats(await command(port, 'stats\r\n')).get('conn_yields') ?? NaN);
 }
 
 /** Sends each pipeline in one write and reads its answers; returns them and conn_yields after each. */
@@ -166,10 +162,7 @@ test('-R 1: 8,000 pipelined commands (140 KB, more than is read ahead while a co
 
 test('stats settings shows reqs_per_event', async () => {
   node = await startNode([...THREAD_ARGS, '-R', '7']);
-  const c = await RawClient.connect(node.port);
-  const r = await c.call('stats settings\r\n', 'END\r\n');
-  c.close();
-  assert.match(r, /^STAT reqs_per_event 7\r$/m);
+  assert.match(await command(node.port, 'stats settings\r\n'), /^STAT reqs_per_event 7\r$/m);
 });
 
 test.run();
